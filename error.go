@@ -1,0 +1,89 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Twilio error codes that verifyd returns. The HTTP status for each code is
+// decided in one place, the api package; limits.md in the shared docs lists
+// where each one comes from.
+const (
+	EInternal        = 20500 // unexpected server failure; message hidden from the client
+	EAuthenticate    = 20003 // missing or wrong credentials
+	ENotFound        = 20404 // resource not found
+	EInvalidParam    = 60200 // invalid parameter (services, verifications)
+	EPushParam       = 60300 // invalid parameter (entities, factors, challenges)
+	EEntityExists    = 60301 // entity already exists
+	EAccessToken     = 60305 // access-token parameters invalid
+	ENotifyNone      = 60307 // factor platform is none: nothing to notify
+	EChallengeTries  = 60308 // too many wrong codes on a challenge
+	ENotifyMax       = 60309 // too many notifications for a challenge
+	EFactorTries     = 60310 // too many wrong codes while verifying a factor
+	EFactorVerify    = 60311 // factor verification failed (push signature)
+	ENotAuthorized   = 60313 // not authorized to create a factor
+	EBinding         = 60314 // factor binding has the wrong format
+	EFactorMax       = 60315 // too many factors of this type on the entity
+	EBindingExists   = 60317 // a factor with the same binding exists
+	EFactorUnverifed = 60318 // the factor is not verified
+	EChallengeDone   = 60322 // the challenge was already responded to
+	EChallengeExpire = 60323 // the challenge expired
+	EChallengeVerify = 60324 // bad signature in AuthPayload
+	ESidInvalid      = 60360 // a SID or identity is malformed (60361-60367 family)
+	EServiceSid      = 60362 // service SID malformed
+	EFactorSid       = 60363 // factor SID malformed
+	EChallengeSid    = 60364 // challenge SID must be YC + 32 hex
+	EIdentity        = 60366 // identity malformed
+	EDetails         = 60368 // challenge details invalid or missing
+	EFactorType      = 60369 // factor type invalid or missing
+	EFactorConfig    = 60370 // factor config invalid or missing
+	EFactorState     = 60383 // operation illegal for the factor's status
+)
+
+// Error is the one error type of verifyd. Code is a Twilio error code; the
+// message is safe to show to the API client. Err, if set, is the internal
+// cause and is never shown.
+type Error struct {
+	Code    int
+	Message string
+	Err     error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("verify error %d: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("verify error %d: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the Twilio code of err, or EInternal if err is not (or
+// does not wrap) an *Error.
+func ErrorCode(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the client-safe message of err. Errors that are not an
+// *Error get a generic message, so internal details never leak.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal server error"
+}
+
+// IsCode reports whether err carries the given Twilio code.
+func IsCode(err error, code int) bool { return err != nil && ErrorCode(err) == code }

@@ -1,0 +1,113 @@
+package verify
+
+import "time"
+
+// The *Params types carry a request's parameters from the transport to
+// Verifier, already converted to Go types but not yet checked against
+// Twilio's limits: that is Verifier's job. A nil pointer means the parameter
+// was not sent. JSON-valued parameters (Metadata, HiddenDetails, each
+// Details.Fields item) arrive raw, as the client sent them.
+
+// ServiceParams are the parameters of create and update service.
+type ServiceParams struct {
+	FriendlyName                   *string
+	CodeLength                     *int
+	LookupEnabled                  *bool
+	SkipSmsToLandlines             *bool
+	DtmfInputRequired              *bool
+	TtsName                        *string
+	Psd2Enabled                    *bool
+	DoNotShareWarningEnabled       *bool
+	CustomCodeEnabled              *bool
+	DefaultTemplateSid             *string
+	VerifyEventSubscriptionEnabled *bool
+
+	PushIncludeDate      *bool
+	PushApnCredentialSid *string
+	PushFcmCredentialSid *string
+
+	TotpIssuer     *string
+	TotpTimeStep   *int
+	TotpCodeLength *int
+	TotpSkew       *int
+
+	WhatsappMsgServiceSid *string
+	WhatsappFrom          *string
+
+	PasskeysRelyingPartyID      *string
+	PasskeysRelyingPartyName    *string
+	PasskeysRelyingPartyOrigins *string // one comma-separated string
+	PasskeysAuthenticatorAttach *string
+	PasskeysDiscoverableCreds   *string
+	PasskeysUserVerification    *string
+}
+
+// FactorParams are the parameters of create factor.
+type FactorParams struct {
+	FriendlyName *string
+	FactorType   *string
+
+	BindingAlg       *string
+	BindingPublicKey *string
+	BindingSecret    *string
+
+	ConfigAppID                *string
+	ConfigNotificationPlatform *string
+	ConfigNotificationToken    *string
+	ConfigSdkVersion           *string
+	ConfigTimeStep             *int
+	ConfigSkew                 *int
+	ConfigCodeLength           *int
+	ConfigAlg                  *string
+
+	Metadata *string
+}
+
+// FactorUpdate are the parameters of update factor. With AuthPayload set the
+// call verifies the factor.
+type FactorUpdate struct {
+	AuthPayload  *string
+	FriendlyName *string
+
+	ConfigAppID                *string
+	ConfigNotificationPlatform *string
+	ConfigNotificationToken    *string
+	ConfigSdkVersion           *string
+	ConfigTimeStep             *int
+	ConfigSkew                 *int
+	ConfigCodeLength           *int
+	ConfigAlg                  *string
+
+	Metadata *string
+}
+
+// ChallengeParams are the parameters of create challenge.
+type ChallengeParams struct {
+	FactorSid      *string
+	ExpirationDate *time.Time
+	DetailsMessage *string
+	DetailsFields  []string // raw JSON objects, one per repeated key
+	HiddenDetails  *string
+	AuthPayload    *string
+}
+
+// ChallengeUpdate are the parameters of update challenge.
+type ChallengeUpdate struct {
+	AuthPayload *string
+	Metadata    *string
+}
+
+// ChallengeQuery are the filters of list challenges, unchecked.
+type ChallengeQuery struct {
+	FactorSid *string
+	Status    *string
+	Order     *string // asc (default) or desc
+}
+
+// AccessTokenParams are the parameters of create access token.
+type AccessTokenParams struct {
+	Identity           *string
+	FactorType         *string
+	FactorFriendlyName *string
+	TTL                *int
+}

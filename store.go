@@ -1,0 +1,119 @@
+package verify
+
+import (
+	"context"
+	"time"
+)
+
+// Cursor is a keyset position in a list ordered by (DateCreated, Sid).
+type Cursor struct {
+	Time time.Time
+	Sid  Sid
+}
+
+// Page asks for one page of a list. With After set the page starts after
+// that position; with Before set it ends before it (the previous page). Desc
+// reverses the list's order.
+type Page struct {
+	Size   int
+	After  *Cursor
+	Before *Cursor
+	Desc   bool
+}
+
+// ChallengeFilter narrows a challenge list. Empty fields do not filter.
+type ChallengeFilter struct {
+	FactorSid Sid
+	// Status filters on the status as read at Now, so "expired" and
+	// "pending" are told apart by the expiration date.
+	Status ChallengeStatus
+	Now    time.Time
+}
+
+// Store is everything Verifier needs from persistence. Every method that
+// changes state does so as one compare-and-swap: it returns an error rather
+// than overwrite a state it did not expect.
+//
+// Lookups return an *Error with code ENotFound when nothing matches; they
+// never return (nil, nil). List methods return at most Page.Size items plus
+// whether more items lie beyond the page in the direction read.
+type Store interface {
+	// Tx runs fn inside one transaction; fn's store sees and makes changes
+	// atomically. An error from fn rolls everything back. fn must use only
+	// the store it is given: on SQLite there is one writer connection, so a
+	// write through the outer store would wait for the transaction that is
+	// waiting for it. A Tx inside a Tx joins the outer transaction (no
+	// savepoints), so an inner error that the outer fn swallows does not undo
+	// the inner writes.
+	Tx(ctx context.Context, fn func(Store) error) error
+
+	// FindAccount returns the account with the given SID.
+	FindAccount(ctx context.Context, sid Sid) (*Account, error)
+	// PutAccount creates the account or replaces its token hash.
+	PutAccount(ctx context.Context, a *Account) error
+	// CountAccounts returns how many accounts exist.
+	CountAccounts(ctx context.Context) (int, error)
+
+	CreateService(ctx context.Context, s *Service) error
+	// FindService returns the account's service; ENotFound otherwise.
+	FindService(ctx context.Context, account, sid Sid) (*Service, error)
+	// UpdateService replaces the stored settings of s.
+	UpdateService(ctx context.Context, s *Service) error
+	// DeleteService deletes the service and everything inside it.
+	DeleteService(ctx context.Context, account, sid Sid) error
+	ListServices(ctx context.Context, account Sid, p Page) ([]*Service, bool, error)
+
+	// CreateEntity returns EEntityExists if the identity is taken.
+	CreateEntity(ctx context.Context, e *Entity) error
+	FindEntity(ctx context.Context, service Sid, identity string) (*Entity, error)
+	// DeleteEntity deletes the entity with its factors, challenges and
+	// notifications.
+	DeleteEntity(ctx context.Context, service Sid, identity string) error
+	ListEntities(ctx context.Context, service Sid, p Page) ([]*Entity, bool, error)
+
+	CreateFactor(ctx context.Context, f *Factor) error
+	FindFactor(ctx context.Context, entity, sid Sid) (*Factor, error)
+	// FindFactorByCredential finds a push factor by its credential SID.
+	FindFactorByCredential(ctx context.Context, credential Sid) (*Factor, error)
+	// CountFactors counts the entity's factors of one type.
+	CountFactors(ctx context.Context, entity Sid, t FactorType) (int, error)
+	// FindPushFactorByKey finds the entity's push factor with this public key.
+	FindPushFactorByKey(ctx context.Context, entity Sid, publicKey []byte) (*Factor, error)
+	// UpdateFactor stores FriendlyName, Metadata, the type's config and
+	// DateUpdated. Status, secrets and counters are changed only by the
+	// compare-and-swap methods below.
+	UpdateFactor(ctx context.Context, f *Factor) error
+	// VerifyFactor moves an unverified factor to verified; EFactorState if
+	// it is not unverified any more.
+	VerifyFactor(ctx context.Context, sid Sid, now time.Time) error
+	// UseTotpStep records that the factor accepted the code of the time step
+	// [start, end): it succeeds only if no code of a step ending after start
+	// was accepted before, and returns false (no error) for a replay.
+	UseTotpStep(ctx context.Context, factor Sid, start, end int64) (bool, error)
+	// AddFactorFailure adds one wrong attempt unless max were reached, and
+	// returns the count after the call and whether it was added.
+	AddFactorFailure(ctx context.Context, factor Sid, max int) (int, bool, error)
+	DeleteFactor(ctx context.Context, entity, sid Sid) error
+	ListFactors(ctx context.Context, entity Sid, p Page) ([]*Factor, bool, error)
+
+	CreateChallenge(ctx context.Context, c *Challenge) error
+	FindChallenge(ctx context.Context, entity, sid Sid) (*Challenge, error)
+	ListChallenges(ctx context.Context, entity Sid, f ChallengeFilter, p Page) ([]*Challenge, bool, error)
+	// RespondChallenge moves a pending, unexpired challenge to status
+	// (approved or denied), setting DateResponded, DateUpdated, the reason
+	// and, if not nil, Metadata. It returns EChallengeDone or
+	// EChallengeExpire when the challenge is no longer pending at now.
+	RespondChallenge(ctx context.Context, sid Sid, status ChallengeStatus, reason string, metadata map[string]string, now time.Time) error
+	// AddChallengeFailure adds one wrong attempt unless max were reached.
+	AddChallengeFailure(ctx context.Context, challenge Sid, max int) (int, bool, error)
+
+	CreateAccessToken(ctx context.Context, t *AccessToken) error
+	FindAccessToken(ctx context.Context, service, sid Sid) (*AccessToken, error)
+	// UseAccessToken marks an unused token as used at now; ENotAuthorized if
+	// it was used before.
+	UseAccessToken(ctx context.Context, sid Sid, now time.Time) error
+
+	// CreateNotification records a notification if the challenge has fewer
+	// than max; ENotifyMax otherwise.
+	CreateNotification(ctx context.Context, n *Notification, max int) error
+}

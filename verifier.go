@@ -1,0 +1,131 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// Verifier holds the use cases of the Verify API, free of any transport: it
+// checks every parameter against Twilio's limits, enforces the state
+// machines, and persists through Store. Time and randomness are passed in so
+// that tests are deterministic.
+type Verifier struct {
+	Store Store
+	// Now returns the current time; times are truncated to whole seconds,
+	// as the wire format and the signed challenge payloads need.
+	Now func() time.Time
+	// Rand is the source of SIDs and secrets (crypto/rand.Reader).
+	Rand io.Reader
+	// TokenKey is the HMAC key that derives enrollment access tokens from
+	// their SIDs; at least 32 bytes.
+	TokenKey []byte
+}
+
+func (v *Verifier) now() time.Time { return v.Now().UTC().Truncate(time.Second) }
+
+// in returns a copy of v that works through st, the store of a transaction.
+func (v *Verifier) in(st Store) *Verifier {
+	c := *v
+	c.Store = st
+	return &c
+}
+
+func (v *Verifier) newSid(prefix string) (Sid, error) { return NewSid(v.Rand, prefix) }
+
+// notFound is the error for a path that names nothing, worded as Twilio does.
+func notFound(path string) error {
+	return Errorf(ENotFound, "The requested resource %s was not found", path)
+}
+
+func (v *Verifier) service(ctx context.Context, account, sid Sid) (*Service, error) {
+	if !sid.Valid(PrefixService) {
+		return nil, notFound("/Services/" + string(sid))
+	}
+	return v.Store.FindService(ctx, account, sid)
+}
+
+// entity finds the entity addressed by a path under an account's service.
+func (v *Verifier) entity(ctx context.Context, account, service Sid, identity string) (*Entity, error) {
+	if _, err := v.service(ctx, account, service); err != nil {
+		return nil, err
+	}
+	if !ValidIdentity(identity) {
+		return nil, notFound("/Services/" + string(service) + "/Entities/" + identity)
+	}
+	return v.Store.FindEntity(ctx, service, identity)
+}
+
+// missing is the error for a required parameter that was not sent.
+func missing(code int, name string) error {
+	return Errorf(code, "Missing required parameter %s in the post body", name)
+}
+
+// checkLen returns an error with code if s is longer than max characters.
+func checkLen(code int, name, s string, max int) error {
+	if utf8.RuneCountInString(s) > max {
+		return Errorf(code, "Invalid parameter %s: must be at most %d characters", name, max)
+	}
+	return nil
+}
+
+// checkRange returns an error with code if n lies outside [lo, hi].
+func checkRange(code int, name string, n, lo, hi int) error {
+	if n < lo || n > hi {
+		return Errorf(code, "Invalid parameter %s: must be between %d and %d", name, lo, hi)
+	}
+	return nil
+}
+
+// ParseStringMap decodes a JSON object whose values are all strings, as sent
+// in Metadata and HiddenDetails. A value that decodes to a JSON string is
+// decoded once more, because twilio-go JSON-encodes a Go string that already
+// holds JSON. JSON null gives a nil map.
+func ParseStringMap(raw string) (map[string]string, error) {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	if s, ok := v.(string); ok {
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return nil, fmt.Errorf("not JSON: %w", err)
+		}
+	}
+	if v == nil {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	m := make(map[string]string, len(obj))
+	for k, val := range obj {
+		s, ok := val.(string)
+		if !ok {
+			return nil, fmt.Errorf("value of %q is not a string", k)
+		}
+		m[k] = s
+	}
+	return m, nil
+}
+
+// stringMapParam parses and checks a JSON string-map parameter.
+func stringMapParam(code int, name, raw string, max int) (map[string]string, error) {
+	if len(raw) > max {
+		return nil, Errorf(code, "Invalid parameter %s: must be at most %d characters", name, max)
+	}
+	m, err := ParseStringMap(raw)
+	if err != nil {
+		return nil, Errorf(code, "Invalid parameter %s: must be a JSON object of string values (%v)", name, err)
+	}
+	return m, nil
+}
+
+// Page sizes of lists.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)

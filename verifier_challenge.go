@@ -1,0 +1,270 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// challenge finds the challenge addressed by a path and resolves its status
+// at now.
+func (v *Verifier) challenge(ctx context.Context, account, service Sid, identity string, sid Sid) (*Challenge, error) {
+	e, err := v.entity(ctx, account, service, identity)
+	if err != nil {
+		return nil, err
+	}
+	if !sid.Valid(PrefixChallenge) {
+		return nil, notFound("/Services/" + string(service) + "/Entities/" + identity + "/Challenges/" + string(sid))
+	}
+	c, err := v.Store.FindChallenge(ctx, e.Sid, sid)
+	if err != nil {
+		return nil, err
+	}
+	c.Status = c.StatusAt(v.now())
+	return c, nil
+}
+
+// CreateChallenge creates a challenge for one of the entity's verified
+// factors. A push challenge needs Details.Message; a TOTP challenge may carry
+// the code in AuthPayload, in which case it comes back approved, or pending
+// with one failed attempt counted if the code is wrong.
+func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, identity string, p ChallengeParams) (*Challenge, error) {
+	svc, err := v.service(ctx, account, service)
+	if err != nil {
+		return nil, err
+	}
+	if p.FactorSid == nil || *p.FactorSid == "" {
+		return nil, missing(EFactorSid, "FactorSid")
+	}
+	if !Sid(*p.FactorSid).Valid(PrefixFactor) {
+		return nil, Errorf(EFactorSid, "Invalid parameter FactorSid: must be YF followed by 32 hex characters")
+	}
+	f, err := v.factor(ctx, account, service, identity, Sid(*p.FactorSid))
+	if err != nil {
+		return nil, err
+	}
+	if f.Status != FactorVerified {
+		return nil, Errorf(EFactorUnverifed, "The factor %s is not verified", f.Sid)
+	}
+	sid, err := v.newSid(PrefixChallenge)
+	if err != nil {
+		return nil, err
+	}
+	now := v.now()
+	c := &Challenge{
+		Sid: sid, AccountSid: account, ServiceSid: service, EntitySid: f.EntitySid, Identity: identity,
+		FactorSid: f.Sid, FactorType: f.Type, Status: ChallengePending, RespondedReason: ReasonNone,
+		ExpirationDate: now.Add(DefaultChallengeTTL), DateCreated: now, DateUpdated: now,
+	}
+	if p.ExpirationDate != nil {
+		exp := p.ExpirationDate.UTC().Truncate(time.Second)
+		if !exp.After(now) || exp.After(now.Add(MaxChallengeTTL)) {
+			return nil, Errorf(EPushParam, "Invalid parameter ExpirationDate: must be in the future and at most 60 minutes after creation")
+		}
+		c.ExpirationDate = exp
+	}
+	if err := challengeDetails(c, p, f.Type == FactorPush); err != nil {
+		return nil, err
+	}
+	if f.Type == FactorPush && svc.Push.IncludeDate {
+		d := now
+		c.Details.Date = &d
+	}
+	if f.Type == FactorPush || p.AuthPayload == nil {
+		if f.Type == FactorPush && p.AuthPayload != nil {
+			return nil, Errorf(EPushParam, "Invalid parameter AuthPayload: only TOTP challenges take a code on creation")
+		}
+		if err := v.Store.CreateChallenge(ctx, c); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	if err := checkTotpPayload(*p.AuthPayload); err != nil {
+		return nil, err
+	}
+	err = v.Store.Tx(ctx, func(st Store) error {
+		ok, err := v.useTotpCode(ctx, st, f, *p.AuthPayload)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.Status = ChallengeApproved
+			c.DateResponded = &now
+		} else {
+			c.FailedAttempts = 1
+		}
+		return st.CreateChallenge(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// challengeDetails checks and copies Details.* and HiddenDetails. A push
+// challenge must have a message: it is what the phone shows.
+func challengeDetails(c *Challenge, p ChallengeParams, push bool) error {
+	if p.DetailsMessage != nil {
+		if err := checkLen(EDetails, "Details.Message", *p.DetailsMessage, MaxDetailsMessage); err != nil {
+			return err
+		}
+		c.Details.Message = *p.DetailsMessage
+	}
+	if push && c.Details.Message == "" {
+		return missing(EDetails, "Details.Message")
+	}
+	if len(p.DetailsFields) > MaxDetailsFields {
+		return Errorf(EDetails, "Invalid parameter Details.Fields: at most %d fields", MaxDetailsFields)
+	}
+	for _, raw := range p.DetailsFields {
+		f, err := parseDetailField(raw)
+		if err != nil {
+			return err
+		}
+		c.Details.Fields = append(c.Details.Fields, f)
+	}
+	if p.HiddenDetails != nil {
+		m, err := stringMapParam(EDetails, "HiddenDetails", *p.HiddenDetails, MaxMetadataLength)
+		if err != nil {
+			return err
+		}
+		c.HiddenDetails = m
+	}
+	return nil
+}
+
+// parseDetailField decodes one Details.Fields item, {"label":…,"value":…},
+// accepting it JSON-encoded twice as twilio-go may send it.
+func parseDetailField(raw string) (DetailField, error) {
+	bad := Errorf(EDetails, "Invalid parameter Details.Fields: each item must be a JSON object with string label (at most %d characters) and value (at most %d characters)", MaxFieldLabel, MaxFieldValue)
+	var s string
+	if json.Unmarshal([]byte(raw), &s) == nil {
+		raw = s
+	}
+	var f struct {
+		Label *string `json:"label"`
+		Value *string `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(raw), &f); err != nil || f.Label == nil || f.Value == nil {
+		return DetailField{}, bad
+	}
+	if *f.Label == "" || checkLen(EDetails, "", *f.Label, MaxFieldLabel) != nil || checkLen(EDetails, "", *f.Value, MaxFieldValue) != nil {
+		return DetailField{}, bad
+	}
+	return DetailField{Label: *f.Label, Value: *f.Value}, nil
+}
+
+// FetchChallenge returns one challenge of an entity.
+func (v *Verifier) FetchChallenge(ctx context.Context, account, service Sid, identity string, sid Sid) (*Challenge, error) {
+	return v.challenge(ctx, account, service, identity, sid)
+}
+
+// ListChallenges lists an entity's challenges, oldest first unless
+// q.Order is desc.
+func (v *Verifier) ListChallenges(ctx context.Context, account, service Sid, identity string, q ChallengeQuery, p Page) ([]*Challenge, bool, error) {
+	e, err := v.entity(ctx, account, service, identity)
+	if err != nil {
+		return nil, false, err
+	}
+	now := v.now()
+	f := ChallengeFilter{Now: now}
+	if q.FactorSid != nil && *q.FactorSid != "" {
+		if !Sid(*q.FactorSid).Valid(PrefixFactor) {
+			return nil, false, Errorf(EFactorSid, "Invalid parameter FactorSid: must be YF followed by 32 hex characters")
+		}
+		f.FactorSid = Sid(*q.FactorSid)
+	}
+	if q.Status != nil && *q.Status != "" {
+		s := ChallengeStatus(*q.Status)
+		if !oneOf(string(s), string(ChallengePending), string(ChallengeExpired), string(ChallengeApproved), string(ChallengeDenied)) {
+			return nil, false, Errorf(EPushParam, "Invalid parameter Status: must be pending, expired, approved or denied")
+		}
+		f.Status = s
+	}
+	if q.Order != nil && *q.Order != "" {
+		if !oneOf(*q.Order, "asc", "desc") {
+			return nil, false, Errorf(EPushParam, "Invalid parameter Order: must be asc or desc")
+		}
+		p.Desc = *q.Order == "desc"
+	}
+	cs, more, err := v.Store.ListChallenges(ctx, e.Sid, f, p)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, c := range cs {
+		c.Status = c.StatusAt(now)
+	}
+	return cs, more, nil
+}
+
+// UpdateChallenge answers a pending challenge. For TOTP, AuthPayload is the
+// code: a right one approves the challenge, a wrong one counts a failed
+// attempt and leaves it pending, and after MaxChallengeAttempts every try
+// fails with EChallengeTries.
+func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, identity string, sid Sid, p ChallengeUpdate) (*Challenge, error) {
+	c, err := v.challenge(ctx, account, service, identity, sid)
+	if err != nil {
+		return nil, err
+	}
+	var metadata map[string]string
+	if p.Metadata != nil {
+		if metadata, err = stringMapParam(EPushParam, "Metadata", *p.Metadata, MaxMetadataLength); err != nil {
+			return nil, err
+		}
+	}
+	if p.AuthPayload == nil || *p.AuthPayload == "" {
+		return nil, missing(EPushParam, "AuthPayload")
+	}
+	if err := answerable(c); err != nil {
+		return nil, err
+	}
+	if c.FactorType != FactorTotp {
+		return nil, Errorf(EChallengeVerify, "Push challenges are answered by the device with a signed AuthPayload, which this server does not accept yet")
+	}
+	if err := checkTotpPayload(*p.AuthPayload); err != nil {
+		return nil, err
+	}
+	if c.FailedAttempts >= MaxChallengeAttempts {
+		return nil, Errorf(EChallengeTries, "Max attempts reached for this challenge")
+	}
+	f, err := v.Store.FindFactor(ctx, c.EntitySid, c.FactorSid)
+	if err != nil {
+		return nil, err
+	}
+	approved := false
+	err = v.Store.Tx(ctx, func(st Store) error {
+		ok, err := v.useTotpCode(ctx, st, f, *p.AuthPayload)
+		if err != nil || !ok {
+			return err
+		}
+		approved = true
+		return st.RespondChallenge(ctx, c.Sid, ChallengeApproved, ReasonNone, metadata, v.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !approved {
+		n, added, err := v.Store.AddChallengeFailure(ctx, c.Sid, MaxChallengeAttempts)
+		if err != nil {
+			return nil, err
+		}
+		if !added {
+			return nil, Errorf(EChallengeTries, "Max attempts reached for this challenge")
+		}
+		c.FailedAttempts = n
+		return c, nil
+	}
+	return v.challenge(ctx, account, service, identity, sid)
+}
+
+// answerable reports why a challenge can no longer be answered, if it can't.
+func answerable(c *Challenge) error {
+	switch c.Status {
+	case ChallengePending:
+		return nil
+	case ChallengeExpired:
+		return Errorf(EChallengeExpire, "Challenge %s has expired", c.Sid)
+	default:
+		return Errorf(EChallengeDone, "Challenge %s was already %s", c.Sid, c.Status)
+	}
+}

@@ -1,0 +1,197 @@
+package verify
+
+import (
+	"context"
+
+	"github.com/verifyd/verify/otp"
+)
+
+// factor finds the factor addressed by a path.
+func (v *Verifier) factor(ctx context.Context, account, service Sid, identity string, sid Sid) (*Factor, error) {
+	e, err := v.entity(ctx, account, service, identity)
+	if err != nil {
+		return nil, err
+	}
+	if !sid.Valid(PrefixFactor) {
+		return nil, notFound("/Services/" + string(service) + "/Entities/" + identity + "/Factors/" + string(sid))
+	}
+	return v.Store.FindFactor(ctx, e.Sid, sid)
+}
+
+// FetchFactor returns one factor of an entity.
+func (v *Verifier) FetchFactor(ctx context.Context, account, service Sid, identity string, sid Sid) (*Factor, error) {
+	return v.factor(ctx, account, service, identity, sid)
+}
+
+// DeleteFactor deletes a factor and its challenges.
+func (v *Verifier) DeleteFactor(ctx context.Context, account, service Sid, identity string, sid Sid) error {
+	f, err := v.factor(ctx, account, service, identity, sid)
+	if err != nil {
+		return err
+	}
+	return v.Store.DeleteFactor(ctx, f.EntitySid, f.Sid)
+}
+
+// ListFactors lists an entity's factors.
+func (v *Verifier) ListFactors(ctx context.Context, account, service Sid, identity string, p Page) ([]*Factor, bool, error) {
+	e, err := v.entity(ctx, account, service, identity)
+	if err != nil {
+		return nil, false, err
+	}
+	return v.Store.ListFactors(ctx, e.Sid, p)
+}
+
+// UpdateFactor changes a factor's name and config and, when AuthPayload is
+// given, verifies it: a TOTP code for a TOTP factor, a signature over the
+// factor SID for a push factor. A wrong TOTP code leaves the factor
+// unverified and is not an error, as Twilio answers since October 2021; after
+// MaxFactorAttempts wrong codes every further try fails with EFactorTries.
+func (v *Verifier) UpdateFactor(ctx context.Context, account, service Sid, identity string, sid Sid, p FactorUpdate) (*Factor, error) {
+	f, err := v.factor(ctx, account, service, identity, sid)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := applyFactorUpdate(f, p)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		f.DateUpdated = v.now()
+		if err := v.Store.UpdateFactor(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	if p.AuthPayload == nil || f.Status == FactorVerified {
+		return f, nil
+	}
+	switch f.Type {
+	case FactorTotp:
+		return v.verifyTotpFactor(ctx, f, *p.AuthPayload)
+	default:
+		if !verifyFactorSignature(f, *p.AuthPayload) {
+			return nil, Errorf(EFactorVerify, "Factor verification failed: the signature does not match the factor's public key")
+		}
+		return v.markVerified(ctx, f)
+	}
+}
+
+// applyFactorUpdate applies the name, metadata and config changes of p and
+// reports whether anything was sent.
+func applyFactorUpdate(f *Factor, p FactorUpdate) (bool, error) {
+	changed := false
+	if p.FriendlyName != nil {
+		if *p.FriendlyName == "" {
+			return false, Errorf(EPushParam, "Invalid parameter FriendlyName: must not be empty")
+		}
+		if err := checkLen(EPushParam, "FriendlyName", *p.FriendlyName, MaxFriendlyName); err != nil {
+			return false, err
+		}
+		f.FriendlyName = *p.FriendlyName
+		changed = true
+	}
+	if p.Metadata != nil {
+		m, err := stringMapParam(EPushParam, "Metadata", *p.Metadata, MaxMetadataLength)
+		if err != nil {
+			return false, err
+		}
+		f.Metadata = m
+		changed = true
+	}
+	switch f.Type {
+	case FactorTotp:
+		if p.ConfigAlg != nil || p.ConfigTimeStep != nil || p.ConfigCodeLength != nil || p.ConfigSkew != nil {
+			if err := applyTotpConfig(f.Totp, p.ConfigAlg, p.ConfigTimeStep, p.ConfigCodeLength, p.ConfigSkew); err != nil {
+				return false, err
+			}
+			changed = true
+		}
+	case FactorPush:
+		if p.ConfigAppID != nil || p.ConfigNotificationPlatform != nil || p.ConfigNotificationToken != nil || p.ConfigSdkVersion != nil {
+			if err := applyPushConfig(f.Push, p.ConfigAppID, p.ConfigNotificationPlatform, p.ConfigNotificationToken, p.ConfigSdkVersion); err != nil {
+				return false, err
+			}
+			changed = true
+		}
+	}
+	return changed, nil
+}
+
+// checkTotpPayload checks the shape of a TOTP AuthPayload: 3 to 8
+// characters, as Twilio documents. Whether they are the right digits is the
+// code check's business.
+func checkTotpPayload(payload string) error {
+	if len(payload) < 3 || len(payload) > 8 {
+		return Errorf(EPushParam, "Invalid parameter AuthPayload: a TOTP code has 3 to 8 digits")
+	}
+	return nil
+}
+
+func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string) (*Factor, error) {
+	if err := checkTotpPayload(code); err != nil {
+		return nil, err
+	}
+	if f.FailedAttempts >= MaxFactorAttempts {
+		return nil, Errorf(EFactorTries, "Max verification attempts reached for this factor")
+	}
+	err := v.Store.Tx(ctx, func(st Store) error {
+		ok, err := v.useTotpCode(ctx, st, f, code)
+		if err != nil || !ok {
+			return err
+		}
+		return v.in(st).markVerifiedTx(ctx, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if f.Status == FactorVerified {
+		return f, nil
+	}
+	n, added, err := v.Store.AddFactorFailure(ctx, f.Sid, MaxFactorAttempts)
+	if err != nil {
+		return nil, err
+	}
+	if !added {
+		return nil, Errorf(EFactorTries, "Max verification attempts reached for this factor")
+	}
+	f.FailedAttempts = n
+	return f, nil
+}
+
+// useTotpCode checks code against the factor at now and, if it matches a
+// time step not used before, records that step as used. It reports false for
+// a wrong or replayed code.
+func (v *Verifier) useTotpCode(ctx context.Context, st Store, f *Factor, code string) (bool, error) {
+	t := f.Totp
+	period := int64(t.TimeStep)
+	minCounter := uint64((t.LastUsedEnd + period - 1) / period) // first step starting at or after LastUsedEnd
+	counter, ok := otp.Validate(t.Secret, code, v.now(), t.params(), minCounter)
+	if !ok {
+		return false, nil
+	}
+	start := int64(counter) * period
+	ok, err := st.UseTotpStep(ctx, f.Sid, start, start+period)
+	if err != nil || !ok {
+		return false, err
+	}
+	t.LastUsedEnd = start + period
+	return true, nil
+}
+
+func (v *Verifier) markVerified(ctx context.Context, f *Factor) (*Factor, error) {
+	if err := v.markVerifiedTx(ctx, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// markVerifiedTx moves f to verified. Losing the race to another request
+// that verified it first is not an error: the factor is verified either way.
+func (v *Verifier) markVerifiedTx(ctx context.Context, f *Factor) error {
+	now := v.now()
+	if err := v.Store.VerifyFactor(ctx, f.Sid, now); err != nil && !IsCode(err, EFactorState) {
+		return err
+	}
+	f.Status = FactorVerified
+	f.DateUpdated = now
+	return nil
+}

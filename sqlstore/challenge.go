@@ -1,0 +1,213 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// challengeDetails is the JSON document in challenges.details. Date is Unix
+// seconds, like every stored time.
+type challengeDetails struct {
+	Message string        `json:"message"`
+	Fields  []detailField `json:"fields"`
+	Date    *int64        `json:"date,omitempty"`
+}
+
+type detailField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+func marshalDetails(d verify.ChallengeDetails) (string, error) {
+	cd := challengeDetails{Message: d.Message}
+	if d.Fields != nil {
+		cd.Fields = make([]detailField, len(d.Fields))
+		for i, f := range d.Fields {
+			cd.Fields[i] = detailField(f)
+		}
+	}
+	if d.Date != nil {
+		x := d.Date.Unix()
+		cd.Date = &x
+	}
+	b, err := json.Marshal(cd)
+	return string(b), err
+}
+
+func unmarshalDetails(s string) (verify.ChallengeDetails, error) {
+	var cd challengeDetails
+	if err := json.Unmarshal([]byte(s), &cd); err != nil {
+		return verify.ChallengeDetails{}, err
+	}
+	d := verify.ChallengeDetails{Message: cd.Message}
+	if cd.Fields != nil {
+		d.Fields = make([]verify.DetailField, len(cd.Fields))
+		for i, f := range cd.Fields {
+			d.Fields[i] = verify.DetailField(f)
+		}
+	}
+	if cd.Date != nil {
+		t := fromUnix(*cd.Date)
+		d.Date = &t
+	}
+	return d, nil
+}
+
+const challengeColumns = `sid, account_sid, service_sid, entity_sid, identity, factor_sid,
+factor_type, status, responded_reason, details, hidden_details, metadata, expiration_date,
+date_created, date_updated, date_responded, failed_attempts`
+
+func scanChallenge(sc scanner) (*verify.Challenge, error) {
+	c := &verify.Challenge{}
+	var (
+		sid, account, service, entity, factor, typ, status, details string
+		hidden, metadata                                            sql.NullString
+		expires, created, updated                                   int64
+		responded                                                   sql.NullInt64
+	)
+	if err := sc.Scan(&sid, &account, &service, &entity, &c.Identity, &factor,
+		&typ, &status, &c.RespondedReason, &details, &hidden, &metadata, &expires,
+		&created, &updated, &responded, &c.FailedAttempts); err != nil {
+		return nil, err
+	}
+	c.Sid, c.AccountSid, c.ServiceSid = verify.Sid(sid), verify.Sid(account), verify.Sid(service)
+	c.EntitySid, c.FactorSid = verify.Sid(entity), verify.Sid(factor)
+	c.FactorType, c.Status = verify.FactorType(typ), verify.ChallengeStatus(status)
+	c.ExpirationDate, c.DateCreated, c.DateUpdated = fromUnix(expires), fromUnix(created), fromUnix(updated)
+	c.DateResponded = fromUnixPtr(responded)
+	var err error
+	if c.Details, err = unmarshalDetails(details); err != nil {
+		return nil, fmt.Errorf("challenge %s details: %w", sid, err)
+	}
+	if c.HiddenDetails, err = unmarshalMap(hidden); err != nil {
+		return nil, fmt.Errorf("challenge %s hidden details: %w", sid, err)
+	}
+	if c.Metadata, err = unmarshalMap(metadata); err != nil {
+		return nil, fmt.Errorf("challenge %s metadata: %w", sid, err)
+	}
+	return c, nil
+}
+
+// CreateChallenge inserts the challenge; the caller has set every field.
+func (s *store) CreateChallenge(ctx context.Context, c *verify.Challenge) error {
+	details, err := marshalDetails(c.Details)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+	}
+	hidden, err := marshalMap(c.HiddenDetails)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+	}
+	metadata, err := marshalMap(c.Metadata)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+	}
+	_, err = s.exec(ctx, `INSERT INTO challenges (`+challengeColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(c.Sid), string(c.AccountSid), string(c.ServiceSid), string(c.EntitySid),
+		c.Identity, string(c.FactorSid), string(c.FactorType), string(c.Status),
+		c.RespondedReason, details, hidden, metadata, unix(c.ExpirationDate),
+		unix(c.DateCreated), unix(c.DateUpdated), unixPtr(c.DateResponded), c.FailedAttempts)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+	}
+	return nil
+}
+
+// FindChallenge returns the entity's challenge with its stored status, or
+// ENotFound, also when it belongs to another entity.
+func (s *store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
+	c, err := scanChallenge(s.queryRow(ctx, `SELECT `+challengeColumns+` FROM challenges
+WHERE sid = ? AND entity_sid = ?`, string(sid), string(entity)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: find challenge %s: %w", sid, err)
+	}
+	return c, nil
+}
+
+// ListChallenges pages through the entity's challenges, optionally of one
+// factor and one status. The status filter reads the status at f.Now:
+// "expired" selects pending challenges at or past their expiration date and
+// "pending" only those before it. The challenges come back with their
+// stored status; the domain resolves "expired".
+func (s *store) ListChallenges(ctx context.Context, entity verify.Sid, f verify.ChallengeFilter,
+	p verify.Page) ([]*verify.Challenge, bool, error) {
+	where := []string{"entity_sid = ?"}
+	args := []any{string(entity)}
+	if f.FactorSid != "" {
+		where = append(where, "factor_sid = ?")
+		args = append(args, string(f.FactorSid))
+	}
+	switch f.Status {
+	case "":
+	case verify.ChallengeExpired:
+		where = append(where, "status = ?", "expiration_date <= ?")
+		args = append(args, string(verify.ChallengePending), unix(f.Now))
+	case verify.ChallengePending:
+		where = append(where, "status = ?", "expiration_date > ?")
+		args = append(args, string(verify.ChallengePending), unix(f.Now))
+	default:
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	items, more, err := list(ctx, s, `SELECT `+challengeColumns+` FROM challenges`,
+		where, args, p, scanChallenge)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: list challenges of %s: %w", entity, err)
+	}
+	return items, more, nil
+}
+
+// RespondChallenge moves a pending challenge that has not expired at now to
+// status in one compare-and-swap, so that of two concurrent responses
+// exactly one wins. Metadata replaces the stored metadata only if not nil.
+// The loser learns why: ENotFound, EChallengeExpire (still pending but
+// expired at now) or EChallengeDone (no longer pending).
+func (s *store) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
+	reason string, metadata map[string]string, now time.Time) error {
+	meta, err := marshalMap(metadata)
+	if err != nil {
+		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	}
+	ok, err := s.execOne(ctx, `UPDATE challenges SET status = ?, responded_reason = ?,
+date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata)
+WHERE sid = ? AND status = ? AND expiration_date > ?`,
+		string(status), reason, unix(now), unix(now), meta,
+		string(sid), string(verify.ChallengePending), unix(now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	}
+	if ok {
+		return nil
+	}
+	var stored string
+	var expires int64
+	err = s.queryRowW(ctx, `SELECT status, expiration_date FROM challenges WHERE sid = ?`,
+		string(sid)).Scan(&stored, &expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
+	case err != nil:
+		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	case verify.ChallengeStatus(stored) == verify.ChallengePending && unix(now) >= expires:
+		return verify.Errorf(verify.EChallengeExpire, "Challenge %s has expired", sid)
+	default:
+		return verify.Errorf(verify.EChallengeDone, "Challenge %s was already responded to", sid)
+	}
+}
+
+// AddChallengeFailure adds one wrong attempt unless the count has reached
+// limit, and returns the count after the call and whether it was added.
+// ENotFound if the challenge does not exist.
+func (s *store) AddChallengeFailure(ctx context.Context, challenge verify.Sid, limit int) (int, bool, error) {
+	return s.addFailure(ctx, "challenges", "Challenge", challenge, limit)
+}

@@ -1,0 +1,304 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+const factorColumns = `sid, account_sid, service_sid, entity_sid, identity, friendly_name,
+factor_type, status, metadata, failed_attempts,
+totp_secret, totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,
+push_public_key, push_alg, push_credential_sid, push_sdk_version, push_app_id, push_platform,
+push_token, date_created, date_updated`
+
+// scanFactor reads a row of factorColumns and opens the TOTP secret. The
+// Totp or Push part is set according to the factor type, as the domain
+// expects.
+func (s *store) scanFactor(sc scanner) (*verify.Factor, error) {
+	f := &verify.Factor{}
+	var (
+		sid, account, service, entity, typ, status string
+		metadata                                   sql.NullString
+		secret, publicKey                          []byte
+		totpAlg                                    sql.NullString
+		codeLength, timeStep, skew                 sql.NullInt64
+		lastUsedEnd                                int64
+		pushAlg, credential, sdk, app, platform    sql.NullString
+		token                                      sql.NullString
+		created, updated                           int64
+	)
+	if err := sc.Scan(&sid, &account, &service, &entity, &f.Identity, &f.FriendlyName,
+		&typ, &status, &metadata, &f.FailedAttempts,
+		&secret, &totpAlg, &codeLength, &timeStep, &skew, &lastUsedEnd,
+		&publicKey, &pushAlg, &credential, &sdk, &app, &platform,
+		&token, &created, &updated); err != nil {
+		return nil, err
+	}
+	f.Sid, f.AccountSid, f.ServiceSid, f.EntitySid = verify.Sid(sid), verify.Sid(account),
+		verify.Sid(service), verify.Sid(entity)
+	f.Type, f.Status = verify.FactorType(typ), verify.FactorStatus(status)
+	f.DateCreated, f.DateUpdated = fromUnix(created), fromUnix(updated)
+	var err error
+	if f.Metadata, err = unmarshalMap(metadata); err != nil {
+		return nil, fmt.Errorf("factor %s metadata: %w", sid, err)
+	}
+	switch f.Type {
+	case verify.FactorTotp:
+		plain, err := s.unseal(f.Sid, secret)
+		if err != nil {
+			return nil, fmt.Errorf("open secret of factor %s: %w", sid, err)
+		}
+		f.Totp = &verify.TotpFactor{
+			Secret:      plain,
+			Alg:         totpAlg.String,
+			CodeLength:  int(codeLength.Int64),
+			TimeStep:    int(timeStep.Int64),
+			Skew:        int(skew.Int64),
+			LastUsedEnd: lastUsedEnd,
+		}
+	case verify.FactorPush:
+		f.Push = &verify.PushFactor{
+			PublicKey:            publicKey,
+			Alg:                  pushAlg.String,
+			CredentialSid:        verify.Sid(credential.String),
+			SdkVersion:           sdk.String,
+			AppID:                app.String,
+			NotificationPlatform: platform.String,
+			NotificationToken:    token.String,
+		}
+	}
+	return f, nil
+}
+
+// CreateFactor inserts the factor with its Totp or Push part, sealing the
+// TOTP secret. Status and FailedAttempts are stored as given.
+func (s *store) CreateFactor(ctx context.Context, f *verify.Factor) error {
+	metadata, err := marshalMap(f.Metadata)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create factor %s: %w", f.Sid, err)
+	}
+	var (
+		secret                                             []byte
+		totpAlg, codeLength, timeStep, skew                any
+		lastUsedEnd                                        int64
+		publicKey                                          []byte
+		pushAlg, credential, sdk, app, platform, pushToken any
+	)
+	if t := f.Totp; t != nil {
+		if secret, err = s.seal(f.Sid, t.Secret); err != nil {
+			return fmt.Errorf("sqlstore: create factor %s: seal secret: %w", f.Sid, err)
+		}
+		totpAlg, codeLength, timeStep, skew = t.Alg, t.CodeLength, t.TimeStep, t.Skew
+		lastUsedEnd = t.LastUsedEnd
+	}
+	if p := f.Push; p != nil {
+		publicKey, pushAlg, credential = p.PublicKey, p.Alg, nullString(string(p.CredentialSid))
+		sdk, app, platform, pushToken = p.SdkVersion, p.AppID, p.NotificationPlatform, p.NotificationToken
+	}
+	_, err = s.exec(ctx, `INSERT INTO factors (`+factorColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(f.Sid), string(f.AccountSid), string(f.ServiceSid), string(f.EntitySid),
+		f.Identity, f.FriendlyName, string(f.Type), string(f.Status), metadata, f.FailedAttempts,
+		secret, totpAlg, codeLength, timeStep, skew, lastUsedEnd,
+		publicKey, pushAlg, credential, sdk, app, platform,
+		pushToken, unix(f.DateCreated), unix(f.DateUpdated))
+	if err != nil {
+		return fmt.Errorf("sqlstore: create factor %s: %w", f.Sid, err)
+	}
+	return nil
+}
+
+// findFactor returns the one factor matching where, or ENotFound with the
+// message notFound.
+func (s *store) findFactor(ctx context.Context, what, notFound, where string, args ...any) (*verify.Factor, error) {
+	f, err := s.scanFactor(s.queryRow(ctx, `SELECT `+factorColumns+` FROM factors WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, verify.Errorf(verify.ENotFound, "%s", notFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: find factor %s: %w", what, err)
+	}
+	return f, nil
+}
+
+// FindFactor returns the entity's factor, or ENotFound, also when the factor
+// belongs to another entity.
+func (s *store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
+	return s.findFactor(ctx, string(sid), fmt.Sprintf("Factor %s was not found", sid),
+		`sid = ? AND entity_sid = ?`, string(sid), string(entity))
+}
+
+// FindFactorByCredential returns the push factor whose credential SID (the
+// kid of the device's JWTs) is credential, or ENotFound.
+func (s *store) FindFactorByCredential(ctx context.Context, credential verify.Sid) (*verify.Factor, error) {
+	return s.findFactor(ctx, "with credential "+string(credential),
+		fmt.Sprintf("Factor with credential %s was not found", credential),
+		`push_credential_sid = ?`, string(credential))
+}
+
+// FindPushFactorByKey returns the entity's push factor bound to publicKey,
+// or ENotFound; it lets the caller refuse to bind one key twice.
+func (s *store) FindPushFactorByKey(ctx context.Context, entity verify.Sid, publicKey []byte) (*verify.Factor, error) {
+	return s.findFactor(ctx, "by key of "+string(entity), "Factor with this public key was not found",
+		`entity_sid = ? AND factor_type = ? AND push_public_key = ?`,
+		string(entity), string(verify.FactorPush), publicKey)
+}
+
+// CountFactors counts the entity's factors of type t, to enforce the
+// per-type limits.
+func (s *store) CountFactors(ctx context.Context, entity verify.Sid, t verify.FactorType) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM factors WHERE entity_sid = ? AND factor_type = ?`,
+		string(entity), string(t)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: count %s factors of %s: %w", t, entity, err)
+	}
+	return n, nil
+}
+
+// UpdateFactor stores FriendlyName, Metadata, DateUpdated and the
+// configuration of the factor's Totp or Push part (not the TOTP secret and
+// last used step, nor the push key, algorithm and credential, which never
+// change). ENotFound if the entity has no such factor.
+func (s *store) UpdateFactor(ctx context.Context, f *verify.Factor) error {
+	metadata, err := marshalMap(f.Metadata)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update factor %s: %w", f.Sid, err)
+	}
+	sets := []string{"friendly_name = ?", "metadata = ?", "date_updated = ?"}
+	args := []any{f.FriendlyName, metadata, unix(f.DateUpdated)}
+	if t := f.Totp; t != nil {
+		sets = append(sets, "totp_alg = ?", "totp_code_length = ?", "totp_time_step = ?", "totp_skew = ?")
+		args = append(args, t.Alg, t.CodeLength, t.TimeStep, t.Skew)
+	}
+	if p := f.Push; p != nil {
+		sets = append(sets, "push_sdk_version = ?", "push_app_id = ?", "push_platform = ?", "push_token = ?")
+		args = append(args, p.SdkVersion, p.AppID, p.NotificationPlatform, p.NotificationToken)
+	}
+	args = append(args, string(f.Sid), string(f.EntitySid))
+	ok, err := s.execOne(ctx, `UPDATE factors SET `+strings.Join(sets, ", ")+
+		` WHERE sid = ? AND entity_sid = ?`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update factor %s: %w", f.Sid, err)
+	}
+	if !ok {
+		return verify.Errorf(verify.ENotFound, "Factor %s was not found", f.Sid)
+	}
+	return nil
+}
+
+// VerifyFactor moves the factor from unverified to verified in one
+// compare-and-swap, so two concurrent verifications cannot both succeed.
+// ENotFound if it does not exist, EFactorState if it is not unverified.
+func (s *store) VerifyFactor(ctx context.Context, sid verify.Sid, now time.Time) error {
+	ok, err := s.execOne(ctx, `UPDATE factors SET status = ?, date_updated = ?
+WHERE sid = ? AND status = ?`,
+		string(verify.FactorVerified), unix(now), string(sid), string(verify.FactorUnverified))
+	if err != nil {
+		return fmt.Errorf("sqlstore: verify factor %s: %w", sid, err)
+	}
+	if ok {
+		return nil
+	}
+	if err := s.factorExists(ctx, sid); err != nil {
+		return err
+	}
+	return verify.Errorf(verify.EFactorState, "Factor %s is not unverified", sid)
+}
+
+// factorExists returns nil if the factor exists and ENotFound otherwise; it
+// tells why a compare-and-swap on the factor changed nothing.
+func (s *store) factorExists(ctx context.Context, sid verify.Sid) error {
+	var n int
+	err := s.queryRowW(ctx, `SELECT COUNT(*) FROM factors WHERE sid = ?`, string(sid)).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("sqlstore: find factor %s: %w", sid, err)
+	}
+	if n == 0 {
+		return verify.Errorf(verify.ENotFound, "Factor %s was not found", sid)
+	}
+	return nil
+}
+
+// UseTotpStep records that the factor accepted the code of the time step
+// [start, end), unless a code of a step ending after start was accepted
+// before: then it returns false, and the code is a replay.
+func (s *store) UseTotpStep(ctx context.Context, factor verify.Sid, start, end int64) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE factors SET totp_last_used_end = ?
+WHERE sid = ? AND totp_last_used_end <= ?`, end, string(factor), start)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use totp step of factor %s: %w", factor, err)
+	}
+	if ok {
+		return true, nil
+	}
+	if err := s.factorExists(ctx, factor); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// AddFactorFailure adds one wrong attempt unless the count has reached limit, and
+// returns the count after the call and whether it was added. ENotFound if
+// the factor does not exist.
+func (s *store) AddFactorFailure(ctx context.Context, factor verify.Sid, limit int) (int, bool, error) {
+	return s.addFailure(ctx, "factors", "Factor", factor, limit)
+}
+
+// addFailure increments failed_attempts of the row sid of table below limit
+// and reads the count back in the same transaction, so the count returned is
+// the one this call produced.
+func (s *store) addFailure(ctx context.Context, table, noun string, sid verify.Sid, limit int) (int, bool, error) {
+	var n int
+	var added bool
+	err := s.atomic(ctx, func(t *store) error {
+		var err error
+		added, err = t.execOne(ctx, `UPDATE `+table+` SET failed_attempts = failed_attempts + 1
+WHERE sid = ? AND failed_attempts < ?`, string(sid), limit)
+		if err != nil {
+			return err
+		}
+		err = t.queryRowW(ctx, `SELECT failed_attempts FROM `+table+` WHERE sid = ?`, string(sid)).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return verify.Errorf(verify.ENotFound, "%s %s was not found", noun, sid)
+		}
+		return err
+	})
+	if verify.IsCode(err, verify.ENotFound) {
+		return 0, false, err
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("sqlstore: add failure to %s %s: %w", strings.ToLower(noun), sid, err)
+	}
+	return n, added, nil
+}
+
+// DeleteFactor deletes the entity's factor; its challenges and their
+// notifications go with it. ENotFound if there is no such factor.
+func (s *store) DeleteFactor(ctx context.Context, entity, sid verify.Sid) error {
+	ok, err := s.execOne(ctx, `DELETE FROM factors WHERE sid = ? AND entity_sid = ?`,
+		string(sid), string(entity))
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete factor %s: %w", sid, err)
+	}
+	if !ok {
+		return verify.Errorf(verify.ENotFound, "Factor %s was not found", sid)
+	}
+	return nil
+}
+
+// ListFactors pages through the entity's factors.
+func (s *store) ListFactors(ctx context.Context, entity verify.Sid, p verify.Page) ([]*verify.Factor, bool, error) {
+	items, more, err := list(ctx, s, `SELECT `+factorColumns+` FROM factors`,
+		[]string{"entity_sid = ?"}, []any{string(entity)}, p, s.scanFactor)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: list factors of %s: %w", entity, err)
+	}
+	return items, more, nil
+}

@@ -1,0 +1,118 @@
+package sqlstore
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// migrations holds the schema of each dialect as numbered .sql files,
+// migrations/<dialect>/NNNN_name.sql, with the same numbers in every
+// dialect. They are forward-only: a released file is never edited, a change
+// is a new file.
+//
+//go:embed migrations
+var migrations embed.FS
+
+// migration is one numbered schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations returns the dialect's migrations in version order.
+func loadMigrations(d dialect) ([]migration, error) {
+	dir := path.Join("migrations", d.String())
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", name)
+		}
+		b, err := fs.ReadFile(migrations, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations the database has not seen yet, each in its
+// own transaction together with its row in schema_migrations, so a failed
+// migration leaves the schema at the previous version. It refuses a database
+// whose schema is newer than this binary knows, rather than run against
+// tables it does not understand. Open calls it; `verifyd migrate` may too.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations(db.d)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	if _, err := db.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+)`); err != nil {
+		return fmt.Errorf("sqlstore: migrate: create schema_migrations: %w", err)
+	}
+	var latest int
+	if err := db.wdb.QueryRowContext(ctx,
+		`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&latest); err != nil {
+		return fmt.Errorf("sqlstore: migrate: read version: %w", err)
+	}
+	if n := len(ms); n > 0 && latest > ms[n-1].version {
+		return fmt.Errorf("sqlstore: migrate: database schema version %d is newer than this binary's %d", latest, ms[n-1].version)
+	}
+	for _, m := range ms {
+		if m.version <= latest {
+			continue
+		}
+		if err := db.apply(ctx, m); err != nil {
+			return fmt.Errorf("sqlstore: migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// apply runs one migration in its own transaction. It checks again inside
+// the transaction whether the migration was applied, because another process
+// on the same file may have done so since Migrate looked.
+func (db *DB) apply(ctx context.Context, m migration) error {
+	return db.atomic(ctx, func(s *store) error {
+		var n int
+		if err := s.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`,
+			m.version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := s.exec(ctx, m.sql); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+			m.version, time.Now().Unix())
+		return err
+	})
+}

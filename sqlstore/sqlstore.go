@@ -1,0 +1,310 @@
+// Package sqlstore implements verify.Store on database/sql with hand-written
+// SQL, one file per table. SQLite (through the pure-Go modernc.org/sqlite
+// driver, so that CGO_ENABLED=0 builds work) is the only dialect today; the
+// queries are written portably and pass through dialect.go so that
+// PostgreSQL can be added without rewriting them.
+package sqlstore
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/verifyd/verify"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// DB is a verify.Store backed by a SQLite file. It holds two pools on the
+// same file: one writer connection, so that writers queue in Go (where they
+// honour their context) instead of failing with SQLITE_BUSY, and a few
+// read-only connections that WAL lets run beside the writer.
+//
+// Every write and everything inside Tx goes to the writer. A function passed
+// to Tx must use the Store it is given, never the DB itself, for writes: the
+// single writer connection is busy with the transaction.
+type DB struct {
+	store
+	rdb, wdb *sql.DB
+}
+
+var _ verify.Store = (*DB)(nil)
+
+// readerConns is the size of the read pool. Readers never block each other
+// or the writer in WAL mode, so this only bounds file handles and memory.
+const readerConns = 4
+
+// Open opens (creating if needed) the SQLite database at dsn, a file path or
+// a "file:" URI, and brings its schema up to date. secretKey is the 32-byte
+// AES-256 key that seals TOTP secrets at rest; it must be the same on every
+// open of the same database, or reading a TOTP factor fails.
+func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
+	if len(secretKey) != 32 {
+		return nil, fmt.Errorf("sqlstore: open: secret key is %d bytes, want 32", len(secretKey))
+	}
+	block, err := aes.NewCipher(secretKey)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open: %w", err)
+	}
+
+	// busy_timeout comes first so that the pragmas after it wait for a lock
+	// held by another process instead of failing. synchronous(FULL) makes a
+	// commit durable before it is acknowledged, even in WAL mode.
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
+	// fails half way with SQLITE_BUSY when it upgrades from read to write.
+	w, err := sql.Open("sqlite", withParams(dsn,
+		"_pragma=busy_timeout(10000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(FULL)",
+		"_txlock=immediate",
+	))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	db := &DB{wdb: w}
+	db.store = store{d: sqlite, aead: aead, r: w, w: w, begin: w}
+	// Migrating first also switches the file to WAL before any reader opens.
+	if err := db.Migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	// query_only makes an accidental write through the read pool fail
+	// instead of racing the writer for the lock.
+	r, err := sql.Open("sqlite", withParams(dsn,
+		"_pragma=busy_timeout(10000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=query_only(1)",
+	))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	r.SetMaxOpenConns(readerConns)
+	r.SetMaxIdleConns(readerConns)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	db.rdb = r
+	db.store.r = r
+	return db, nil
+}
+
+// withParams appends driver parameters to a DSN that may already carry a
+// query string.
+func withParams(dsn string, params ...string) string {
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + strings.Join(params, "&")
+}
+
+// Close closes both pools. SQLite checkpoints the WAL into the main file
+// when the last connection closes.
+func (db *DB) Close() error {
+	var errs []error
+	if db.rdb != nil {
+		errs = append(errs, db.rdb.Close())
+	}
+	errs = append(errs, db.wdb.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlstore: close: %w", err)
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common, so that one method
+// body serves both the pools and a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// store implements verify.Store. Outside a transaction r is the read pool,
+// w the writer and begin the writer pool; inside one, r and w are the
+// *sql.Tx and begin is nil.
+type store struct {
+	d     dialect
+	aead  cipher.AEAD
+	r, w  querier
+	begin *sql.DB
+}
+
+// Tx runs fn in one writer transaction. Called on the store of a running
+// transaction it runs fn in that same transaction: there are no savepoints,
+// so an error from fn still rolls back the whole outer transaction once the
+// outer fn returns it.
+func (s *store) Tx(ctx context.Context, fn func(verify.Store) error) error {
+	return s.atomic(ctx, func(t *store) error { return fn(t) })
+}
+
+// atomic runs fn on a store bound to a writer transaction, reusing the
+// current one if s is already inside a transaction. fn's error is returned
+// as is, so codes of *verify.Error survive.
+func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
+	if s.begin == nil {
+		return fn(s)
+	}
+	tx, err := s.begin.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(&store{d: s.d, aead: s.aead, r: tx, w: tx}); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+// exec runs a write on the writer (or the transaction).
+func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
+}
+
+// query runs a read on the read pool (or the transaction).
+func (s *store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.d.rebind(query), args...)
+}
+
+// queryRow runs a one-row read on the read pool (or the transaction).
+func (s *store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// queryRowW reads one row on the writer, for reads that explain why a
+// compare-and-swap just failed and must see the state it saw.
+func (s *store) queryRowW(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.w.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// execOne runs a write that must change exactly one row and reports whether
+// it did.
+func (s *store) execOne(ctx context.Context, query string, args ...any) (bool, error) {
+	res, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}
+
+// seal encrypts a secret for the factor sid with AES-256-GCM. The random
+// nonce is prepended, and the SID is the additional data, so a sealed
+// secret copied into another row does not open.
+func (s *store) seal(sid verify.Sid, secret []byte) ([]byte, error) {
+	if secret == nil {
+		return nil, nil
+	}
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(secret)+s.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, secret, []byte(sid)), nil
+}
+
+// unseal reverses seal; it fails if the key or the SID differ.
+func (s *store) unseal(sid verify.Sid, sealed []byte) ([]byte, error) {
+	if sealed == nil {
+		return nil, nil
+	}
+	n := s.aead.NonceSize()
+	if len(sealed) < n+s.aead.Overhead() {
+		return nil, errors.New("sealed secret too short")
+	}
+	return s.aead.Open(nil, sealed[:n], sealed[n:], []byte(sid))
+}
+
+// unix converts a domain time (whole seconds) to its column value.
+func unix(t time.Time) int64 { return t.Unix() }
+
+// fromUnix converts a column value back to a UTC time.
+func fromUnix(x int64) time.Time { return time.Unix(x, 0).UTC() }
+
+// unixPtr converts an optional time to a nullable column value.
+func unixPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Unix()
+}
+
+// fromUnixPtr converts a nullable column value to an optional time.
+func fromUnixPtr(x sql.NullInt64) *time.Time {
+	if !x.Valid {
+		return nil
+	}
+	t := fromUnix(x.Int64)
+	return &t
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// marshalMap encodes a string map for a nullable JSON column: nil stays
+// NULL, so that a missing map and an empty one read back as they were.
+func marshalMap(m map[string]string) (any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// unmarshalMap decodes a nullable JSON column written by marshalMap.
+func unmarshalMap(col sql.NullString) (map[string]string, error) {
+	if !col.Valid {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(col.String), &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// nullString stores an empty string as NULL, for columns where NULL is the
+// natural "absent" (and UNIQUE must not see two empty strings).
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,60 @@
+package api
+
+import "net/http"
+
+// Path prefixes, shared by the route table and the urls in responses.
+const (
+	pathServices = "/v2/Services"
+	pathForms    = "/v2/Forms"
+)
+
+// routes registers every operation verifyd serves. This table is the one
+// answer to "which endpoints exist"; each handler parses, calls the
+// Verifier and encodes. Updates are POSTs to the instance url, as in
+// Twilio's API. Path values are used literally: ServeMux does not turn '+'
+// into a space.
+func (s *Server) routes(mux *http.ServeMux) {
+	const (
+		services   = pathServices
+		service    = services + "/{Sid}"
+		entities   = services + "/{ServiceSid}/Entities"
+		entity     = entities + "/{Identity}"
+		factors    = entity + "/Factors"
+		factor     = factors + "/{Sid}"
+		challenges = entity + "/Challenges"
+		challenge  = challenges + "/{Sid}"
+		notifs     = challenges + "/{ChallengeSid}/Notifications"
+		tokens     = services + "/{ServiceSid}/AccessTokens"
+		token      = tokens + "/{Sid}"
+		form       = pathForms + "/{FormType}"
+	)
+
+	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
+	mux.HandleFunc("GET "+services, s.authed(s.handleServiceList))
+	mux.HandleFunc("GET "+service, s.authed(s.handleServiceFetch))
+	mux.HandleFunc("POST "+service, s.authed(s.handleServiceUpdate))
+	mux.HandleFunc("DELETE "+service, s.authed(s.handleServiceDelete))
+
+	mux.HandleFunc("POST "+entities, s.authed(s.handleEntityCreate))
+	mux.HandleFunc("GET "+entities, s.authed(s.handleEntityList))
+	mux.HandleFunc("GET "+entity, s.authed(s.handleEntityFetch))
+	mux.HandleFunc("DELETE "+entity, s.authed(s.handleEntityDelete))
+
+	mux.HandleFunc("POST "+factors, s.authed(s.handleFactorCreate))
+	mux.HandleFunc("GET "+factors, s.authed(s.handleFactorList))
+	mux.HandleFunc("GET "+factor, s.authed(s.handleFactorFetch))
+	mux.HandleFunc("POST "+factor, s.authed(s.handleFactorUpdate))
+	mux.HandleFunc("DELETE "+factor, s.authed(s.handleFactorDelete))
+
+	mux.HandleFunc("POST "+challenges, s.authed(s.handleChallengeCreate))
+	mux.HandleFunc("GET "+challenges, s.authed(s.handleChallengeList))
+	mux.HandleFunc("GET "+challenge, s.authed(s.handleChallengeFetch))
+	mux.HandleFunc("POST "+challenge, s.authed(s.handleChallengeUpdate))
+
+	mux.HandleFunc("POST "+notifs, s.authed(s.handleNotificationCreate))
+
+	mux.HandleFunc("POST "+tokens, s.authed(s.handleAccessTokenCreate))
+	mux.HandleFunc("GET "+token, s.authed(s.handleAccessTokenFetch))
+
+	mux.HandleFunc("GET "+form, s.authed(s.handleFormFetch))
+}

@@ -95,6 +95,10 @@ type ChallengeParams struct {
 type ChallengeUpdate struct {
 	AuthPayload *string
 	Metadata    *string
+	// Render returns the challenge as the API shows it, decoded from its
+	// JSON (so numbers are float64 and objects map[string]any): a push
+	// answer must repeat SignatureFields exactly as the device read them.
+	Render func(*Challenge) (map[string]any, error)
 }
 
 // ChallengeQuery are the filters of list challenges, unchecked.

@@ -200,7 +200,9 @@ func (v *Verifier) ListChallenges(ctx context.Context, account, service Sid, ide
 // UpdateChallenge answers a pending challenge. For TOTP, AuthPayload is the
 // code: a right one approves the challenge, a wrong one counts a failed
 // attempt and leaves it pending, and after MaxChallengeAttempts every try
-// fails with EChallengeTries.
+// fails with EChallengeTries. For push, AuthPayload is the device's signed
+// answer (approved or denied), checked against p.Render's view of the
+// challenge.
 func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, identity string, sid Sid, p ChallengeUpdate) (*Challenge, error) {
 	c, err := v.challenge(ctx, account, service, identity, sid)
 	if err != nil {
@@ -218,8 +220,14 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 	if err := answerable(c); err != nil {
 		return nil, err
 	}
-	if c.FactorType != FactorTotp {
-		return nil, Errorf(EChallengeVerify, "Push challenges are answered by the device with a signed AuthPayload, which this server does not accept yet")
+	if c.FactorType == FactorPush {
+		if p.Render == nil {
+			return nil, Errorf(EInternal, "no challenge renderer for push answers")
+		}
+		if err := v.answerPush(ctx, c, *p.AuthPayload, p.Render, metadata); err != nil {
+			return nil, err
+		}
+		return v.challenge(ctx, account, service, identity, sid)
 	}
 	if err := checkTotpPayload(*p.AuthPayload); err != nil {
 		return nil, err

@@ -1,0 +1,132 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"time"
+
+	"github.com/verifyd/verify/jws"
+)
+
+// Device JWT rules of the Verify Push SDKs (push-protocol.md §4.2).
+const (
+	// DeviceJWTType is the cty header of a device JWT. Requiring it keeps a
+	// signed challenge answer, which has no cty, from being used as a login.
+	DeviceJWTType = "twilio-pba;v=1"
+	// DeviceLeeway is the clock difference tolerated on nbf and exp. The SDK
+	// corrects its clock from the Date header of a 401 and retries, so the
+	// leeway only absorbs network delay and small drift.
+	DeviceLeeway = 60 * time.Second
+	// maxDeviceJWTLife bounds exp-nbf; the SDKs use 600 seconds.
+	maxDeviceJWTLife = 3600
+)
+
+// SignatureFields are the challenge fields, in JSON form, that a device signs
+// when it answers a push challenge. The list is sent in the
+// Twilio-Verify-Signature-Fields header of a pending challenge; every field
+// is immutable and always present in the JSON, so the device's copy and the
+// server's rendering are equal until the answer.
+var SignatureFields = []string{
+	"sid", "account_sid", "service_sid", "entity_sid", "identity", "factor_sid",
+	"date_created", "expiration_date", "details", "hidden_details",
+}
+
+// AuthenticateDevice checks a device JWT and returns the push factor whose
+// key signed it. Every failure is EAuthenticate: the transport answers 401
+// with a Date header, from which the SDK corrects its clock before retrying.
+func (v *Verifier) AuthenticateDevice(ctx context.Context, token string) (*Factor, error) {
+	deny := func(why string) error { return Errorf(EAuthenticate, "Authentication Error - %s", why) }
+	t, err := jws.Parse(token)
+	if err != nil {
+		return nil, deny("malformed device token")
+	}
+	if t.Header.Cty != DeviceJWTType {
+		return nil, deny("not a device token")
+	}
+	if !Sid(t.Header.Kid).Valid(PrefixCredential) {
+		return nil, deny("unknown credential")
+	}
+	f, err := v.Store.FindFactorByCredential(ctx, Sid(t.Header.Kid))
+	if IsCode(err, ENotFound) {
+		return nil, deny("unknown credential")
+	}
+	if err != nil {
+		return nil, err
+	}
+	pub, err := f.Push.Key()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.VerifyES256(pub); err != nil {
+		return nil, deny("invalid device token signature")
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+		Nbf *int64 `json:"nbf"`
+		Exp *int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(t.Payload, &claims); err != nil || claims.Nbf == nil || claims.Exp == nil {
+		return nil, deny("device token lacks sub, nbf or exp")
+	}
+	if Sid(claims.Sub) != f.AccountSid {
+		return nil, deny("device token is for another account")
+	}
+	now := v.Now().Unix()
+	leeway := int64(DeviceLeeway / time.Second)
+	if *claims.Exp-*claims.Nbf > maxDeviceJWTLife || *claims.Exp <= *claims.Nbf {
+		return nil, deny("device token lifetime out of range")
+	}
+	if now < *claims.Nbf-leeway || now >= *claims.Exp+leeway {
+		return nil, deny("device token is not valid at the server's time")
+	}
+	return f, nil
+}
+
+// answerPush checks a push challenge's AuthPayload, a compact ES256 JWT by
+// the challenge's factor whose payload repeats SignatureFields as rendered
+// and adds status approved or denied, and then answers the challenge once.
+// Any mismatch is EChallengeVerify and changes nothing.
+func (v *Verifier) answerPush(ctx context.Context, c *Challenge, payload string, render func(*Challenge) (map[string]any, error), metadata map[string]string) error {
+	bad := Errorf(EChallengeVerify, "Challenge verification failed: the AuthPayload does not match this challenge or its factor's key")
+	if len(payload) > MaxPushAuthPayload {
+		return Errorf(EPushParam, "Invalid parameter AuthPayload: at most %d characters", MaxPushAuthPayload)
+	}
+	f, err := v.Store.FindFactor(ctx, c.EntitySid, c.FactorSid)
+	if err != nil {
+		return err
+	}
+	t, err := jws.Parse(payload)
+	if err != nil {
+		return bad
+	}
+	pub, err := f.Push.Key()
+	if err != nil {
+		return err
+	}
+	if t.VerifyES256(pub) != nil {
+		return bad
+	}
+	var signed map[string]any
+	if err := json.Unmarshal(t.Payload, &signed); err != nil {
+		return bad
+	}
+	status := ChallengeStatus("")
+	if s, ok := signed["status"].(string); ok {
+		status = ChallengeStatus(s)
+	}
+	if status != ChallengeApproved && status != ChallengeDenied {
+		return bad
+	}
+	want, err := render(c)
+	if err != nil {
+		return err
+	}
+	for _, field := range SignatureFields {
+		got, ok := signed[field]
+		if !ok || !reflect.DeepEqual(got, want[field]) {
+			return bad
+		}
+	}
+	return v.Store.RespondChallenge(ctx, c.Sid, status, ReasonNone, metadata, v.now())
+}

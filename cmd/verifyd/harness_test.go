@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+)
+
+// Test credentials: twilio-go refuses non-alphanumeric ones.
+const (
+	testAccount  = "AC0123456789abcdef0123456789abcdef"
+	testToken    = "s3cretT0kenForTests"
+	otherAccount = "ACfedcba9876543210fedcba9876543210"
+	otherToken   = "an0therT0ken"
+)
+
+// server is a verifyd started through run, exactly as the binary starts.
+type server struct {
+	base   string
+	stdout *strings.Builder
+	stop   func()
+}
+
+// startServer runs "verifyd serve" on a loopback port with the database at
+// db and the given environment, and stops it when the test ends.
+func startServer(t *testing.T, db string, env map[string]string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
+		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
+		done <- err
+	}()
+	out := &strings.Builder{}
+	sc := bufio.NewScanner(pr)
+	base := ""
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if rest, ok := strings.CutPrefix(line, "verifyd listening on "); ok {
+			base = strings.Fields(rest)[0]
+			break
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("server did not start: %v\n%s", sc.Err(), out)
+	}
+	go io.Copy(io.Discard, pr)
+	s := &server{base: base, stdout: out}
+	stopped := false
+	s.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("server did not shut down")
+		}
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// toLocal sends the official client's requests for *.twilio.com to our
+// server, and refuses any host that is not loopback so that nothing can leak
+// to the real service.
+type toLocal struct{ base *url.URL }
+
+func (t toLocal) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Hostname(), ".twilio.com") {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = t.base.Scheme, t.base.Host, t.base.Host
+	}
+	if ip := net.ParseIP(r.URL.Hostname()); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("test transport refuses non-loopback host %q", r.URL.Host)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// twilioClient returns the official twilio-go Verify client pointed at s.
+func twilioClient(t *testing.T, s *server, sid, token string) *openapi.ApiService {
+	t.Helper()
+	base, err := url.Parse(s.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client.Client{
+		Credentials: client.NewCredentials(sid, token),
+		HTTPClient: &http.Client{
+			Transport:     toLocal{base},
+			Timeout:       10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.SetAccountSid(sid)
+	v := openapi.NewApiServiceWithClient(c)
+	v.RequestHandler().Edge, v.RequestHandler().Region = "", ""
+	return v
+}
+
+func accountEnv(sid, token string) map[string]string {
+	return map[string]string{"VERIFYD_ACCOUNT_SID": sid, "VERIFYD_AUTH_TOKEN": token}
+}
+
+func newServer(t *testing.T) (*server, *openapi.ApiService) {
+	t.Helper()
+	s := startServer(t, filepath.Join(t.TempDir(), "verifyd.db"), accountEnv(testAccount, testToken))
+	return s, twilioClient(t, s, testAccount, testToken)
+}
+
+// wantTwilioError fails unless err is a Twilio REST error with the given
+// code and HTTP status.
+func wantTwilioError(t *testing.T, err error, code, status int) {
+	t.Helper()
+	var te *client.TwilioRestError
+	if !errors.As(err, &te) {
+		t.Fatalf("want Twilio error %d (%d), got %v", code, status, err)
+	}
+	if te.Code != code || te.Status != status {
+		t.Fatalf("want Twilio error %d (%d), got %d (%d): %s", code, status, te.Code, te.Status, te.Message)
+	}
+	if te.MoreInfo != fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code) {
+		t.Fatalf("more_info = %q", te.MoreInfo)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](t *testing.T, p *T, name string) T {
+	t.Helper()
+	if p == nil {
+		t.Fatalf("%s is missing", name)
+	}
+	return *p
+}

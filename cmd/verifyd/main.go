@@ -1,0 +1,81 @@
+// Command verifyd is a self-hosted server for the Twilio Verify v2 API.
+//
+// Usage:
+//
+//	verifyd serve   [--addr 127.0.0.1:4010] [--db ./verifyd.db] [--public-url URL]
+//	verifyd migrate [--db ./verifyd.db]
+//	verifyd totp    [--alg sha1] [--digits 6] [--period 30] SECRET
+//	verifyd version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "verifyd:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: main only wires it to the process, and the
+// end-to-end tests call it directly, so they exercise the binary we ship.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := parseServe(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, stderr)
+	case "migrate":
+		cfg, err := parseServe(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg, stdout)
+	case "totp":
+		return totpCode(args[1:], stdout, stderr)
+	case "version", "-v", "--version":
+		fmt.Fprintln(stdout, "verifyd", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+const usage = `verifyd: a self-hosted server for the Twilio Verify v2 API
+
+Commands:
+  serve     run the server (SQLite by default, no configuration needed)
+  migrate   apply database migrations and exit
+  totp      print the current TOTP code of a base32 secret (a development aid)
+  version   print the version
+
+Run "verifyd serve -h" for the server's flags.
+`
+
+// version reports the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

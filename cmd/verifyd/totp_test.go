@@ -1,0 +1,80 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verifyd/verify/otp"
+)
+
+// codes hands out TOTP codes the way a well-behaved authenticator does over
+// a test that runs faster than the clock: each code is for a time step after
+// the last one used (the server refuses replays), within the factor's skew.
+type codes struct {
+	secret []byte
+	p      otp.Params
+	last   int64 // last step handed out; -1 for none
+}
+
+func newCodes(t *testing.T, base32 string, p otp.Params) *codes {
+	t.Helper()
+	s, err := otp.DecodeSecret(base32)
+	if err != nil {
+		t.Fatalf("binding secret %q: %v", base32, err)
+	}
+	return &codes{secret: s, p: p, last: -1}
+}
+
+// next returns a code for a step not used before. It starts at the earliest
+// step the skew allows (less one, as a margin for a step boundary passing
+// mid-request) and fails the test if the window is used up.
+func (c *codes) next(t *testing.T) string {
+	t.Helper()
+	cur := int64(otp.Counter(time.Now(), c.p.Period))
+	step := max(c.last+1, cur-int64(c.p.Skew)+1)
+	if step > cur+int64(c.p.Skew)-1 && step > cur {
+		t.Fatalf("test used more TOTP codes than the skew window allows")
+	}
+	c.last = step
+	code, err := otp.HOTP(c.secret, uint64(step), c.p.Alg, c.p.Digits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// wrong returns a well-formed code that matches no step of the window.
+func (c *codes) wrong(t *testing.T) string {
+	t.Helper()
+	cur := int64(otp.Counter(time.Now(), c.p.Period))
+	valid := map[string]bool{}
+	for s := cur - 3; s <= cur+3; s++ {
+		code, _ := otp.HOTP(c.secret, uint64(s), c.p.Alg, c.p.Digits)
+		valid[code] = true
+	}
+	for d := '0'; d <= '9'; d++ {
+		cand := strings.Repeat(string(d), c.p.Digits)
+		if !valid[cand] {
+			return cand
+		}
+	}
+	t.Fatal("no wrong code found")
+	return ""
+}
+
+// signSid returns a push factor's verification payload: the standard base64
+// of a DER ECDSA signature over the factor SID, as the mobile SDK sends it.
+func signSid(t *testing.T, k *ecdsa.PrivateKey, sid string) string {
+	t.Helper()
+	h := sha256.Sum256([]byte(sid))
+	sig, err := ecdsa.SignASN1(rand.Reader, k, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}

@@ -1,0 +1,86 @@
+// The TOTP flow (service -> factor -> verify -> challenge) with the official
+// twilio-node library against verifyd. Only the base URL differs from code
+// that talks to Twilio: a RequestClient subclass rewrites *.twilio.com to
+// VERIFYD_URL, and refuses any other host so nothing reaches the real API.
+//
+//   VERIFYD_URL=http://127.0.0.1:4010 TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=... node totp-flow.mjs
+import twilio from "twilio";
+import { createHmac } from "node:crypto";
+
+const base = new URL(process.env.VERIFYD_URL ?? "http://127.0.0.1:4010");
+
+class ToVerifyd extends twilio.RequestClient {
+  request(opts) {
+    const u = new URL(opts.uri);
+    if (u.hostname.endsWith(".twilio.com")) {
+      u.protocol = base.protocol;
+      u.host = base.host;
+    }
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) {
+      throw new Error(`refusing non-loopback host ${u.hostname}`);
+    }
+    return super.request({ ...opts, uri: u.toString() });
+  }
+}
+
+const client = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN, { httpClient: new ToVerifyd() });
+client.edge = client.region = undefined;
+
+// RFC 6238 code for a base32 secret, so the example needs no authenticator app.
+function totp(secretB32, step = 30, offset = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secretB32.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / step) + offset));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, "0");
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok  ${what}`);
+}
+
+const identity = "node-" + Math.random().toString(16).slice(2, 14);
+const service = await client.verify.v2.services.create({ friendlyName: "Node example" });
+check(service.sid.startsWith("VA") && service.totp.issuer === "Node example", "service created");
+
+const factor = await client.verify.v2.services(service.sid).entities(identity).newFactors.create({
+  friendlyName: "Alice's phone",
+  factorType: "totp",
+});
+check(factor.status === "unverified" && factor.binding.uri.startsWith("otpauth://totp/"), "TOTP factor created with a binding");
+
+const wrong = await client.verify.v2.services(service.sid).entities(identity).factors(factor.sid).update({ authPayload: "000000" === totp(factor.binding.secret) ? "111111" : "000000" });
+check(wrong.status === "unverified", "a wrong code leaves the factor unverified");
+
+const verified = await client.verify.v2.services(service.sid).entities(identity).factors(factor.sid).update({ authPayload: totp(factor.binding.secret) });
+check(verified.status === "verified", "factor verified with the current code");
+
+const challenge = await client.verify.v2.services(service.sid).entities(identity).challenges.create({
+  factorSid: factor.sid,
+  authPayload: totp(factor.binding.secret, 30, 1),
+});
+check(challenge.status === "approved", "challenge approved with the next code");
+
+const pending = await client.verify.v2.services(service.sid).entities(identity).challenges.create({ factorSid: factor.sid });
+check(pending.status === "pending", "challenge without a code is pending");
+
+for (let i = 0; i < 3; i++) {
+  await client.verify.v2.services(service.sid).entities(identity).challenges.create({ factorSid: factor.sid });
+}
+const listed = await client.verify.v2.services(service.sid).entities(identity).challenges.list({ pageSize: 2 });
+check(listed.length === 5, "challenge list followed across 3 pages");
+
+try {
+  await client.verify.v2.services(service.sid).entities(identity).factors("YF00000000000000000000000000000000").fetch();
+  check(false, "missing factor is an error");
+} catch (err) {
+  check(err.status === 404 && err.code === 20404, "missing factor is a RestException 404/20404");
+}
+
+await client.verify.v2.services(service.sid).remove();
+console.log("twilio-node TOTP flow: all checks passed");

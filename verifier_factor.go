@@ -34,6 +34,13 @@ const (
 // CreateFactor creates a TOTP or push factor for an identity, creating the
 // entity first if it does not exist.
 func (v *Verifier) CreateFactor(ctx context.Context, account, service Sid, identity string, p FactorParams) (*NewFactor, error) {
+	return v.createFactor(ctx, account, service, identity, p, nil)
+}
+
+// createFactor creates the factor; inTx, if set, runs first inside the
+// transaction that inserts it, so that a device's enrollment token is spent
+// exactly when its factor is created.
+func (v *Verifier) createFactor(ctx context.Context, account, service Sid, identity string, p FactorParams, inTx func(Store) error) (*NewFactor, error) {
 	svc, err := v.service(ctx, account, service)
 	if err != nil {
 		return nil, err
@@ -81,6 +88,11 @@ func (v *Verifier) CreateFactor(ctx context.Context, account, service Sid, ident
 		}
 	}
 	err = v.Store.Tx(ctx, func(st Store) error {
+		if inTx != nil {
+			if err := inTx(st); err != nil {
+				return err
+			}
+		}
 		e, err := st.FindEntity(ctx, service, identity)
 		if IsCode(err, ENotFound) {
 			if e, err = v.newEntity(account, service, identity); err != nil {

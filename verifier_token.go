@@ -81,13 +81,15 @@ func (v *Verifier) tokenFor(sid Sid) string {
 	return string(sid) + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// ConsumeAccessToken checks an enrollment token presented by a device that
-// creates a factor, and spends it. The token must be unexpired, unused, and
-// issued for this service, identity and factor type; every failure is
-// ENotAuthorized, so the device learns nothing about other tokens.
-func (v *Verifier) ConsumeAccessToken(ctx context.Context, token string, service Sid, identity string, t FactorType) (*AccessToken, error) {
+// EnrollFactor creates a push factor for a device that presents an
+// enrollment access token instead of account credentials. The token must be
+// unexpired, unused, and issued for this service, identity and factor type;
+// it is spent in the transaction that creates the factor, so it enrolls at
+// most one factor and a refused request leaves it usable. Every token
+// failure is ENotAuthorized, so a device learns nothing about other tokens.
+func (v *Verifier) EnrollFactor(ctx context.Context, token string, service Sid, identity string, p FactorParams) (*NewFactor, error) {
 	deny := Errorf(ENotAuthorized, "Not authorized to create a factor with this access token")
-	if len(token) <= 34 {
+	if len(token) <= 34 || !service.Valid(PrefixService) {
 		return nil, deny
 	}
 	sid := Sid(token[:34])
@@ -102,17 +104,24 @@ func (v *Verifier) ConsumeAccessToken(ctx context.Context, token string, service
 		return nil, err
 	}
 	now := v.now()
-	if at.Identity != identity || at.FactorType != t || !now.Before(at.DateCreated.Add(time.Duration(at.TTL)*time.Second)) {
+	if at.DateUsed != nil || at.Identity != identity || !now.Before(at.DateCreated.Add(time.Duration(at.TTL)*time.Second)) {
 		return nil, deny
 	}
-	if err := v.Store.UseAccessToken(ctx, sid, now); err != nil {
-		if IsCode(err, ENotAuthorized) {
-			return nil, deny
-		}
-		return nil, err
+	if p.FactorType == nil || *p.FactorType != string(at.FactorType) {
+		return nil, deny
 	}
-	at.DateUsed = &now
-	return at, nil
+	if (p.FriendlyName == nil || *p.FriendlyName == "") && at.FactorFriendlyName != "" {
+		p.FriendlyName = &at.FactorFriendlyName
+	}
+	return v.createFactor(ctx, at.AccountSid, service, identity, p, func(st Store) error {
+		if err := st.UseAccessToken(ctx, sid, now); err != nil {
+			if IsCode(err, ENotAuthorized) {
+				return deny
+			}
+			return err
+		}
+		return nil
+	})
 }
 
 // CreateNotification records a request to notify the device of a pending

@@ -8,48 +8,111 @@ import (
 
 // principal is who a request acts as. Every Verifier call is scoped by
 // Account, so another account's resources read as not found.
-//
-// Today only account credentials exist. Device authentication (Basic with
-// the username "token" and an enrollment token or device JWT as password,
-// push-protocol.md §4) will add fields here, such as the factor the device
-// JWT names, and a branch in authenticate; handlers already receive the
-// principal and need not change.
 type principal struct {
 	Account verify.Sid
+	// Device is the push factor whose key signed the request's device JWT
+	// (Basic username "token"); nil for account credentials. A device
+	// reaches only its own factor and that factor's challenges.
+	Device *verify.Factor
+	// EnrollToken is the enrollment access token a device presents to
+	// create its factor; Account is then unknown until the token is checked.
+	EnrollToken string
 }
+
+// access is what credentials a route accepts besides the account's.
+type access int
+
+const (
+	accountOnly access = iota
+	deviceJWT          // the Push SDK's device calls: verify/update/delete factor, challenges
+	enrollToken        // create factor with an enrollment access token
+)
 
 // deviceUser is the Basic-auth username of the Verify Push SDKs.
 const deviceUser = "token"
 
-// authenticate returns the principal of r, or an EAuthenticate error. It is
-// the one seam for credentials: HTTP Basic with the Account SID as username
-// and the auth token as password, checked by Verifier.Authenticate. It runs
-// after routing, so r.PathValue is available for credentials that are bound
-// to a path (device JWTs).
-func (s *Server) authenticate(r *http.Request) (*principal, error) {
+// authenticate returns the principal of r, or an EAuthenticate error. HTTP
+// Basic with the Account SID and auth token is checked by
+// Verifier.Authenticate; the username "token" carries a device credential,
+// accepted only on the routes that allow it. A 401 always carries a Date
+// header, from which the Push SDKs correct their clock before one retry.
+func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
 	}
-	if user == deviceUser {
-		// Device authentication is not served yet.
-		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - invalid username")
+	if user != deviceUser {
+		acct, err := s.Verifier.Authenticate(r.Context(), user, pass)
+		if err != nil {
+			return nil, err
+		}
+		return &principal{Account: acct.Sid}, nil
 	}
-	acct, err := s.Verifier.Authenticate(r.Context(), user, pass)
-	if err != nil {
-		return nil, err
+	switch a {
+	case enrollToken:
+		return &principal{EnrollToken: pass}, nil
+	case deviceJWT:
+		f, err := s.Verifier.AuthenticateDevice(r.Context(), pass)
+		if err != nil {
+			return nil, err
+		}
+		if err := deviceScope(r, f); err != nil {
+			return nil, err
+		}
+		return &principal{Account: f.AccountSid, Device: f}, nil
+	default:
+		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - device credentials are not accepted for this operation")
 	}
-	return &principal{Account: acct.Sid}, nil
+}
+
+// deviceScope refuses a device JWT on a path outside its own factor: another
+// service, identity or factor reads as not found, as another account's
+// resources do. Challenges are checked against the factor where they are
+// loaded.
+func deviceScope(r *http.Request, f *verify.Factor) error {
+	service := r.PathValue("ServiceSid")
+	if service == "" { // GET /v2/Services/{Sid}, the Android SDK's service fetch
+		service = r.PathValue("Sid")
+	}
+	if verify.Sid(service) != f.ServiceSid {
+		return verify.Errorf(verify.ENotFound, "The requested resource %s was not found", r.URL.Path)
+	}
+	if id := r.PathValue("Identity"); id != "" && id != f.Identity {
+		return verify.Errorf(verify.ENotFound, "The requested resource %s was not found", r.URL.Path)
+	}
+	if r.Pattern == "POST "+factorPattern || r.Pattern == "DELETE "+factorPattern {
+		if verify.Sid(r.PathValue("Sid")) != f.Sid {
+			return verify.Errorf(verify.ENotFound, "The requested resource %s was not found", r.URL.Path)
+		}
+	}
+	return nil
+}
+
+// ownChallenge refuses a challenge of another factor to a device.
+func ownChallenge(pr *principal, c *verify.Challenge) error {
+	if pr.Device != nil && c.FactorSid != pr.Device.Sid {
+		return verify.Errorf(verify.ENotFound, "The requested resource /Services/%s/Entities/%s/Challenges/%s was not found", c.ServiceSid, c.Identity, c.Sid)
+	}
+	return nil
 }
 
 // handler is an API handler: it runs only for an authenticated principal.
 type handler func(w http.ResponseWriter, r *http.Request, p *principal)
 
-// authed adapts h to http.HandlerFunc, answering 401 (code 20003) when the
-// request does not authenticate.
-func (s *Server) authed(h handler) http.HandlerFunc {
+// authed adapts h to http.HandlerFunc for a route that accepts account
+// credentials only, answering 401 (code 20003) otherwise.
+func (s *Server) authed(h handler) http.HandlerFunc { return s.with(accountOnly, h) }
+
+// device adapts h for a route the Push SDK calls with a device JWT.
+func (s *Server) device(h handler) http.HandlerFunc { return s.with(deviceJWT, h) }
+
+// enroll adapts h for create factor, which a device calls with an
+// enrollment access token.
+func (s *Server) enroll(h handler) http.HandlerFunc { return s.with(enrollToken, h) }
+
+func (s *Server) with(a access, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.authenticate(r)
+		p, err := s.authenticate(r, a)
 		if err != nil {
 			s.error(w, r, err)
 			return

@@ -156,6 +156,9 @@ func (s *Server) handleChallengeCreate(w http.ResponseWriter, r *http.Request, p
 func (s *Server) handleChallengeFetch(w http.ResponseWriter, r *http.Request, pr *principal) {
 	service, identity, sid := challengePath(r)
 	c, err := s.Verifier.FetchChallenge(r.Context(), pr.Account, service, identity, sid)
+	if err == nil {
+		err = ownChallenge(pr, c)
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -178,6 +181,18 @@ func (s *Server) handleChallengeUpdate(w http.ResponseWriter, r *http.Request, p
 		Render:      s.challengeView,
 	}
 	service, identity, sid := challengePath(r)
+	if pr.Device != nil {
+		// A device answers only its own factor's challenges: check before
+		// anything changes.
+		c, err := s.Verifier.FetchChallenge(r.Context(), pr.Account, service, identity, sid)
+		if err == nil {
+			err = ownChallenge(pr, c)
+		}
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	c, err := s.Verifier.UpdateChallenge(r.Context(), pr.Account, service, identity, sid, cu)
 	if err != nil {
 		s.error(w, r, err)
@@ -200,6 +215,15 @@ func (s *Server) handleChallengeList(w http.ResponseWriter, r *http.Request, pr 
 		return
 	}
 	q := verify.ChallengeQuery{FactorSid: p.str("FactorSid"), Status: p.str("Status"), Order: p.str("Order")}
+	if pr.Device != nil {
+		// A device lists only its own factor's challenges.
+		own := string(pr.Device.Sid)
+		if q.FactorSid != nil && *q.FactorSid != "" && *q.FactorSid != own {
+			s.error(w, r, verify.Errorf(verify.ENotFound, "The requested resource %s was not found", r.URL.Path))
+			return
+		}
+		q.FactorSid = &own
+	}
 	var filters []filter
 	for _, f := range []struct {
 		name string

@@ -140,7 +140,12 @@ func (s *Server) handleFactorCreate(w http.ResponseWriter, r *http.Request, pr *
 		return
 	}
 	service, identity, _ := factorPath(r)
-	nf, err := s.Verifier.CreateFactor(r.Context(), pr.Account, service, identity, fp)
+	var nf *verify.NewFactor
+	if pr.EnrollToken != "" {
+		nf, err = s.Verifier.EnrollFactor(r.Context(), pr.EnrollToken, service, identity, fp)
+	} else {
+		nf, err = s.Verifier.CreateFactor(r.Context(), pr.Account, service, identity, fp)
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return

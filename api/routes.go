@@ -8,8 +8,13 @@ const (
 	pathForms    = "/v2/Forms"
 )
 
+// factorPattern is the path of one factor; deviceScope matches it too.
+const factorPattern = pathServices + "/{ServiceSid}/Entities/{Identity}/Factors/{Sid}"
+
 // routes registers every operation verifyd serves. This table is the one
-// answer to "which endpoints exist"; each handler parses, calls the
+// answer to "which endpoints exist", and to which of them a Push SDK device
+// may call (s.device: device JWT; s.enroll: enrollment access token; all
+// others take account credentials only); each handler parses, calls the
 // Verifier and encodes. Updates are POSTs to the instance url, as in
 // Twilio's API. Path values are used literally: ServeMux does not turn '+'
 // into a space.
@@ -20,7 +25,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		entities   = services + "/{ServiceSid}/Entities"
 		entity     = entities + "/{Identity}"
 		factors    = entity + "/Factors"
-		factor     = factors + "/{Sid}"
+		factor     = factorPattern
 		challenges = entity + "/Challenges"
 		challenge  = challenges + "/{Sid}"
 		notifs     = challenges + "/{ChallengeSid}/Notifications"
@@ -31,7 +36,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
 	mux.HandleFunc("GET "+services, s.authed(s.handleServiceList))
-	mux.HandleFunc("GET "+service, s.authed(s.handleServiceFetch))
+	mux.HandleFunc("GET "+service, s.device(s.handleServiceFetch))
 	mux.HandleFunc("POST "+service, s.authed(s.handleServiceUpdate))
 	mux.HandleFunc("DELETE "+service, s.authed(s.handleServiceDelete))
 
@@ -40,16 +45,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+entity, s.authed(s.handleEntityFetch))
 	mux.HandleFunc("DELETE "+entity, s.authed(s.handleEntityDelete))
 
-	mux.HandleFunc("POST "+factors, s.authed(s.handleFactorCreate))
+	mux.HandleFunc("POST "+factors, s.enroll(s.handleFactorCreate))
 	mux.HandleFunc("GET "+factors, s.authed(s.handleFactorList))
 	mux.HandleFunc("GET "+factor, s.authed(s.handleFactorFetch))
-	mux.HandleFunc("POST "+factor, s.authed(s.handleFactorUpdate))
-	mux.HandleFunc("DELETE "+factor, s.authed(s.handleFactorDelete))
+	mux.HandleFunc("POST "+factor, s.device(s.handleFactorUpdate))
+	mux.HandleFunc("DELETE "+factor, s.device(s.handleFactorDelete))
 
 	mux.HandleFunc("POST "+challenges, s.authed(s.handleChallengeCreate))
-	mux.HandleFunc("GET "+challenges, s.authed(s.handleChallengeList))
-	mux.HandleFunc("GET "+challenge, s.authed(s.handleChallengeFetch))
-	mux.HandleFunc("POST "+challenge, s.authed(s.handleChallengeUpdate))
+	mux.HandleFunc("GET "+challenges, s.device(s.handleChallengeList))
+	mux.HandleFunc("GET "+challenge, s.device(s.handleChallengeFetch))
+	mux.HandleFunc("POST "+challenge, s.device(s.handleChallengeUpdate))
 
 	mux.HandleFunc("POST "+notifs, s.authed(s.handleNotificationCreate))
 

@@ -18,6 +18,9 @@ type config struct {
 	AccountSid string // with AuthToken: make this account exist at start-up
 	AuthToken  string
 	SecretKey  string // hex or base64 of 32 bytes; else a key file beside the database
+
+	TLSCert, TLSKey string // PEM files: serve HTTPS
+	TLSSelfSigned   bool   // development: make (once) and use a self-signed certificate
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -37,6 +40,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.Addr, "addr", env("VERIFYD_ADDR", "127.0.0.1:4010"), "listen address (VERIFYD_ADDR)")
 	fs.StringVar(&cfg.DB, "db", env("VERIFYD_DB", "./verifyd.db"), "SQLite database file (VERIFYD_DB)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("VERIFYD_PUBLIC_URL", ""), "public base URL used in response links, e.g. https://verify.example.com (VERIFYD_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", env("VERIFYD_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS (VERIFYD_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", env("VERIFYD_TLS_KEY", ""), "PEM private key file for --tls-cert (VERIFYD_TLS_KEY)")
+	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", env("VERIFYD_TLS_SELF_SIGNED", "") == "true", "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -62,6 +68,12 @@ func (c config) validate() error {
 	if c.AuthToken != "" && !alnum(c.AuthToken) {
 		// twilio-go refuses credentials that are not alphanumeric.
 		return fmt.Errorf("VERIFYD_AUTH_TOKEN must be letters and digits only")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key must be given together")
+	}
+	if c.TLSCert != "" && c.TLSSelfSigned {
+		return fmt.Errorf("--tls-self-signed and --tls-cert exclude each other")
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

@@ -35,14 +35,14 @@ type server struct {
 
 // startServer runs "verifyd serve" on a loopback port with the database at
 // db and the given environment, and stops it when the test ends.
-func startServer(t *testing.T, db string, env map[string]string) *server {
+func startServer(t *testing.T, db string, env map[string]string, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...), getenv, pw, io.Discard)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		done <- err
 	}()
@@ -86,7 +86,10 @@ func startServer(t *testing.T, db string, env map[string]string) *server {
 // toLocal sends the official client's requests for *.twilio.com to our
 // server, and refuses any host that is not loopback so that nothing can leak
 // to the real service.
-type toLocal struct{ base *url.URL }
+type toLocal struct {
+	base *url.URL
+	next http.RoundTripper // http.DefaultTransport if nil
+}
 
 func (t toLocal) RoundTrip(r *http.Request) (*http.Response, error) {
 	if strings.HasSuffix(r.URL.Hostname(), ".twilio.com") {
@@ -96,11 +99,20 @@ func (t toLocal) RoundTrip(r *http.Request) (*http.Response, error) {
 	if ip := net.ParseIP(r.URL.Hostname()); ip == nil || !ip.IsLoopback() {
 		return nil, fmt.Errorf("test transport refuses non-loopback host %q", r.URL.Host)
 	}
+	if t.next != nil {
+		return t.next.RoundTrip(r)
+	}
 	return http.DefaultTransport.RoundTrip(r)
 }
 
 // twilioClient returns the official twilio-go Verify client pointed at s.
 func twilioClient(t *testing.T, s *server, sid, token string) *openapi.ApiService {
+	t.Helper()
+	return twilioClientVia(t, s, sid, token, nil)
+}
+
+// twilioClientVia is twilioClient over the given transport (for TLS).
+func twilioClientVia(t *testing.T, s *server, sid, token string, next http.RoundTripper) *openapi.ApiService {
 	t.Helper()
 	base, err := url.Parse(s.base)
 	if err != nil {
@@ -109,7 +121,7 @@ func twilioClient(t *testing.T, s *server, sid, token string) *openapi.ApiServic
 	c := &client.Client{
 		Credentials: client.NewCredentials(sid, token),
 		HTTPClient: &http.Client{
-			Transport:     toLocal{base},
+			Transport:     toLocal{base, next},
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,13 +32,22 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 
+	tlsCfg, err := tlsConfig(cfg, stdout)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsCfg)
+	}
 	base := cfg.PublicURL
 	if base == "" {
-		base = "http://" + ln.Addr().String()
+		base = scheme + "://" + ln.Addr().String()
 	}
 	if err := ensureAccount(ctx, db, cfg, base, stdout); err != nil {
 		ln.Close()
@@ -51,7 +61,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	fmt.Fprintf(stdout, "verifyd listening on http://%s (database %s)\n", ln.Addr(), cfg.DB)
+	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), cfg.DB)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

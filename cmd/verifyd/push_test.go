@@ -264,3 +264,69 @@ func with2(f url.Values, k, v string) url.Values {
 	g.Set(k, v)
 	return g
 }
+
+// TestIOSStyleEnrollment sends create factor exactly as the iOS SDK encodes
+// it: the whole "name=value" string percent-encoded with urlQueryAllowed
+// minus '+', so ';', '/', ':', '=' and ',' stay unescaped inside values.
+func TestIOSStyleEnrollment(t *testing.T) {
+	s, c := newServer(t)
+	svc, err := c.CreateService(new(openapi.CreateServiceParams).SetFriendlyName("iOS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const identity = "ios-user-0001"
+	at, err := c.CreateAccessToken(*svc.Sid, new(openapi.CreateAccessTokenParams).SetIdentity(identity).SetFactorType("push"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pub := newKey(t)
+	iosEscape := func(s string) string {
+		var b strings.Builder
+		for _, r := range []byte(s) {
+			switch {
+			case r == '+':
+				b.WriteString("%2B")
+			case r == ' ' || r == '"' || r == '{' || r == '}' || r == '%':
+				b.WriteString("%" + hex2(r))
+			default:
+				b.WriteByte(r)
+			}
+		}
+		return b.String()
+	}
+	body := strings.Join([]string{
+		iosEscape("FriendlyName=Ana's iPhone; work/2, v1:0"),
+		iosEscape("FactorType=push"),
+		iosEscape("Binding.PublicKey=" + pub),
+		iosEscape("Binding.Alg=ES256"),
+		iosEscape("Config.SdkVersion=3.0.2"),
+		iosEscape("Config.AppId=com.example.ios"),
+		iosEscape("Config.NotificationPlatform=apn"),
+		iosEscape("Config.NotificationToken=" + strings.Repeat("ab", 32)),
+		iosEscape(`Metadata={"os":"iOS","note":"a;b/c"}`),
+	}, "&")
+	req, _ := http.NewRequest("POST", s.base+"/v2/Services/"+*svc.Sid+"/Entities/"+identity+"/Factors", strings.NewReader(body))
+	req.SetBasicAuth("token", *at.Token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var f map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("iOS create factor: %d %v %v\nbody: %s", resp.StatusCode, f, err, body)
+	}
+	cfg := f["config"].(map[string]any)
+	md := f["metadata"].(map[string]any)
+	if f["friendly_name"] != "Ana's iPhone; work/2, v1:0" || md["note"] != "a;b/c" || md["os"] != "iOS" ||
+		f["binding"].(map[string]any)["public_key"] != pub || cfg["notification_platform"] != "apn" || cfg["credential_sid"] == nil {
+		t.Fatalf("iOS body decoded as %v", f)
+	}
+	if dc, _ := f["date_created"].(string); len(dc) != 20 || !strings.HasSuffix(dc, "Z") {
+		t.Fatalf("date_created %q is not YYYY-MM-DDTHH:MM:SSZ", dc)
+	}
+}
+
+func hex2(b byte) string { return strings.ToUpper(string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15])) }

@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "totp":
 		return totpCode(args[1:], stdout, stderr)
+	case "device":
+		return deviceCommand(ctx, args[1:], stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -67,6 +69,7 @@ Commands:
   serve     run the server (SQLite by default, no configuration needed)
   migrate   apply database migrations and exit
   totp      print the current TOTP code of a base32 secret (a development aid)
+  device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")
   version   print the version
 
 Run "verifyd serve -h" for the server's flags.

@@ -2,9 +2,9 @@ package verify
 
 import "time"
 
-// ChallengeStatus is the state of a challenge. Only pending, approved and
-// denied are stored; expired is how a pending challenge past its expiration
-// date reads.
+// ChallengeStatus is the state of a challenge. Expired is how a pending
+// challenge past its expiration date reads; the background sweep may also
+// store it, which changes nothing a reader sees.
 type ChallengeStatus string
 
 // Challenge statuses.

@@ -25,7 +25,8 @@ type Page struct {
 type ChallengeFilter struct {
 	FactorSid Sid
 	// Status filters on the status as read at Now, so "expired" and
-	// "pending" are told apart by the expiration date.
+	// "pending" are told apart by the expiration date ("expired" also
+	// matches challenges the sweep stored as expired).
 	Status ChallengeStatus
 	Now    time.Time
 }
@@ -45,7 +46,17 @@ type Store interface {
 	// waiting for it. A Tx inside a Tx joins the outer transaction (no
 	// savepoints), so an inner error that the outer fn swallows does not undo
 	// the inner writes.
+	//
+	// Several nodes may share the database. Inside Tx, FindService and
+	// FindEntity lock the row they return, and CountFactors the entity it
+	// counts for, until the transaction ends, so that a read-modify-write or
+	// a count-then-create inside one Tx holds against every other node.
 	Tx(ctx context.Context, fn func(Store) error) error
+
+	// TryLock runs fn in a transaction holding the lock called name, or
+	// returns false at once, without running fn, if another node holds it:
+	// background work runs on one node at a time without anyone waiting.
+	TryLock(ctx context.Context, name string, fn func(Store) error) (bool, error)
 
 	// FindAccount returns the account with the given SID.
 	FindAccount(ctx context.Context, sid Sid) (*Account, error)
@@ -116,4 +127,16 @@ type Store interface {
 	// CreateNotification records a notification if the challenge has fewer
 	// than max; ENotifyMax otherwise.
 	CreateNotification(ctx context.Context, n *Notification, max int) error
+
+	// Background work: each call changes at most limit rows, each row as a
+	// compare-and-swap, and returns how many it changed.
+
+	// ExpireChallenges stores status expired on pending challenges whose
+	// expiration date is at or before now.
+	ExpireChallenges(ctx context.Context, now time.Time, limit int) (int, error)
+	// DeleteUnverifiedFactors deletes factors still unverified that were
+	// created before createdBefore.
+	DeleteUnverifiedFactors(ctx context.Context, createdBefore time.Time, limit int) (int, error)
+	// PurgeAccessTokens deletes access tokens created before createdBefore.
+	PurgeAccessTokens(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 }

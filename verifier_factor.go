@@ -99,6 +99,9 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 				return err
 			}
 			err = st.CreateEntity(ctx, e)
+			if IsCode(err, EEntityExists) { // another node created it first
+				e, err = st.FindEntity(ctx, service, identity)
+			}
 		}
 		if err != nil {
 			return err
@@ -206,7 +209,10 @@ func (v *Verifier) newPush(f *Factor, p FactorParams) error {
 		return err
 	}
 	f.Push = &PushFactor{PublicKey: der, Alg: "ES256", CredentialSid: cred}
-	if p.ConfigAppID == nil || *p.ConfigAppID == "" {
+	// Config.AppId is required by Twilio's spec, but the iOS SDK sends it
+	// empty when the app has no bundle identifier; an app that works
+	// against Twilio must work here, so only its absence is refused.
+	if p.ConfigAppID == nil {
 		return missing(EFactorConfig, "Config.AppId")
 	}
 	if p.ConfigNotificationPlatform == nil || *p.ConfigNotificationPlatform == "" {

@@ -136,9 +136,10 @@ WHERE sid = ? AND entity_sid = ?`, string(sid), string(entity)))
 
 // ListChallenges pages through the entity's challenges, optionally of one
 // factor and one status. The status filter reads the status at f.Now:
-// "expired" selects pending challenges at or past their expiration date and
-// "pending" only those before it. The challenges come back with their
-// stored status; the domain resolves "expired".
+// "expired" selects the challenges the sweep marked expired and the pending
+// ones at or past their expiration date, and "pending" only those before it.
+// The challenges come back with their stored status; the domain resolves
+// "expired".
 func (s *store) ListChallenges(ctx context.Context, entity verify.Sid, f verify.ChallengeFilter,
 	p verify.Page) ([]*verify.Challenge, bool, error) {
 	where := []string{"entity_sid = ?"}
@@ -150,8 +151,8 @@ func (s *store) ListChallenges(ctx context.Context, entity verify.Sid, f verify.
 	switch f.Status {
 	case "":
 	case verify.ChallengeExpired:
-		where = append(where, "status = ?", "expiration_date <= ?")
-		args = append(args, string(verify.ChallengePending), unix(f.Now))
+		where = append(where, "(status = ? OR (status = ? AND expiration_date <= ?))")
+		args = append(args, string(verify.ChallengeExpired), string(verify.ChallengePending), unix(f.Now))
 	case verify.ChallengePending:
 		where = append(where, "status = ?", "expiration_date > ?")
 		args = append(args, string(verify.ChallengePending), unix(f.Now))
@@ -170,8 +171,9 @@ func (s *store) ListChallenges(ctx context.Context, entity verify.Sid, f verify.
 // RespondChallenge moves a pending challenge that has not expired at now to
 // status in one compare-and-swap, so that of two concurrent responses
 // exactly one wins. Metadata replaces the stored metadata only if not nil.
-// The loser learns why: ENotFound, EChallengeExpire (still pending but
-// expired at now) or EChallengeDone (no longer pending).
+// The loser learns why: ENotFound, EChallengeExpire (marked expired by the
+// sweep, or still pending but expired at now) or EChallengeDone (approved or
+// denied).
 func (s *store) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
 	reason string, metadata map[string]string, now time.Time) error {
 	meta, err := marshalMap(metadata)
@@ -198,7 +200,8 @@ WHERE sid = ? AND status = ? AND expiration_date > ?`,
 		return verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
 	case err != nil:
 		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
-	case verify.ChallengeStatus(stored) == verify.ChallengePending && unix(now) >= expires:
+	case verify.ChallengeStatus(stored) == verify.ChallengeExpired,
+		verify.ChallengeStatus(stored) == verify.ChallengePending && unix(now) >= expires:
 		return verify.Errorf(verify.EChallengeExpire, "Challenge %s has expired", sid)
 	default:
 		return verify.Errorf(verify.EChallengeDone, "Challenge %s was already responded to", sid)

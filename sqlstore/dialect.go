@@ -1,10 +1,16 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"errors"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -26,6 +32,12 @@ func (d dialect) String() string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// IsPostgres reports whether dsn selects PostgreSQL (a postgres:// or
+// postgresql:// URL) rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // rebind rewrites the ? placeholders of query into the dialect's own. For
@@ -64,10 +76,8 @@ func (d dialect) rebind(query string) string {
 func (d dialect) isUnique(err error) bool {
 	switch d {
 	case postgres:
-		// pgx's *pgconn.PgError has SQLState; checking for the method keeps
-		// the driver out of this file until it is a dependency.
-		var e interface{ SQLState() string }
-		return errors.As(err, &e) && e.SQLState() == "23505" // unique_violation
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505" // unique_violation
 	default:
 		var e *sqlitedrv.Error
 		if !errors.As(err, &e) {
@@ -77,4 +87,127 @@ func (d dialect) isUnique(err error) bool {
 		c := e.Code()
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (in any of its
+// extended forms). PostgreSQL waits for locks instead.
+func (d dialect) isBusy(err error) bool {
+	var e *sqlitedrv.Error
+	return d == sqlite && errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// lockRow is the clause that locks the rows a SELECT inside a transaction
+// returns until the transaction ends. PostgreSQL runs transactions at READ
+// COMMITTED, so a read-modify-write or a count-then-insert in one
+// transaction is only atomic across nodes if the row it hinges on is locked.
+// NO KEY UPDATE is the weakest lock that excludes another locker while still
+// letting other transactions insert rows that reference this one (their
+// foreign-key checks take KEY SHARE). SQLite needs nothing: its
+// transactions take the database's write lock at BEGIN (_txlock=immediate).
+func (d dialect) lockRow() string {
+	if d == postgres {
+		return " FOR NO KEY UPDATE"
+	}
+	return ""
+}
+
+// skipLocked is the clause of a background job's subquery that picks rows
+// to change: on PostgreSQL it locks them and skips rows another transaction
+// holds, so a sweep never waits behind a request (the request's own
+// compare-and-swap decides that row) and two sweeps never pick the same row.
+func (d dialect) skipLocked() string {
+	if d == postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// schemaMigrationsDDL creates the table that records applied migrations.
+// applied_at holds Unix seconds: BIGINT on PostgreSQL, where INTEGER is 32
+// bits; SQLite's INTEGER is 64 bits already.
+func (d dialect) schemaMigrationsDDL() string {
+	typ := "INTEGER"
+	if d == postgres {
+		typ = "BIGINT"
+	}
+	return `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at ` + typ + ` NOT NULL
+)`
+}
+
+// tryLock takes the lock named key for the rest of the transaction q, and
+// reports false without waiting if another session holds it. On PostgreSQL
+// it is a transaction-level advisory lock, released by commit or rollback,
+// so a node that dies mid-job frees it. On SQLite every writer transaction
+// already holds the database's one write lock, so there is nothing more to
+// take.
+func (d dialect) tryLock(ctx context.Context, q querier, key int64) (bool, error) {
+	if d != postgres {
+		return true, nil
+	}
+	var ok bool
+	err := q.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, key).Scan(&ok)
+	return ok, err
+}
+
+// lock is tryLock that waits for the lock instead of giving up; migrations
+// use it, so that nodes starting together apply each migration once, in
+// turn.
+func (d dialect) lock(ctx context.Context, q querier, key int64) error {
+	if d != postgres {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+	return err
+}
+
+// lockKey turns a lock name into an advisory-lock key. The schema is part of
+// it: advisory locks are per database, and two schemas of one database (two
+// installations, or two tests running side by side) must not exclude each
+// other.
+func lockKey(schema, name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("verifyd\x00" + schema + "\x00" + name))
+	return int64(h.Sum64())
+}
+
+// PostgreSQL pool settings. Reads and writes share one pool: unlike SQLite,
+// PostgreSQL has no single-writer lock to queue for in Go, so splitting the
+// pools would only double the connections. 16 connections per node covers a
+// 2-4 core node (PostgreSQL work is mostly waiting on the network and on row
+// locks) while six nodes stay under PostgreSQL's default max_connections of
+// 100. Keeping as many idle connections as open ones avoids reconnecting
+// (TLS and authentication) after each burst; closing those idle for 5
+// minutes gives them back to the server when a node is quiet, and recycling
+// every connection after an hour lets a node follow a failover or a DNS
+// change.
+const (
+	pgMaxConns        = 16
+	pgConnMaxIdleTime = 5 * time.Minute
+	pgConnMaxLifetime = time.Hour
+)
+
+// openPostgres opens the pool for a postgres:// URL. Runtime parameters such
+// as search_path may be given in the URL's query; pgx passes them on.
+func openPostgres(ctx context.Context, dsn string) (*sql.DB, string, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, "", err
+	}
+	p.SetMaxOpenConns(pgMaxConns)
+	p.SetMaxIdleConns(pgMaxConns)
+	p.SetConnMaxIdleTime(pgConnMaxIdleTime)
+	p.SetConnMaxLifetime(pgConnMaxLifetime)
+	// The schema the tables live in names the advisory locks (lockKey).
+	var schema sql.NullString
+	if err := p.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		p.Close()
+		return nil, "", err
+	}
+	if !schema.Valid {
+		p.Close()
+		return nil, "", errors.New("no schema of the search_path exists")
+	}
+	return p, schema.String, nil
 }

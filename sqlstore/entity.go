@@ -25,12 +25,17 @@ func scanEntity(sc scanner) (*verify.Entity, error) {
 
 // CreateEntity inserts the entity. The UNIQUE (service_sid, identity)
 // constraint, not a prior lookup, decides a race between two creates of the
-// same identity: the loser gets EEntityExists.
+// same identity: the loser gets EEntityExists. ON CONFLICT DO NOTHING makes
+// the loser learn it from the rows affected rather than from an error,
+// because on PostgreSQL an error aborts the surrounding transaction, and a
+// caller inside Tx (create factor finds or creates its entity) must be able
+// to read the winner's entity instead.
 func (s *store) CreateEntity(ctx context.Context, e *verify.Entity) error {
-	_, err := s.exec(ctx, `INSERT INTO entities (`+entityColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	ok, err := s.execOne(ctx, `INSERT INTO entities (`+entityColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (service_sid, identity) DO NOTHING`,
 		string(e.Sid), string(e.AccountSid), string(e.ServiceSid), e.Identity,
 		unix(e.DateCreated), unix(e.DateUpdated))
-	if s.d.isUnique(err) {
+	if err == nil && !ok || s.d.isUnique(err) {
 		return &verify.Error{Code: verify.EEntityExists, Message: "Entity already exists", Err: err}
 	}
 	if err != nil {
@@ -40,9 +45,12 @@ func (s *store) CreateEntity(ctx context.Context, e *verify.Entity) error {
 }
 
 // FindEntity returns the service's entity with the identity, or ENotFound.
+// Inside a transaction it also locks the entity until the transaction ends,
+// so that what the transaction then decides about the entity's factors
+// (binding taken? cap reached?) is decided by one node at a time.
 func (s *store) FindEntity(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
 	e, err := scanEntity(s.queryRow(ctx, `SELECT `+entityColumns+` FROM entities
-WHERE service_sid = ? AND identity = ?`, string(service), identity))
+WHERE service_sid = ? AND identity = ?`+s.lockRow(), string(service), identity))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, verify.Errorf(verify.ENotFound, "Entity %s was not found", identity)
 	}

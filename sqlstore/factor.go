@@ -151,8 +151,18 @@ func (s *store) FindPushFactorByKey(ctx context.Context, entity verify.Sid, publ
 }
 
 // CountFactors counts the entity's factors of type t, to enforce the
-// per-type limits.
+// per-type limits. Inside a transaction it first locks the entity row until
+// the transaction ends: on PostgreSQL's READ COMMITTED two nodes could
+// otherwise both count 19 and both insert the 20th factor. The lock makes
+// the second count wait for the first transaction and then see its factor.
 func (s *store) CountFactors(ctx context.Context, entity verify.Sid, t verify.FactorType) (int, error) {
+	if lock := s.lockRow(); lock != "" {
+		var sid string
+		err := s.queryRow(ctx, `SELECT sid FROM entities WHERE sid = ?`+lock, string(entity)).Scan(&sid)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("sqlstore: lock entity %s: %w", entity, err)
+		}
+	}
 	var n int
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM factors WHERE entity_sid = ? AND factor_type = ?`,
 		string(entity), string(t)).Scan(&n)

@@ -65,21 +65,29 @@ func loadMigrations(d dialect) ([]migration, error) {
 // migration leaves the schema at the previous version. It refuses a database
 // whose schema is newer than this binary knows, rather than run against
 // tables it does not understand. Open calls it; `verifyd migrate` may too.
+//
+// Several processes may migrate the same database at once (nodes starting
+// together): every step holds the migration lock (on PostgreSQL an advisory
+// lock, on SQLite the write lock every transaction takes) and re-reads the
+// version under it, so each migration runs exactly once and the others wait
+// for it instead of failing half way.
 func (db *DB) Migrate(ctx context.Context) error {
 	ms, err := loadMigrations(db.d)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
-	if _, err := db.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-	version    INTEGER PRIMARY KEY,
-	applied_at INTEGER NOT NULL
-)`); err != nil {
-		return fmt.Errorf("sqlstore: migrate: create schema_migrations: %w", err)
-	}
 	var latest int
-	if err := db.wdb.QueryRowContext(ctx,
-		`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&latest); err != nil {
-		return fmt.Errorf("sqlstore: migrate: read version: %w", err)
+	err = db.migrationStep(ctx, func(s *store) error {
+		// Inside the lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+		// safe against a concurrent create of the same table.
+		if _, err := s.w.ExecContext(ctx, s.d.schemaMigrationsDDL()); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		latest, err = s.version(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	if n := len(ms); n > 0 && latest > ms[n-1].version {
 		return fmt.Errorf("sqlstore: migrate: database schema version %d is newer than this binary's %d", latest, ms[n-1].version)
@@ -95,11 +103,44 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// apply runs one migration in its own transaction. It checks again inside
-// the transaction whether the migration was applied, because another process
-// on the same file may have done so since Migrate looked.
+// migrationStep runs fn in a transaction that holds the migration lock.
+//
+// While several processes open a new SQLite file at once, and one of them
+// switches it to WAL, BEGIN can fail with SQLITE_BUSY at once instead of
+// waiting out busy_timeout; the step is then tried again a few times.
+func (db *DB) migrationStep(ctx context.Context, fn func(*store) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.atomic(ctx, func(s *store) error {
+			if err := s.d.lock(ctx, s.w, lockKey(s.schema, "migrate")); err != nil {
+				return fmt.Errorf("take the migration lock: %w", err)
+			}
+			return fn(s)
+		})
+		if attempt == 20 || !db.d.isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
+}
+
+// version reads the schema version: the highest migration applied.
+func (s *store) version(ctx context.Context) (int, error) {
+	var v int
+	if err := s.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read version: %w", err)
+	}
+	return v, nil
+}
+
+// apply runs one migration in its own transaction. It checks again, under
+// the migration lock, whether the migration was applied, because another
+// process may have done so since Migrate looked.
 func (db *DB) apply(ctx context.Context, m migration) error {
-	return db.atomic(ctx, func(s *store) error {
+	return db.migrationStep(ctx, func(s *store) error {
 		var n int
 		if err := s.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`,
 			m.version).Scan(&n); err != nil {
@@ -108,7 +149,10 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		if n > 0 {
 			return nil
 		}
-		if _, err := s.exec(ctx, m.sql); err != nil {
+		// Not rebound: a migration takes no arguments, and its comments may
+		// hold a ? or a quote. Without arguments pgx sends it with the
+		// simple protocol, which runs several statements.
+		if _, err := s.w.ExecContext(ctx, m.sql); err != nil {
 			return err
 		}
 		_, err := s.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/verifyd/verify"
@@ -9,9 +11,19 @@ import (
 
 // CreateNotification inserts the notification unless the challenge already
 // has limit of them: ENotifyMax then. Counting and inserting share one
-// writer transaction, so concurrent requests cannot overshoot the cap.
+// writer transaction, and on PostgreSQL the transaction first locks the
+// challenge row, so concurrent requests on any node queue per challenge and
+// each counts what the previous one inserted: the cap cannot be overshot.
 func (s *store) CreateNotification(ctx context.Context, n *verify.Notification, limit int) error {
 	err := s.atomic(ctx, func(t *store) error {
+		if lock := t.lockRow(); lock != "" {
+			var sid string
+			err := t.queryRow(ctx, `SELECT sid FROM challenges WHERE sid = ?`+lock,
+				string(n.ChallengeSid)).Scan(&sid)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		var count int
 		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE challenge_sid = ?`,
 			string(n.ChallengeSid)).Scan(&count); err != nil {

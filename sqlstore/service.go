@@ -133,10 +133,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 }
 
 // FindService returns the account's service, or ENotFound, also when the
-// service belongs to another account.
+// service belongs to another account. Inside a transaction it also locks the
+// service until the transaction ends, so that a read-modify-write of its
+// settings (update service) cannot lose a concurrent update on another node.
 func (s *store) FindService(ctx context.Context, account, sid verify.Sid) (*verify.Service, error) {
 	v, err := scanService(s.queryRow(ctx, `SELECT `+serviceColumns+` FROM services
-WHERE sid = ? AND account_sid = ?`, string(sid), string(account)))
+WHERE sid = ? AND account_sid = ?`+s.lockRow(), string(sid), string(account)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, verify.Errorf(verify.ENotFound, "Service %s was not found", sid)
 	}

@@ -1,8 +1,9 @@
 // Package sqlstore implements verify.Store on database/sql with hand-written
-// SQL, one file per table. SQLite (through the pure-Go modernc.org/sqlite
-// driver, so that CGO_ENABLED=0 builds work) is the only dialect today; the
-// queries are written portably and pass through dialect.go so that
-// PostgreSQL can be added without rewriting them.
+// SQL, one file per table, for two dialects: SQLite (through the pure-Go
+// modernc.org/sqlite driver, so that CGO_ENABLED=0 builds work) for one
+// machine, and PostgreSQL (through pgx) for several nodes sharing one
+// database. The queries are written once, portably; what differs lives in
+// dialect.go and in the per-dialect migration folders.
 package sqlstore
 
 import (
@@ -21,14 +22,19 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
-// DB is a verify.Store backed by a SQLite file. It holds two pools on the
-// same file: one writer connection, so that writers queue in Go (where they
-// honour their context) instead of failing with SQLITE_BUSY, and a few
-// read-only connections that WAL lets run beside the writer.
+// DB is a verify.Store backed by a SQLite file or a PostgreSQL database.
 //
-// Every write and everything inside Tx goes to the writer. A function passed
-// to Tx must use the Store it is given, never the DB itself, for writes: the
-// single writer connection is busy with the transaction.
+// On SQLite it holds two pools on the same file: one writer connection, so
+// that writers queue in Go (where they honour their context) instead of
+// failing with SQLITE_BUSY, and a few read-only connections that WAL lets
+// run beside the writer. Every write and everything inside Tx goes to the
+// writer. A function passed to Tx must use the Store it is given, never the
+// DB itself, for writes: the single writer connection is busy with the
+// transaction.
+//
+// On PostgreSQL rdb and wdb are one pool (see dialect.go for its size), and
+// every state change stays a compare-and-swap, so that several verifyd nodes
+// can share the database.
 type DB struct {
 	store
 	rdb, wdb *sql.DB
@@ -40,10 +46,12 @@ var _ verify.Store = (*DB)(nil)
 // or the writer in WAL mode, so this only bounds file handles and memory.
 const readerConns = 4
 
-// Open opens (creating if needed) the SQLite database at dsn, a file path or
-// a "file:" URI, and brings its schema up to date. secretKey is the 32-byte
-// AES-256 key that seals TOTP secrets at rest; it must be the same on every
-// open of the same database, or reading a TOTP factor fails.
+// Open opens the database at dsn and brings its schema up to date. A
+// postgres:// or postgresql:// URL selects PostgreSQL; anything else is a
+// SQLite file path or "file:" URI, created if needed. secretKey is the
+// 32-byte AES-256 key that seals TOTP secrets at rest; it must be the same
+// on every open of the same database (on PostgreSQL: on every node), or
+// reading a TOTP factor fails.
 func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
 	if len(secretKey) != 32 {
 		return nil, fmt.Errorf("sqlstore: open: secret key is %d bytes, want 32", len(secretKey))
@@ -56,7 +64,25 @@ func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open: %w", err)
 	}
+	if IsPostgres(dsn) {
+		p, schema, err := openPostgres(ctx, dsn)
+		if err != nil {
+			// The DSN may hold a password: name only the dialect.
+			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+		}
+		db := &DB{rdb: p, wdb: p}
+		db.store = store{d: postgres, schema: schema, aead: aead, r: p, w: p, begin: p}
+		if err := db.Migrate(ctx); err != nil {
+			p.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	return openSQLite(ctx, dsn, aead)
+}
 
+// openSQLite opens the writer, migrates, then opens the read pool.
+func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) {
 	// busy_timeout comes first so that the pragmas after it wait for a lock
 	// held by another process instead of failing. synchronous(FULL) makes a
 	// commit durable before it is acknowledged, even in WAL mode.
@@ -119,11 +145,11 @@ func withParams(dsn string, params ...string) string {
 	return dsn + sep + strings.Join(params, "&")
 }
 
-// Close closes both pools. SQLite checkpoints the WAL into the main file
+// Close closes the pools. SQLite checkpoints the WAL into the main file
 // when the last connection closes.
 func (db *DB) Close() error {
 	var errs []error
-	if db.rdb != nil {
+	if db.rdb != nil && db.rdb != db.wdb {
 		errs = append(errs, db.rdb.Close())
 	}
 	errs = append(errs, db.wdb.Close())
@@ -143,12 +169,13 @@ type querier interface {
 
 // store implements verify.Store. Outside a transaction r is the read pool,
 // w the writer and begin the writer pool; inside one, r and w are the
-// *sql.Tx and begin is nil.
+// *sql.Tx and begin is nil. schema names the advisory locks on PostgreSQL.
 type store struct {
-	d     dialect
-	aead  cipher.AEAD
-	r, w  querier
-	begin *sql.DB
+	d      dialect
+	schema string
+	aead   cipher.AEAD
+	r, w   querier
+	begin  *sql.DB
 }
 
 // Tx runs fn in one writer transaction. Called on the store of a running
@@ -163,7 +190,7 @@ func (s *store) Tx(ctx context.Context, fn func(verify.Store) error) error {
 // current one if s is already inside a transaction. fn's error is returned
 // as is, so codes of *verify.Error survive.
 func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
-	if s.begin == nil {
+	if s.inTx() {
 		return fn(s)
 	}
 	tx, err := s.begin.BeginTx(ctx, nil)
@@ -176,7 +203,9 @@ func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&store{d: s.d, aead: s.aead, r: tx, w: tx}); err != nil {
+	t := *s
+	t.r, t.w, t.begin = tx, tx, nil
+	if err := fn(&t); err != nil {
 		return err
 	}
 	done = true
@@ -184,6 +213,18 @@ func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
 	return nil
+}
+
+// inTx reports whether s is bound to a transaction.
+func (s *store) inTx() bool { return s.begin == nil }
+
+// lockRow is the dialect's row-locking clause inside a transaction, and
+// nothing outside one, where a lock would end with the statement anyway.
+func (s *store) lockRow() string {
+	if !s.inTx() {
+		return ""
+	}
+	return s.d.lockRow()
 }
 
 // exec runs a write on the writer (or the transaction).

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 )
 
 // testKey is the fixed secret key of the test databases.
@@ -21,26 +23,36 @@ var testKey = bytes.Repeat([]byte{0x5a}, 32)
 // t0 is the time the fixtures are created at.
 var t0 = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// mustOpen opens a database in a real file under t.TempDir(), closed when
-// the test ends.
+// mustOpen opens a SQLite database in a real file under t.TempDir(), closed
+// when the test ends.
 func mustOpen(t *testing.T) *DB {
 	t.Helper()
 	return mustOpenFile(t, filepath.Join(t.TempDir(), "verify.db"), testKey)
 }
 
-func mustOpenFile(t *testing.T, path string, key []byte) *DB {
+// mustOpenFile opens the database at dsn (a SQLite path or a PostgreSQL
+// URL), closed when the test ends.
+func mustOpenFile(t *testing.T, dsn string, key []byte) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), path, key)
+	db, err := Open(context.Background(), dsn, key)
 	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
+		t.Fatalf("Open(%s): %v", dsn, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 
-// TestSQLite runs the conformance suite on SQLite.
-func TestSQLite(t *testing.T) {
-	runStoreSuite(t, mustOpen)
+// TestStore runs the conformance suite on every backend of the run
+// (PostgreSQL when VERIFYD_TEST_POSTGRES is set), each subtest on a fresh
+// database of its own.
+func TestStore(t *testing.T) {
+	for _, b := range verifytest.Backends() {
+		t.Run(string(b), func(t *testing.T) {
+			runStoreSuite(t, func(t *testing.T) *DB {
+				return mustOpenFile(t, verifytest.DSN(t, b), testKey)
+			})
+		})
+	}
 }
 
 // runStoreSuite checks that a DB behaves as verify.Store documents. open
@@ -66,6 +78,13 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"AccessTokens", testAccessTokens},
 		{"Notifications", testNotifications},
 		{"Concurrency", testConcurrency},
+		{"EntityRace", testEntityRace},
+		{"FactorCapRace", testFactorCapRace},
+		{"NotificationRace", testNotificationRace},
+		{"UpdateServiceRace", testUpdateServiceRace},
+		{"Sweep", testSweep},
+		{"SweepLimits", testSweepLimits},
+		{"TryLock", testTryLock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,85 +245,134 @@ func TestOpenKeyLength(t *testing.T) {
 	}
 }
 
-// TestSQLiteReopen checks that data survives Close, and that Migrate is
-// idempotent.
-func TestSQLiteReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "verify.db")
-	db := mustOpenFile(t, path, testKey)
-	f := setup(t, db)
-	fa := f.newTotp(f.entity, t0)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+// TestReopen checks on every backend that data survives Close, and that
+// Migrate is idempotent.
+func TestReopen(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		db := mustOpenFile(t, dsn, testKey)
+		f := setup(t, db)
+		fa := f.newTotp(f.entity, t0)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
 
-	db = mustOpenFile(t, path, testKey)
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("second Migrate: %v", err)
-	}
-	if n := countRows(t, db, "schema_migrations", "1 = 1"); n != 1 {
-		t.Fatalf("schema_migrations has %d rows, want 1", n)
-	}
-	got, err := db.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantEqual(t, fa, got)
-	gotSvc, err := db.FindService(f.ctx, f.account.Sid, f.service.Sid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantEqual(t, f.service, gotSvc)
-}
-
-// TestSQLiteSecretAtRest checks that a TOTP secret is not in the file in
-// clear, does not open under another key, and does not open in another row.
-func TestSQLiteSecretAtRest(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "verify.db")
-	db := mustOpenFile(t, path, testKey)
-	f := setup(t, db)
-	fa := f.newTotp(f.entity, t0)
-	other := f.newTotp(f.entity, t0)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	files, err := filepath.Glob(filepath.Join(dir, "verify.db*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no database files: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
+		db = mustOpenFile(t, dsn, testKey)
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		ms, err := loadMigrations(db.d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(b, fa.Totp.Secret) {
-			t.Fatalf("%s holds the secret in clear", name)
+		if n := countRows(t, db, "schema_migrations", "1 = 1"); n != len(ms) {
+			t.Fatalf("schema_migrations has %d rows, want %d", n, len(ms))
 		}
-	}
+		got, err := db.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, fa, got)
+		gotSvc, err := db.FindService(f.ctx, f.account.Sid, f.service.Sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, f.service, gotSvc)
+	})
+}
 
-	wrongKey := bytes.Repeat([]byte{0x11}, 32)
-	db2 := mustOpenFile(t, path, wrongKey)
-	_, err = db2.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
-	if err == nil || verify.ErrorCode(err) != verify.EInternal {
-		t.Fatalf("FindFactor with the wrong key: err = %v, want an internal error", err)
-	}
-	if err := db2.Close(); err != nil {
-		t.Fatal(err)
-	}
+// TestSecretAtRest checks on every backend that a TOTP secret is not stored
+// in clear (on SQLite: in none of the files), does not open under another
+// key, and does not open in another row.
+func TestSecretAtRest(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		db := mustOpenFile(t, dsn, testKey)
+		f := setup(t, db)
+		fa := f.newTotp(f.entity, t0)
+		other := f.newTotp(f.entity, t0)
+		var raw []byte
+		if err := db.rdb.QueryRow(db.d.rebind(`SELECT totp_secret FROM factors WHERE sid = ?`),
+			string(fa.Sid)).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) == 0 || bytes.Contains(raw, fa.Totp.Secret) {
+			t.Fatalf("stored secret %x holds the secret in clear", raw)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
 
-	// A sealed secret copied into another row must not open there.
-	db = mustOpenFile(t, path, testKey)
-	if _, err := db.wdb.Exec(`UPDATE factors SET totp_secret =
-(SELECT totp_secret FROM factors WHERE sid = ?) WHERE sid = ?`, string(fa.Sid), string(other.Sid)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.FindFactor(f.ctx, f.entity.Sid, other.Sid); err == nil {
-		t.Fatal("a secret copied to another factor opened")
-	}
-	if _, err := db.FindFactor(f.ctx, f.entity.Sid, fa.Sid); err != nil {
-		t.Fatalf("original factor: %v", err)
-	}
+		if !IsPostgres(dsn) {
+			files, err := filepath.Glob(dsn + "*")
+			if err != nil || len(files) == 0 {
+				t.Fatalf("no database files: %v", err)
+			}
+			for _, name := range files {
+				b, err := os.ReadFile(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Contains(b, fa.Totp.Secret) {
+					t.Fatalf("%s holds the secret in clear", name)
+				}
+			}
+		}
+
+		wrongKey := bytes.Repeat([]byte{0x11}, 32)
+		db2 := mustOpenFile(t, dsn, wrongKey)
+		_, err := db2.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
+		if err == nil || verify.ErrorCode(err) != verify.EInternal {
+			t.Fatalf("FindFactor with the wrong key: err = %v, want an internal error", err)
+		}
+		if err := db2.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		// A sealed secret copied into another row must not open there.
+		db = mustOpenFile(t, dsn, testKey)
+		if _, err := db.wdb.Exec(db.d.rebind(`UPDATE factors SET totp_secret =
+(SELECT totp_secret FROM factors WHERE sid = ?) WHERE sid = ?`), string(fa.Sid), string(other.Sid)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.FindFactor(f.ctx, f.entity.Sid, other.Sid); err == nil {
+			t.Fatal("a secret copied to another factor opened")
+		}
+		if _, err := db.FindFactor(f.ctx, f.entity.Sid, fa.Sid); err != nil {
+			t.Fatalf("original factor: %v", err)
+		}
+	})
+}
+
+// TestMigrateConcurrently opens one fresh database from several goroutines
+// at once, as nodes starting together do: every open succeeds, and each
+// migration is recorded once.
+func TestMigrateConcurrently(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		const n = 4
+		dbs := make([]*DB, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { dbs[i], errs[i] = Open(context.Background(), dsn, testKey) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Errorf("Open %d: %v", i, errs[i])
+				continue
+			}
+			t.Cleanup(func() { _ = dbs[i].Close() })
+		}
+		if t.Failed() {
+			return
+		}
+		ms, err := loadMigrations(dbs[0].d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := countRows(t, dbs[0], "schema_migrations", "1 = 1"); got != len(ms) {
+			t.Fatalf("schema_migrations has %d rows, want %d", got, len(ms))
+		}
+	})
 }
 
 // TestSQLiteReaderIsReadOnly checks that the read pool refuses writes, so a

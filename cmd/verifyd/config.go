@@ -5,22 +5,29 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strings"
+	"time"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // config is the server's whole configuration, read once from flags and
 // VERIFYD_* environment variables (flags win) and passed down by value.
 type config struct {
 	Addr      string // listen address
-	DB        string // SQLite file path (postgres:// is reserved)
+	DB        string // SQLite file path, or a postgres:// (postgresql://) URL
 	PublicURL string // base of the absolute URLs in responses; derived from Addr if empty
 
 	AccountSid string // with AuthToken: make this account exist at start-up
 	AuthToken  string
 	SecretKey  string // hex or base64 of 32 bytes; else a key file beside the database
 
-	TLSCert, TLSKey string // PEM files: serve HTTPS
-	TLSSelfSigned   bool   // development: make (once) and use a self-signed certificate
+	TLSCert, TLSKey  string // PEM files: serve HTTPS
+	TLSSelfSigned    bool   // development: make (once) and use a self-signed certificate
+	TLSSelfSignedDir string // where to keep it; default beside the SQLite file, or "." with PostgreSQL
+
+	SweepInterval       time.Duration // how often background clean-up runs; 0 turns it off
+	UnverifiedFactorTTL time.Duration // unverified factors older than this are deleted
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -38,11 +45,33 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", env("VERIFYD_ADDR", "127.0.0.1:4010"), "listen address (VERIFYD_ADDR)")
-	fs.StringVar(&cfg.DB, "db", env("VERIFYD_DB", "./verifyd.db"), "SQLite database file (VERIFYD_DB)")
+	fs.StringVar(&cfg.DB, "db", env("VERIFYD_DB", "./verifyd.db"), "SQLite database file, or a postgres:// URL shared by several nodes (VERIFYD_DB)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("VERIFYD_PUBLIC_URL", ""), "public base URL used in response links, e.g. https://verify.example.com (VERIFYD_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("VERIFYD_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS (VERIFYD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("VERIFYD_TLS_KEY", ""), "PEM private key file for --tls-cert (VERIFYD_TLS_KEY)")
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", env("VERIFYD_TLS_SELF_SIGNED", "") == "true", "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
+	fs.StringVar(&cfg.TLSSelfSignedDir, "tls-self-signed-dir", env("VERIFYD_TLS_SELF_SIGNED_DIR", ""), "directory of the --tls-self-signed certificate (VERIFYD_TLS_SELF_SIGNED_DIR; default beside the SQLite database, or the working directory with PostgreSQL)")
+	for _, d := range []struct {
+		p          *time.Duration
+		name, envv string
+		def        time.Duration
+		usage      string
+	}{
+		{&cfg.SweepInterval, "sweep-interval", "VERIFYD_SWEEP_INTERVAL", 30 * time.Second,
+			"how often to mark expired challenges and delete stale factors and tokens; 0 turns it off (VERIFYD_SWEEP_INTERVAL)"},
+		{&cfg.UnverifiedFactorTTL, "unverified-factor-ttl", "VERIFYD_UNVERIFIED_FACTOR_TTL", verify.DefaultUnverifiedFactorTTL,
+			"delete factors still unverified this long after creation (VERIFYD_UNVERIFIED_FACTOR_TTL)"},
+	} {
+		def := d.def
+		if v := getenv(d.envv); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", d.envv, err)
+			}
+			def = x
+		}
+		fs.DurationVar(d.p, d.name, def, d.usage)
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -56,8 +85,11 @@ func (c config) validate() error {
 	if c.DB == "" {
 		return fmt.Errorf("--db must not be empty")
 	}
-	if strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") {
-		return fmt.Errorf("PostgreSQL is not supported yet: use a SQLite file path for --db")
+	if c.SweepInterval < 0 {
+		return fmt.Errorf("--sweep-interval must not be negative")
+	}
+	if c.UnverifiedFactorTTL <= 0 {
+		return fmt.Errorf("--unverified-factor-ttl must be positive")
 	}
 	if (c.AccountSid == "") != (c.AuthToken == "") {
 		return fmt.Errorf("VERIFYD_ACCOUNT_SID and VERIFYD_AUTH_TOKEN must be set together")
@@ -75,11 +107,25 @@ func (c config) validate() error {
 	if c.TLSCert != "" && c.TLSSelfSigned {
 		return fmt.Errorf("--tls-self-signed and --tls-cert exclude each other")
 	}
+	if c.TLSSelfSignedDir != "" && !c.TLSSelfSigned {
+		return fmt.Errorf("--tls-self-signed-dir needs --tls-self-signed")
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--public-url must be an absolute http(s) URL")
 		}
+	}
+	return nil
+}
+
+// checkKey is the check serve adds to validate: on PostgreSQL there is no
+// key file beside the database, and every node must seal and open TOTP
+// secrets and derive access tokens with the same key, so it must be given.
+// migrate needs no key, since migrations never touch a secret.
+func (c config) checkKey() error {
+	if sqlstore.IsPostgres(c.DB) && c.SecretKey == "" {
+		return fmt.Errorf("VERIFYD_SECRET_KEY must be set with a PostgreSQL --db: every node needs the same key (32 bytes, hex or base64; e.g. openssl rand -hex 32), and there is no key file beside a PostgreSQL database")
 	}
 	return nil
 }

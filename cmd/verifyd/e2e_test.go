@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +18,10 @@ import (
 
 // TestTwilioGoEndToEnd drives every operation of the core API with the
 // official twilio-go client against the real server on loopback.
-func TestTwilioGoEndToEnd(t *testing.T) {
-	_, c := newServer(t)
+func TestTwilioGoEndToEnd(t *testing.T) { forEachBackend(t, testTwilioGoEndToEnd) }
+
+func testTwilioGoEndToEnd(t *testing.T, db string) {
+	_, c := newServer(t, db)
 
 	// Services: create, fetch, update, list over several pages, delete.
 	svc, err := c.CreateService(new(openapi.CreateServiceParams).SetFriendlyName("Acme Login").SetTotpTimeStep(60).SetTotpSkew(2).SetCodeLength(8))
@@ -304,9 +305,11 @@ func assertUnique(t *testing.T, n int, key func(int) string) {
 
 // TestRestartKeepsDataAndTenancy stops the server and starts it again on the
 // same database: a TOTP factor still checks codes (its secret decrypts with
-// the key file), and a second account sees none of the first one's data.
-func TestRestartKeepsDataAndTenancy(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "verifyd.db")
+// the key file, or on PostgreSQL with the same VERIFYD_SECRET_KEY), and a
+// second account sees none of the first one's data.
+func TestRestartKeepsDataAndTenancy(t *testing.T) { forEachBackend(t, testRestartKeepsDataAndTenancy) }
+
+func testRestartKeepsDataAndTenancy(t *testing.T, db string) {
 	s1 := startServer(t, db, accountEnv(testAccount, testToken))
 	c := twilioClient(t, s1, testAccount, testToken)
 	svc, err := c.CreateService(new(openapi.CreateServiceParams).SetFriendlyName("Durable"))

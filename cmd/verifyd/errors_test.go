@@ -96,8 +96,10 @@ func pushForm(name, key, platform string) url.Values {
 
 // TestErrorPaths checks each documented refusal: its Twilio code and HTTP
 // status, through real HTTP.
-func TestErrorPaths(t *testing.T) {
-	s, c := newServer(t)
+func TestErrorPaths(t *testing.T) { forEachBackend(t, testErrorPaths) }
+
+func testErrorPaths(t *testing.T, db string) {
+	s, c := newServer(t, db)
 
 	// Authentication.
 	for name, creds := range map[string][2]string{
@@ -207,7 +209,7 @@ func TestErrorPaths(t *testing.T) {
 		{"push bad key", with(pushForm("p", key, "fcm"), "Binding.PublicKey", "bm90IGEga2V5"), 60314, 400},
 		{"push P-384 key", pushForm("p", pubKey(t, elliptic.P384()), "fcm"), 60314, 400},
 		{"push alg", with(pushForm("p", key, "fcm"), "Binding.Alg", "RS256"), 60314, 400},
-		{"push no app", with(pushForm("p", key, "fcm"), "Config.AppId", ""), 60370, 400},
+		{"push no app", func() url.Values { f := pushForm("p", key, "fcm"); f.Del("Config.AppId"); return f }(), 60370, 400},
 		{"push long app", with(pushForm("p", key, "fcm"), "Config.AppId", strings.Repeat("a", 101)), 60370, 400},
 		{"push platform", with(pushForm("p", key, "fcm"), "Config.NotificationPlatform", "sms"), 60370, 400},
 		{"push short token", with(pushForm("p", key, "fcm"), "Config.NotificationToken", "short"), 60370, 400},
@@ -360,8 +362,10 @@ func TestErrorPaths(t *testing.T) {
 // TestNotificationRefusals covers the notification codes that need a
 // verified push factor: platform none (60307) and a cap test lives in the
 // end-to-end test.
-func TestNotificationRefusals(t *testing.T) {
-	s, _ := newServer(t)
+func TestNotificationRefusals(t *testing.T) { forEachBackend(t, testNotificationRefusals) }
+
+func testNotificationRefusals(t *testing.T, db string) {
+	s, _ := newServer(t, db)
 	st, body := call(t, s, "POST", "/v2/Services", url.Values{"FriendlyName": {"Notify"}})
 	if st != 201 {
 		t.Fatal(st, body)

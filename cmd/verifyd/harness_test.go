@@ -6,16 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/internal/verifytest"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // Test credentials: twilio-go refuses non-alphanumeric ones.
@@ -33,10 +35,27 @@ type server struct {
 	stop   func()
 }
 
+// testSecretKey is the VERIFYD_SECRET_KEY of servers on PostgreSQL, which
+// has no key file; all servers of one test share it, as nodes must.
+const testSecretKey = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+
+// forEachBackend runs fn as a parallel subtest on every backend of the run,
+// named sqlite and (with VERIFYD_TEST_POSTGRES set) postgres, with the DSN
+// of a fresh database to start servers on.
+func forEachBackend(t *testing.T, fn func(t *testing.T, db string)) {
+	t.Helper()
+	verifytest.ForEach(t, fn)
+}
+
 // startServer runs "verifyd serve" on a loopback port with the database at
-// db and the given environment, and stops it when the test ends.
+// db and the given environment, and stops it when the test ends. On
+// PostgreSQL it adds testSecretKey unless env sets a key.
 func startServer(t *testing.T, db string, env map[string]string, args ...string) *server {
 	t.Helper()
+	if sqlstore.IsPostgres(db) && env["VERIFYD_SECRET_KEY"] == "" {
+		env = maps.Clone(env)
+		env["VERIFYD_SECRET_KEY"] = testSecretKey
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -136,9 +155,11 @@ func accountEnv(sid, token string) map[string]string {
 	return map[string]string{"VERIFYD_ACCOUNT_SID": sid, "VERIFYD_AUTH_TOKEN": token}
 }
 
-func newServer(t *testing.T) (*server, *openapi.ApiService) {
+// newServer starts a server on db with the test account, and returns it
+// with a twilio-go client for that account.
+func newServer(t *testing.T, db string) (*server, *openapi.ApiService) {
 	t.Helper()
-	s := startServer(t, filepath.Join(t.TempDir(), "verifyd.db"), accountEnv(testAccount, testToken))
+	s := startServer(t, db, accountEnv(testAccount, testToken))
 	return s, twilioClient(t, s, testAccount, testToken)
 }
 

@@ -100,8 +100,10 @@ func enrollRaw(t *testing.T, s *server, c *openapi.ApiService, service, identity
 
 // TestPushDeviceRefusals covers each way a device request is refused, with
 // the Twilio code and status, and checks that a refusal changes nothing.
-func TestPushDeviceRefusals(t *testing.T) {
-	s, c := newServer(t)
+func TestPushDeviceRefusals(t *testing.T) { forEachBackend(t, testPushDeviceRefusals) }
+
+func testPushDeviceRefusals(t *testing.T, db string) {
+	s, c := newServer(t, db)
 	svc, err := c.CreateService(new(openapi.CreateServiceParams).SetFriendlyName("Push"))
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +118,7 @@ func TestPushDeviceRefusals(t *testing.T) {
 	wantError(t, "token for another identity", resp.StatusCode, body, 60313, 403)
 	resp, body = deviceCall(t, s, "POST", E+"/Factors", *at.Token+"x", pushForm("x", pub, "none"))
 	wantError(t, "tampered token", resp.StatusCode, body, 60313, 403)
-	resp, body = deviceCall(t, s, "POST", E+"/Factors", *at.Token, with2(pushForm("x", pub, "none"), "Config.AppId", ""))
+	resp, body = deviceCall(t, s, "POST", E+"/Factors", *at.Token, without(pushForm("x", pub, "none"), "Config.AppId"))
 	wantError(t, "bad form keeps the token", resp.StatusCode, body, 60370, 400)
 	if resp, body = deviceCall(t, s, "POST", E+"/Factors", *at.Token, pushForm("x", pub, "none")); resp.StatusCode != 201 {
 		t.Fatalf("enroll with the token after a refused request: %d %v", resp.StatusCode, body)
@@ -256,20 +258,22 @@ func TestPushDeviceRefusals(t *testing.T) {
 	}
 }
 
-func with2(f url.Values, k, v string) url.Values {
+func without(f url.Values, k string) url.Values {
 	g := url.Values{}
 	for key, vals := range f {
 		g[key] = vals
 	}
-	g.Set(k, v)
+	g.Del(k)
 	return g
 }
 
 // TestIOSStyleEnrollment sends create factor exactly as the iOS SDK encodes
 // it: the whole "name=value" string percent-encoded with urlQueryAllowed
 // minus '+', so ';', '/', ':', '=' and ',' stay unescaped inside values.
-func TestIOSStyleEnrollment(t *testing.T) {
-	s, c := newServer(t)
+func TestIOSStyleEnrollment(t *testing.T) { forEachBackend(t, testIOSStyleEnrollment) }
+
+func testIOSStyleEnrollment(t *testing.T, db string) {
+	s, c := newServer(t, db)
 	svc, err := c.CreateService(new(openapi.CreateServiceParams).SetFriendlyName("iOS"))
 	if err != nil {
 		t.Fatal(err)
@@ -329,4 +333,6 @@ func TestIOSStyleEnrollment(t *testing.T) {
 	}
 }
 
-func hex2(b byte) string { return strings.ToUpper(string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15])) }
+func hex2(b byte) string {
+	return strings.ToUpper(string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15]))
+}

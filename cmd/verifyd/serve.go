@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/verifyd/verify"
@@ -22,17 +24,21 @@ import (
 // until ctx is cancelled, then shuts down gracefully.
 func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := cfg.checkKey(); err != nil {
+		return err
+	}
 	key, err := loadKey(cfg)
 	if err != nil {
 		return err
 	}
+	// Opening migrates; on PostgreSQL nodes starting together take turns.
 	db, err := sqlstore.Open(ctx, cfg.DB, subkey(key, "secrets at rest"))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	tlsCfg, err := tlsConfig(cfg, stdout)
+	tlsCfg, err := tlsConfig(selfSignedAt(cfg), stdout)
 	if err != nil {
 		return err
 	}
@@ -61,7 +67,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), cfg.DB)
+	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
+
+	// Deferred after db.Close, so it runs first: the sweeper stops, on
+	// shutdown or on a failed Serve, before the store closes.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	waitSweep := startSweeper(sweepCtx, v, cfg.SweepInterval, cfg.UnverifiedFactorTTL, logger)
+	defer func() { stopSweep(); waitSweep() }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -84,11 +96,22 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 // ensureAccount makes the configured account exist with its token, or, on a
 // database with no account and nothing configured, creates one and prints
-// its credentials once: the token is stored only as a hash.
+// its credentials once: the token is stored only as a hash. The first-start
+// case runs under a lock, so that of several nodes starting together on an
+// empty PostgreSQL database one creates the account and the others, finding
+// the lock taken or the account there, print nothing.
 func ensureAccount(ctx context.Context, db *sqlstore.DB, cfg config, base string, stdout io.Writer) error {
 	if cfg.AccountSid != "" {
 		return db.PutAccount(ctx, &verify.Account{Sid: verify.Sid(cfg.AccountSid), TokenHash: verify.HashToken(cfg.AuthToken), DateCreated: time.Now().UTC().Truncate(time.Second)})
 	}
+	_, err := db.TryLock(ctx, "first account", func(st verify.Store) error {
+		return firstAccount(ctx, st, base, stdout)
+	})
+	return err
+}
+
+// firstAccount creates and prints an account if there is none.
+func firstAccount(ctx context.Context, db verify.Store, base string, stdout io.Writer) error {
 	n, err := db.CountAccounts(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -114,18 +137,56 @@ Try it:
 	return nil
 }
 
-// migrate applies the migrations (opening the store does) and exits.
+// migrate applies the migrations (opening the store does) and exits. It is
+// safe to run while nodes serve, or on several machines at once. Migrations
+// never touch a sealed secret, so on PostgreSQL it runs without
+// VERIFYD_SECRET_KEY, on a throwaway key; on SQLite it keeps the key file
+// rules of serve.
 func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
-	key, err := loadKey(cfg)
-	if err != nil {
-		return err
+	key := make([]byte, 32)
+	if sqlstore.IsPostgres(cfg.DB) && cfg.SecretKey == "" {
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if key, err = loadKey(cfg); err != nil {
+			return err
+		}
 	}
 	db, err := sqlstore.Open(ctx, cfg.DB, subkey(key, "secrets at rest"))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database %s is up to date\n", cfg.DB)
+	fmt.Fprintf(stdout, "database %s is up to date\n", displayDB(cfg.DB))
 	return db.Close()
+}
+
+// displayDB is the database as logs may show it: a PostgreSQL URL without
+// its password.
+func displayDB(dsn string) string {
+	if !sqlstore.IsPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
+}
+
+// selfSignedAt returns cfg with DB set to the path prefix under which
+// tlsConfig keeps the development certificate (DB+".tls-cert.pem"): beside
+// a SQLite file as before, or verifyd.* in --tls-self-signed-dir, which
+// defaults to the working directory for a PostgreSQL URL (not a path).
+func selfSignedAt(cfg config) config {
+	switch {
+	case cfg.TLSSelfSignedDir != "":
+		cfg.DB = filepath.Join(cfg.TLSSelfSignedDir, "verifyd")
+	case sqlstore.IsPostgres(cfg.DB):
+		cfg.DB = "verifyd"
+	}
+	return cfg
 }
 
 func validAccountSid(s string) bool { return verify.Sid(s).Valid(verify.PrefixAccount) }

@@ -4,19 +4,24 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // TestSelfSignedTLS serves HTTPS with the development certificate and
 // drives it with twilio-go trusting only the certificate the server printed;
 // a client that does not trust it is refused, and a restart reuses it.
-func TestSelfSignedTLS(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "verifyd.db")
-	s := startServer(t, db, accountEnv(testAccount, testToken), "--tls-self-signed")
+func TestSelfSignedTLS(t *testing.T) { forEachBackend(t, testSelfSignedTLS) }
+
+func testSelfSignedTLS(t *testing.T, db string) {
+	args := []string{"--tls-self-signed"}
+	if sqlstore.IsPostgres(db) { // no file to keep the certificate beside
+		args = append(args, "--tls-self-signed-dir", t.TempDir())
+	}
+	s := startServer(t, db, accountEnv(testAccount, testToken), args...)
 	if !strings.HasPrefix(s.base, "https://127.0.0.1:") {
 		t.Fatalf("base = %s", s.base)
 	}
@@ -44,7 +49,7 @@ func TestSelfSignedTLS(t *testing.T) {
 	}
 	s.stop()
 
-	s2 := startServer(t, db, accountEnv(testAccount, testToken), "--tls-self-signed")
+	s2 := startServer(t, db, accountEnv(testAccount, testToken), args...)
 	if !strings.Contains(s2.stdout.String(), "Using self-signed certificate") {
 		t.Fatalf("restart made a new certificate:\n%s", s2.stdout)
 	}

@@ -132,6 +132,7 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 	}
 	db.rdb = r
 	db.store.r = r
+	db.store.batch = newCommitter(w, db.store)
 	return db, nil
 }
 
@@ -148,6 +149,9 @@ func withParams(dsn string, params ...string) string {
 // Close closes the pools. SQLite checkpoints the WAL into the main file
 // when the last connection closes.
 func (db *DB) Close() error {
+	if db.batch != nil {
+		db.batch.close()
+	}
 	var errs []error
 	if db.rdb != nil && db.rdb != db.wdb {
 		errs = append(errs, db.rdb.Close())
@@ -176,6 +180,10 @@ type store struct {
 	aead   cipher.AEAD
 	r, w   querier
 	begin  *sql.DB
+	// batch, set outside a transaction on SQLite, groups writes into shared
+	// commits (commit.go); nil on PostgreSQL, whose many writers commit
+	// concurrently on their own.
+	batch *committer
 }
 
 // Tx runs fn in one writer transaction. Called on the store of a running
@@ -192,6 +200,9 @@ func (s *store) Tx(ctx context.Context, fn func(verify.Store) error) error {
 func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
 	if s.inTx() {
 		return fn(s)
+	}
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
 	}
 	tx, err := s.begin.BeginTx(ctx, nil)
 	if err != nil {
@@ -229,6 +240,15 @@ func (s *store) lockRow() string {
 
 // exec runs a write on the writer (or the transaction).
 func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !s.inTx() && s.batch != nil {
+		var res sql.Result
+		err := s.batch.do(ctx, func(t *store) error {
+			var err error
+			res, err = t.exec(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
 }
 
@@ -245,6 +265,11 @@ func (s *store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 // queryRowW reads one row on the writer, for reads that explain why a
 // compare-and-swap just failed and must see the state it saw.
 func (s *store) queryRowW(ctx context.Context, query string, args ...any) *sql.Row {
+	if !s.inTx() && s.batch != nil {
+		// The write it explains has committed before its batch answered,
+		// so a reader sees it; the writer belongs to the committer.
+		return s.r.QueryRowContext(ctx, s.d.rebind(query), args...)
+	}
 	return s.w.QueryRowContext(ctx, s.d.rebind(query), args...)
 }
 

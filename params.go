@@ -99,6 +99,10 @@ type ChallengeUpdate struct {
 	// JSON (so numbers are float64 and objects map[string]any): a push
 	// answer must repeat SignatureFields exactly as the device read them.
 	Render func(*Challenge) (map[string]any, error)
+	// Device is the push factor whose device JWT authenticated the request,
+	// or nil for account credentials: a device answers only its own
+	// factor's challenges.
+	Device *Factor
 }
 
 // ChallengeQuery are the filters of list challenges, unchecked.

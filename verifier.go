@@ -53,6 +53,12 @@ func (v *Verifier) entity(ctx context.Context, account, service Sid, identity st
 	if _, err := v.service(ctx, account, service); err != nil {
 		return nil, err
 	}
+	return v.entityIn(ctx, service, identity)
+}
+
+// entityIn finds an entity of a service already known to be the caller's,
+// saving the service lookup when the caller has it.
+func (v *Verifier) entityIn(ctx context.Context, service Sid, identity string) (*Entity, error) {
 	if !ValidIdentity(identity) {
 		return nil, notFound("/Services/" + string(service) + "/Entities/" + identity)
 	}

@@ -39,7 +39,11 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 	if !Sid(*p.FactorSid).Valid(PrefixFactor) {
 		return nil, Errorf(EFactorSid, "Invalid parameter FactorSid: must be YF followed by 32 hex characters")
 	}
-	f, err := v.factor(ctx, account, service, identity, Sid(*p.FactorSid))
+	e, err := v.entityIn(ctx, service, identity)
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.factorOf(ctx, e, Sid(*p.FactorSid))
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +212,10 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 	if err != nil {
 		return nil, err
 	}
+	if p.Device != nil && c.FactorSid != p.Device.Sid {
+		// A device answers only its own factor's challenges.
+		return nil, notFound("/Services/" + string(service) + "/Entities/" + identity + "/Challenges/" + string(sid))
+	}
 	var metadata map[string]string
 	if p.Metadata != nil {
 		if metadata, err = stringMapParam(EPushParam, "Metadata", *p.Metadata, MaxMetadataLength); err != nil {
@@ -224,10 +232,16 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 		if p.Render == nil {
 			return nil, Errorf(EInternal, "no challenge renderer for push answers")
 		}
-		if err := v.answerPush(ctx, c, *p.AuthPayload, p.Render, metadata); err != nil {
+		status, err := v.checkPushAnswer(ctx, c, p.Device, *p.AuthPayload, p.Render)
+		if err != nil {
 			return nil, err
 		}
-		return v.challenge(ctx, account, service, identity, sid)
+		now := v.now()
+		if err := v.Store.RespondChallenge(ctx, c.Sid, status, ReasonNone, metadata, now); err != nil {
+			return nil, err
+		}
+		c.responded(status, metadata, now)
+		return c, nil
 	}
 	if err := checkTotpPayload(*p.AuthPayload); err != nil {
 		return nil, err
@@ -240,13 +254,14 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 		return nil, err
 	}
 	approved := false
+	now := v.now()
 	err = v.Store.Tx(ctx, func(st Store) error {
 		ok, err := v.useTotpCode(ctx, st, f, *p.AuthPayload)
 		if err != nil || !ok {
 			return err
 		}
 		approved = true
-		return st.RespondChallenge(ctx, c.Sid, ChallengeApproved, ReasonNone, metadata, v.now())
+		return st.RespondChallenge(ctx, c.Sid, ChallengeApproved, ReasonNone, metadata, now)
 	})
 	if err != nil {
 		return nil, err
@@ -262,7 +277,20 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 		c.FailedAttempts = n
 		return c, nil
 	}
-	return v.challenge(ctx, account, service, identity, sid)
+	c.responded(ChallengeApproved, metadata, now)
+	return c, nil
+}
+
+// responded updates c as RespondChallenge just stored it, so the answer
+// needs no second read.
+func (c *Challenge) responded(status ChallengeStatus, metadata map[string]string, now time.Time) {
+	c.Status = status
+	c.RespondedReason = ReasonNone
+	c.DateResponded = &now
+	c.DateUpdated = now
+	if metadata != nil {
+		c.Metadata = metadata
+	}
 }
 
 // answerable reports why a challenge can no longer be answered, if it can't.

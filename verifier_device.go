@@ -83,50 +83,54 @@ func (v *Verifier) AuthenticateDevice(ctx context.Context, token string) (*Facto
 	return f, nil
 }
 
-// answerPush checks a push challenge's AuthPayload, a compact ES256 JWT by
-// the challenge's factor whose payload repeats SignatureFields as rendered
-// and adds status approved or denied, and then answers the challenge once.
-// Any mismatch is EChallengeVerify and changes nothing.
-func (v *Verifier) answerPush(ctx context.Context, c *Challenge, payload string, render func(*Challenge) (map[string]any, error), metadata map[string]string) error {
+// checkPushAnswer checks a push challenge's AuthPayload, a compact ES256 JWT
+// by the challenge's factor whose payload repeats SignatureFields as
+// rendered and adds status approved or denied, and returns that status. Any
+// mismatch is EChallengeVerify. device, the factor that authenticated the
+// request, saves looking the factor up again when it is the challenge's.
+func (v *Verifier) checkPushAnswer(ctx context.Context, c *Challenge, device *Factor, payload string, render func(*Challenge) (map[string]any, error)) (ChallengeStatus, error) {
 	bad := Errorf(EChallengeVerify, "Challenge verification failed: the AuthPayload does not match this challenge or its factor's key")
 	if len(payload) > MaxPushAuthPayload {
-		return Errorf(EPushParam, "Invalid parameter AuthPayload: at most %d characters", MaxPushAuthPayload)
+		return "", Errorf(EPushParam, "Invalid parameter AuthPayload: at most %d characters", MaxPushAuthPayload)
 	}
-	f, err := v.Store.FindFactor(ctx, c.EntitySid, c.FactorSid)
-	if err != nil {
-		return err
+	f := device
+	if f == nil || f.Sid != c.FactorSid {
+		var err error
+		if f, err = v.Store.FindFactor(ctx, c.EntitySid, c.FactorSid); err != nil {
+			return "", err
+		}
 	}
 	t, err := jws.Parse(payload)
 	if err != nil {
-		return bad
+		return "", bad
 	}
 	pub, err := f.Push.Key()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if t.VerifyES256(pub) != nil {
-		return bad
+		return "", bad
 	}
 	var signed map[string]any
 	if err := json.Unmarshal(t.Payload, &signed); err != nil {
-		return bad
+		return "", bad
 	}
 	status := ChallengeStatus("")
 	if s, ok := signed["status"].(string); ok {
 		status = ChallengeStatus(s)
 	}
 	if status != ChallengeApproved && status != ChallengeDenied {
-		return bad
+		return "", bad
 	}
 	want, err := render(c)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, field := range SignatureFields {
 		got, ok := signed[field]
 		if !ok || !reflect.DeepEqual(got, want[field]) {
-			return bad
+			return "", bad
 		}
 	}
-	return v.Store.RespondChallenge(ctx, c.Sid, status, ReasonNone, metadata, v.now())
+	return status, nil
 }

@@ -12,8 +12,13 @@ func (v *Verifier) factor(ctx context.Context, account, service Sid, identity st
 	if err != nil {
 		return nil, err
 	}
+	return v.factorOf(ctx, e, sid)
+}
+
+// factorOf finds one factor of an entity already looked up.
+func (v *Verifier) factorOf(ctx context.Context, e *Entity, sid Sid) (*Factor, error) {
 	if !sid.Valid(PrefixFactor) {
-		return nil, notFound("/Services/" + string(service) + "/Entities/" + identity + "/Factors/" + string(sid))
+		return nil, notFound("/Services/" + string(e.ServiceSid) + "/Entities/" + e.Identity + "/Factors/" + string(sid))
 	}
 	return v.Store.FindFactor(ctx, e.Sid, sid)
 }

@@ -179,20 +179,9 @@ func (s *Server) handleChallengeUpdate(w http.ResponseWriter, r *http.Request, p
 		AuthPayload: p.str("AuthPayload"),
 		Metadata:    p.str("Metadata"),
 		Render:      s.challengeView,
+		Device:      pr.Device, // the Verifier refuses another factor's challenge
 	}
 	service, identity, sid := challengePath(r)
-	if pr.Device != nil {
-		// A device answers only its own factor's challenges: check before
-		// anything changes.
-		c, err := s.Verifier.FetchChallenge(r.Context(), pr.Account, service, identity, sid)
-		if err == nil {
-			err = ownChallenge(pr, c)
-		}
-		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-	}
 	c, err := s.Verifier.UpdateChallenge(r.Context(), pr.Account, service, identity, sid, cu)
 	if err != nil {
 		s.error(w, r, err)

@@ -1,7 +1,11 @@
 package api
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/verifyd/verify"
 )
@@ -42,10 +46,14 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
 	}
 	if user != deviceUser {
+		if s.logins.ok(user, pass, s.now()) {
+			return &principal{Account: verify.Sid(user)}, nil
+		}
 		acct, err := s.Verifier.Authenticate(r.Context(), user, pass)
 		if err != nil {
 			return nil, err
 		}
+		s.logins.remember(user, pass, s.now())
 		return &principal{Account: acct.Sid}, nil
 	}
 	switch a {
@@ -119,4 +127,42 @@ func (s *Server) with(a access, h handler) http.HandlerFunc {
 		}
 		h(w, r, p)
 	}
+}
+
+// loginCache remembers account logins that succeeded recently, so that a
+// busy backend's every request does not cost a database read and a token
+// comparison there. An entry holds the token's SHA-256, compared in constant
+// time, so another token is still checked against the database. loginTTL is
+// how long a token replaced on another node (a restart with a new
+// VERIFYD_AUTH_TOKEN) can still be accepted here.
+type loginCache struct {
+	mu sync.Mutex
+	m  map[string]login
+}
+
+type login struct {
+	hash  [sha256.Size]byte
+	until time.Time
+}
+
+const (
+	loginTTL       = 10 * time.Second
+	maxLoginsCache = 10000 // a bound against a flood of distinct account SIDs
+)
+
+func (c *loginCache) ok(sid, token string, now time.Time) bool {
+	h := sha256.Sum256([]byte(token))
+	c.mu.Lock()
+	l, found := c.m[sid]
+	c.mu.Unlock()
+	return found && now.Before(l.until) && subtle.ConstantTimeCompare(l.hash[:], h[:]) == 1
+}
+
+func (c *loginCache) remember(sid, token string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxLoginsCache {
+		c.m = make(map[string]login)
+	}
+	c.m[sid] = login{hash: sha256.Sum256([]byte(token)), until: now.Add(loginTTL)}
 }

@@ -34,6 +34,8 @@ type Server struct {
 	Now func() time.Time
 	// Logger receives internal errors and recovered panics; nil discards.
 	Logger *slog.Logger
+
+	logins loginCache // recent account logins (auth.go)
 }
 
 // Handler returns the http.Handler that serves the whole API: CORS headers

@@ -30,6 +30,10 @@ type committer struct {
 	done sync.WaitGroup
 	// commits counts committed batches, for tests and diagnostics.
 	commits atomic.Int64
+	// stmts are statements prepared on the writer; wanted, texts to prepare
+	// after the current batch. Only the committer's goroutine touches them.
+	stmts  map[string]*sql.Stmt
+	wanted map[string]struct{}
 }
 
 type job struct {
@@ -45,7 +49,12 @@ const maxBatch = 128
 var errClosed = errors.New("sqlstore: database is closed")
 
 func newCommitter(db *sql.DB, base store) *committer {
-	c := &committer{db: db, base: base, jobs: make(chan *job), quit: make(chan struct{})}
+	c := &committer{db: db, base: base, jobs: make(chan *job), quit: make(chan struct{}),
+		stmts: make(map[string]*sql.Stmt), wanted: make(map[string]struct{})}
+	for _, q := range []string{savepoint, rollbackTo, release} {
+		c.wanted[q] = struct{}{}
+	}
+	c.prepareWanted() // the writer is free: run has not started
 	c.done.Add(1)
 	go c.run()
 	return c
@@ -68,6 +77,11 @@ func (c *committer) do(ctx context.Context, fn func(*store) error) error {
 
 func (c *committer) run() {
 	defer c.done.Done()
+	defer func() {
+		for _, st := range c.stmts {
+			_ = st.Close()
+		}
+	}()
 	for {
 		var first *job
 		select {
@@ -86,6 +100,7 @@ func (c *committer) run() {
 			}
 		}
 		c.commit(batch)
+		c.prepareWanted()
 	}
 }
 
@@ -109,7 +124,7 @@ func (c *committer) commit(batch []*job) {
 		return
 	}
 	t := c.base
-	t.r, t.w, t.begin, t.batch = tx, tx, nil, nil
+	t.r, t.w, t.begin, t.batch, t.tx, t.cm = tx, tx, nil, nil, tx, c
 	single := len(batch) == 1
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
@@ -120,12 +135,12 @@ func (c *committer) commit(batch []*job) {
 			errs[i] = runJob(j, &t)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+		if err := c.exec(ctx, tx, savepoint); err != nil {
 			errs[i] = fmt.Errorf("sqlstore: savepoint: %w", err)
 			continue
 		}
 		if errs[i] = runJob(j, &t); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO job"); err != nil {
+			if err := c.exec(ctx, tx, rollbackTo); err != nil {
 				// The transaction is unusable: fail everyone, commit nothing.
 				_ = tx.Rollback()
 				for k := range errs {
@@ -137,7 +152,7 @@ func (c *committer) commit(batch []*job) {
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE job"); err != nil {
+		if err := c.exec(ctx, tx, release); err != nil {
 			errs[i] = fmt.Errorf("sqlstore: release savepoint: %w", err)
 		}
 	}
@@ -155,6 +170,25 @@ func (c *committer) commit(batch []*job) {
 		}
 	}
 	answer()
+}
+
+// The committer's own statements, prepared when it starts.
+const (
+	savepoint  = "SAVEPOINT job"
+	rollbackTo = "ROLLBACK TO job"
+	release    = "RELEASE job"
+)
+
+// exec runs one of the committer's own statements in tx, prepared if it
+// could be.
+func (c *committer) exec(ctx context.Context, tx *sql.Tx, query string) error {
+	var err error
+	if st := c.stmts[query]; st != nil {
+		_, err = tx.StmtContext(ctx, st).ExecContext(ctx)
+	} else {
+		_, err = tx.ExecContext(ctx, query)
+	}
+	return err
 }
 
 // runJob runs one job's work, turning a panic into an error so that one bad

@@ -132,6 +132,7 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 	}
 	db.rdb = r
 	db.store.r = r
+	db.store.rs = newStmtCache(r)
 	db.store.batch = newCommitter(w, db.store)
 	return db, nil
 }
@@ -151,6 +152,9 @@ func withParams(dsn string, params ...string) string {
 func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
+	}
+	if db.rs != nil {
+		db.rs.close()
 	}
 	var errs []error
 	if db.rdb != nil && db.rdb != db.wdb {
@@ -184,6 +188,12 @@ type store struct {
 	// commits (commit.go); nil on PostgreSQL, whose many writers commit
 	// concurrently on their own.
 	batch *committer
+	// tx is the transaction s is bound to; cm the committer whose batch it
+	// is, on SQLite; rs the read pool's prepared statements, on SQLite
+	// (stmt.go).
+	tx *sql.Tx
+	cm *committer
+	rs *stmtCache
 }
 
 // Tx runs fn in one writer transaction. Called on the store of a running
@@ -215,7 +225,7 @@ func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
 		}
 	}()
 	t := *s
-	t.r, t.w, t.begin = tx, tx, nil
+	t.r, t.w, t.begin, t.tx = tx, tx, nil, tx
 	if err := fn(&t); err != nil {
 		return err
 	}
@@ -249,16 +259,25 @@ func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		})
 		return res, err
 	}
+	if st := s.prepared(ctx, query, true); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
 }
 
 // query runs a read on the read pool (or the transaction).
 func (s *store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, query, false); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return s.r.QueryContext(ctx, s.d.rebind(query), args...)
 }
 
 // queryRow runs a one-row read on the read pool (or the transaction).
 func (s *store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, query, false); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return s.r.QueryRowContext(ctx, s.d.rebind(query), args...)
 }
 
@@ -268,7 +287,10 @@ func (s *store) queryRowW(ctx context.Context, query string, args ...any) *sql.R
 	if !s.inTx() && s.batch != nil {
 		// The write it explains has committed before its batch answered,
 		// so a reader sees it; the writer belongs to the committer.
-		return s.r.QueryRowContext(ctx, s.d.rebind(query), args...)
+		return s.queryRow(ctx, query, args...)
+	}
+	if st := s.prepared(ctx, query, false); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return s.w.QueryRowContext(ctx, s.d.rebind(query), args...)
 }

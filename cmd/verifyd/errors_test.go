@@ -392,3 +392,32 @@ func testNotificationRefusals(t *testing.T, db string) {
 	st, body = call(t, s, "POST", E+"/Challenges/"+body["sid"].(string)+"/Notifications", nil)
 	wantError(t, "platform none", st, body, 60307, 400)
 }
+
+// TestTotpFactorCap: an entity holds at most 100 TOTP factors (60315), and
+// the cap counts TOTP apart from push.
+func TestTotpFactorCap(t *testing.T) { forEachBackend(t, testTotpFactorCap) }
+
+func testTotpFactorCap(t *testing.T, db string) {
+	s, _ := newServer(t, db)
+	st, body := call(t, s, "POST", "/v2/Services", url.Values{"FriendlyName": {"Cap"}})
+	if st != 201 {
+		t.Fatal(st, body)
+	}
+	E := "/v2/Services/" + body["sid"].(string) + "/Entities/cap-user-0001"
+	totp := url.Values{"FriendlyName": {"phone"}, "FactorType": {"totp"}}
+	for i := range 100 {
+		if st, body = call(t, s, "POST", E+"/Factors", totp); st != 201 {
+			t.Fatalf("TOTP factor %d: %d %v", i+1, st, body)
+		}
+	}
+	st, body = call(t, s, "POST", E+"/Factors", totp)
+	wantError(t, "101st TOTP factor", st, body, 60315, 400)
+	_, pub := newKey(t)
+	if st, body = call(t, s, "POST", E+"/Factors", pushForm("push beside", pub, "none")); st != 201 {
+		t.Fatalf("a push factor beside 100 TOTP factors: %d %v", st, body)
+	}
+	st, body = call(t, s, "GET", E+"/Factors", url.Values{"PageSize": {"1000"}})
+	if list, _ := body["factors"].([]any); st != 200 || len(list) != 101 {
+		t.Fatalf("list: %d, %d factors", st, len(list))
+	}
+}

@@ -9,14 +9,15 @@ import (
 	"sync/atomic"
 )
 
-// committer is SQLite's group commit. SQLite has one writer, and with
-// synchronous(FULL) every commit waits for an fsync of the WAL. Instead of
-// one transaction (and one fsync) per request, a single goroutine owns the
-// writer connection, takes every write that is waiting, runs each inside
-// its own SAVEPOINT of one transaction, and commits them together: one
-// fsync for the whole batch. A request whose work fails is rolled back to
-// its savepoint alone; nobody is answered before the commit that holds
-// their work is durable, so an acknowledged write is never lost.
+// committer is SQLite's group commit. SQLite has one writer, and a durable
+// commit waits for an fsync of the WAL. Instead of one transaction (and one
+// fsync) per request, a single goroutine owns the writer connection, takes
+// every write that is waiting, runs each inside its own SAVEPOINT of one
+// transaction, and commits them together; the fsync then happens on another
+// goroutine (syncer, durable.go) while the next batch already runs. A
+// request whose work fails is rolled back to its savepoint alone; nobody is
+// told of success before the fsync that follows the commit holding their
+// work, so an acknowledged write is never lost.
 //
 // The batch runs writes one after another, exactly as separate
 // transactions on the single writer would, so each sees the writes before
@@ -24,6 +25,7 @@ import (
 type committer struct {
 	db   *sql.DB
 	base store // dialect, key and schema for the stores bound to a batch
+	sync *syncer
 	jobs chan *job
 	quit chan struct{}
 	once sync.Once
@@ -48,8 +50,8 @@ const maxBatch = 128
 
 var errClosed = errors.New("sqlstore: database is closed")
 
-func newCommitter(db *sql.DB, base store) *committer {
-	c := &committer{db: db, base: base, jobs: make(chan *job), quit: make(chan struct{}),
+func newCommitter(db *sql.DB, base store, sync *syncer) *committer {
+	c := &committer{db: db, base: base, sync: sync, jobs: make(chan *job), quit: make(chan struct{}),
 		stmts: make(map[string]*sql.Stmt), wanted: make(map[string]struct{})}
 	for _, q := range []string{savepoint, rollbackTo, release} {
 		c.wanted[q] = struct{}{}
@@ -168,8 +170,10 @@ func (c *committer) commit(batch []*job) {
 				errs[i] = fmt.Errorf("sqlstore: commit: %w", err)
 			}
 		}
+		answer()
+		return
 	}
-	answer()
+	c.synced(batch, errs)
 }
 
 // The committer's own statements, prepared when it starts.
@@ -205,6 +209,10 @@ func runJob(j *job, t *store) (err error) {
 // close stops the committer after the batch in progress; closing twice is
 // harmless, as closing the DB twice is.
 func (c *committer) close() {
-	c.once.Do(func() { close(c.quit) })
+	c.once.Do(func() {
+		close(c.quit)
+		c.done.Wait()
+		c.sync.close()
+	})
 	c.done.Wait()
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,4 +87,51 @@ func (f *fixture) entityValue(identity string) *verify.Entity {
 		Sid: newSid(f.t, verify.PrefixEntity), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
 		Identity: identity, DateCreated: t0, DateUpdated: t0,
 	}
+}
+
+// TestAnswerAfterFsync: a write is acknowledged only after the WAL fsync
+// that follows its commit, even though other connections can already read
+// it; and a failed fsync is reported to the writers it covered.
+func TestAnswerAfterFsync(t *testing.T) {
+	db := mustOpen(t)
+	f := setup(t, db)
+	gate := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	fail := false
+	real := db.batch.sync.flush
+	db.batch.sync.flush = func() error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-gate
+		if fail {
+			return errors.New("disk on fire")
+		}
+		return real()
+	}
+	done := make(chan error, 1)
+	go func() { done <- db.CreateEntity(f.ctx, f.entityValue("fsync-user-1")) }()
+	<-entered
+	select {
+	case err := <-done:
+		t.Fatalf("write acknowledged before the fsync finished: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if n := countRows(t, db, "entities", "identity = 'fsync-user-1'"); n != 1 {
+		t.Fatalf("committed row not visible to readers during the fsync: %d", n)
+	}
+	gate <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatalf("write after fsync: %v", err)
+	}
+
+	fail = true
+	go func() { done <- db.CreateEntity(f.ctx, f.entityValue("fsync-user-2")) }()
+	gate <- struct{}{}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("failed fsync reported as %v", err)
+	}
+	fail = false
+	close(gate) // let Close's last flushes through
 }

@@ -84,15 +84,16 @@ func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
 // openSQLite opens the writer, migrates, then opens the read pool.
 func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) {
 	// busy_timeout comes first so that the pragmas after it wait for a lock
-	// held by another process instead of failing. synchronous(FULL) makes a
-	// commit durable before it is acknowledged, even in WAL mode.
+	// held by another process instead of failing. synchronous(NORMAL): a
+	// commit is made durable by the syncer's fsync of the WAL before anyone
+	// is told it succeeded (durable.go), off the writer's critical path.
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half way with SQLITE_BUSY when it upgrades from read to write.
 	w, err := sql.Open("sqlite", withParams(dsn,
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
-		"_pragma=synchronous(FULL)",
+		"_pragma=synchronous(NORMAL)",
 		"_txlock=immediate",
 	))
 	if err != nil {
@@ -133,7 +134,18 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 	db.rdb = r
 	db.store.r = r
 	db.store.rs = newStmtCache(r)
-	db.store.batch = newCommitter(w, db.store)
+	wal, err := walPath(ctx, w)
+	if err == nil {
+		// Migrations committed without waiting for the disk: make them
+		// durable before serving anything built on them.
+		err = (&syncer{wal: wal}).fsync()
+	}
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	db.store.batch = newCommitter(w, db.store, newSyncer(wal))
 	return db, nil
 }
 

@@ -34,7 +34,7 @@ func (v *Verifier) in(st Store) *Verifier {
 	return &c
 }
 
-func (v *Verifier) newSid(prefix string) (Sid, error) { return NewSid(v.Rand, prefix) }
+func (v *Verifier) newSid(prefix string) (Sid, error) { return NewSidAt(v.Rand, prefix, v.Now()) }
 
 // notFound is the error for a path that names nothing, worded as Twilio does.
 func notFound(path string) error {

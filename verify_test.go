@@ -140,3 +140,25 @@ func TestVerifyFactorVector(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNewSidAtOrder: SIDs made later sort after earlier ones, also within
+// one second, and the random part still differs.
+func TestNewSidAtOrder(t *testing.T) {
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	prev := Sid("")
+	for i := range 100 {
+		s, err := NewSidAt(rand.Reader, PrefixChallenge, base.Add(time.Duration(i)*time.Millisecond))
+		if err != nil || !s.Valid(PrefixChallenge) {
+			t.Fatalf("NewSidAt = %q, %v", s, err)
+		}
+		if s <= prev {
+			t.Fatalf("%s (at +%dms) does not sort after %s", s, i, prev)
+		}
+		prev = s
+	}
+	a, _ := NewSidAt(rand.Reader, PrefixFactor, base)
+	b, _ := NewSidAt(rand.Reader, PrefixFactor, base)
+	if a == b || a[:14] != b[:14] {
+		t.Fatalf("same-millisecond SIDs %s and %s: want the same time part and different random parts", a, b)
+	}
+}

@@ -227,8 +227,8 @@ func testTwilioGoEndToEnd(t *testing.T, db string) {
 			t.Fatalf("filter leaked %+v", ch)
 		}
 	}
-	if byFactor[0].DateCreated.Before(*byFactor[1].DateCreated) {
-		t.Fatalf("desc order: %v then %v", *byFactor[0].DateCreated, *byFactor[1].DateCreated)
+	if *byFactor[0].Sid != *tries.Sid || *byFactor[1].Sid != *replay.Sid {
+		t.Fatalf("desc order: %s then %s, want the newest (%s) first", *byFactor[0].Sid, *byFactor[1].Sid, *tries.Sid)
 	}
 	if fc, err := c.FetchChallenge(svcSid, identity, *pc.Sid); err != nil || *fc.Status != "pending" {
 		t.Fatalf("FetchChallenge = %+v, %v", fc, err)

@@ -5,6 +5,7 @@
 //	verifyd serve   [--addr 127.0.0.1:4010] [--db ./verifyd.db] [--public-url URL]
 //	verifyd migrate [--db ./verifyd.db]
 //	verifyd totp    [--alg sha1] [--digits 6] [--period 30] SECRET
+//	verifyd bench   [--target URL | --db DSN] [--workloads ...] [--duration 10s] [--concurrency 16]
 //	verifyd version
 package main
 
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "totp":
 		return totpCode(args[1:], stdout, stderr)
+	case "bench":
+		return bench(ctx, args[1:], getenv, stdout, stderr)
 	case "device":
 		return deviceCommand(ctx, args[1:], stdout, stderr)
 	case "version", "-v", "--version":
@@ -69,6 +72,7 @@ Commands:
   serve     run the server (SQLite by default, no configuration needed)
   migrate   apply database migrations and exit
   totp      print the current TOTP code of a base32 secret (a development aid)
+  bench     measure: provision, drive loopback load, report req/s and latency
   device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")
   version   print the version
 

@@ -1,0 +1,193 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// op is one timed operation of one worker: usually one HTTP request whose
+// answer it checks. It returns an error for any answer but the expected one.
+type op func(ctx context.Context) error
+
+// errDry is returned by an op that has no fresh input left (no unused TOTP
+// time step, no pre-created challenge). The workload then ends early: the
+// tool reports that rather than send a replay, which would measure the
+// server's refusal instead of the operation.
+var errDry = errors.New("pool of fresh inputs ran dry")
+
+// maxErrorSamples is how many distinct error messages a result keeps.
+const maxErrorSamples = 5
+
+// window accumulates what a workload's timed slices measured: a run with
+// several rounds drives each workload once per round and merges them.
+type window struct {
+	lats    []time.Duration
+	elapsed time.Duration
+	errs    int64
+	samples []string
+	dryAt   time.Duration // time into the workload's windows when its pool ran dry; 0 if never
+	rss     float64
+}
+
+// drive runs one closed-loop slice: conc workers, each sending its next
+// operation when the previous one has been answered, until dur has passed,
+// limit operations have been started, or an op reports errDry. Every
+// latency is kept (limit bounds the memory), so the percentiles are exact.
+func (acc *window) drive(ctx context.Context, conc int, dur time.Duration, limit int64, newOp func(worker int) op, rss rssReader) {
+	var (
+		started atomic.Int64
+		stop    atomic.Bool
+		dryAt   atomic.Int64 // nanoseconds after start, 0 if never
+		mu      sync.Mutex
+	)
+	sampler := startRSSSampler(rss)
+	start := time.Now()
+	deadline := start.Add(dur)
+	var wg sync.WaitGroup
+	for w := range conc {
+		o := newOp(w)
+		wg.Go(func() {
+			local := make([]time.Duration, 0, 1024)
+			var localErrs int64
+			var localSamples []string
+			for !stop.Load() && ctx.Err() == nil && time.Now().Before(deadline) {
+				if started.Add(1) > limit {
+					break
+				}
+				t0 := time.Now()
+				err := o(ctx)
+				d := time.Since(t0)
+				if errors.Is(err, errDry) {
+					dryAt.CompareAndSwap(0, int64(time.Since(start)))
+					stop.Store(true)
+					break
+				}
+				local = append(local, d)
+				if err != nil {
+					localErrs++
+					if len(localSamples) < maxErrorSamples && !slices.Contains(localSamples, err.Error()) {
+						localSamples = append(localSamples, err.Error())
+					}
+				}
+			}
+			mu.Lock()
+			acc.lats = append(acc.lats, local...)
+			acc.errs += localErrs
+			for _, s := range localSamples {
+				if len(acc.samples) < maxErrorSamples && !slices.Contains(acc.samples, s) {
+					acc.samples = append(acc.samples, s)
+				}
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if d := dryAt.Load(); d > 0 {
+		acc.dryAt = acc.elapsed + time.Duration(d)
+	}
+	acc.elapsed += time.Since(start)
+	acc.rss = max(acc.rss, sampler.stop())
+}
+
+// result summarizes everything the window measured.
+func (acc *window) result() Result {
+	r := summarize(acc.lats, acc.elapsed)
+	r.Errors, r.ErrorSamples, r.RSSMB = acc.errs, acc.samples, acc.rss
+	if acc.dryAt > 0 {
+		r.DryAfterSeconds = round(acc.dryAt.Seconds(), 2)
+	}
+	return r
+}
+
+// summarize turns latencies into a Result: operations per second over the
+// wall time the loop ran, and nearest-rank percentiles in milliseconds.
+func summarize(lats []time.Duration, elapsed time.Duration) Result {
+	r := Result{Requests: int64(len(lats)), Seconds: round(elapsed.Seconds(), 2)}
+	if len(lats) == 0 || elapsed <= 0 {
+		return r
+	}
+	slices.Sort(lats)
+	r.RPS = round(float64(len(lats))/elapsed.Seconds(), 0)
+	r.P50 = ms(percentile(lats, 0.50))
+	r.P90 = ms(percentile(lats, 0.90))
+	r.P99 = ms(percentile(lats, 0.99))
+	r.Max = ms(lats[len(lats)-1])
+	return r
+}
+
+// percentile returns the nearest-rank q-quantile of sorted latencies.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 3) }
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+// rssSampler polls the server's resident set every 100 ms while a workload
+// runs and keeps the largest value: the end-of-run value alone would miss a
+// peak the garbage collector has since returned.
+type rssSampler struct {
+	done chan struct{}
+	max  chan float64
+}
+
+func startRSSSampler(rss rssReader) *rssSampler {
+	s := &rssSampler{done: make(chan struct{}), max: make(chan float64, 1)}
+	go func() {
+		peak := 0.0
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if rss != nil {
+				if mb, ok := rss(); ok && mb > peak {
+					peak = mb
+				}
+			}
+			select {
+			case <-s.done:
+				s.max <- round(peak, 1)
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) stop() float64 {
+	close(s.done)
+	return <-s.max
+}
+
+// profileWindow starts a CPU profile written to path (if not empty) and
+// returns the function that stops it, so that a profile covers one timed
+// window only, never the setup before it.
+func profileWindow(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}

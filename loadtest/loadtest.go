@@ -1,0 +1,367 @@
+// Package loadtest measures verifyd the way the issue's targets are stated:
+// closed-loop load from C workers over keep-alive loopback connections, one
+// workload at a time for a fixed duration, with every request's answer
+// checked and every latency kept. It provisions what it needs (a service,
+// TOTP factors with secrets it knows, push factors with keys it holds)
+// through the API, outside the timed windows, and it serves "floor"
+// handlers that do only a workload's irreducible work (parse the form,
+// check one TOTP code or ES256 signature, no storage) on another loopback
+// port of the same process, driven by the same client: the ratio of a
+// workload to its floor, measured in the same run, is what the report is
+// about, since absolute numbers depend on the machine.
+//
+// `verifyd bench` is its command-line front end.
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Workload names.
+const (
+	FloorTotp         = "floor-totp"
+	TotpFresh         = "totp-fresh"
+	TotpWrong         = "totp-wrong"
+	FloorES256        = "floor-es256"
+	PushApprove       = "push-approve"
+	PushCreateApprove = "push-create-approve"
+	FactorList        = "factor-list"
+)
+
+// DefaultWorkloads runs each floor just before the workloads compared with
+// it, so that a pair sees the same machine state.
+var DefaultWorkloads = []string{FloorTotp, TotpFresh, TotpWrong, FloorES256, PushApprove, PushCreateApprove, FactorList}
+
+// Config is one run of the tool.
+type Config struct {
+	// Target is the base URL of a verifyd already running on this machine
+	// (loopback only), with Account and Token its credentials. Empty runs
+	// verifyd inside this process instead.
+	Target         string
+	Account, Token string
+	// ServerPID, with Target, is the server's process, whose RSS is then
+	// reported; in-process runs report this process's RSS, client included.
+	ServerPID int
+
+	// DB is the in-process server's database: a SQLite path or a
+	// postgres:// DSN, passed to sqlstore.Open as is. Empty makes a
+	// temporary SQLite file, removed at the end.
+	DB string
+	// SecretKey and TokenKey are the in-process server's keys (32 bytes
+	// each); nil draws random ones.
+	SecretKey, TokenKey []byte
+	// PreloadFactors inserts this many extra TOTP factors straight through
+	// the store (100 per entity, in batched transactions) before the
+	// workloads, so that the database is as big as the targets assume.
+	PreloadFactors int
+
+	Workloads []string
+	Duration  time.Duration // timed window of each workload
+	// Rounds splits each Duration into this many slices, run in turn with
+	// the other workloads' slices (see runAll); 0 or 1 runs each workload
+	// in one piece. A CPU profile needs one piece: CPUProfile forces 1.
+	Rounds      int
+	Concurrency int // closed-loop workers = connections
+	// MaxRequests bounds the operations of each workload.
+	MaxRequests int64
+	// Factors is the number of TOTP factors to provision; 0 sizes it from
+	// Duration. Each yields at most 2*skew+1 = 5 fresh codes at once (3 or
+	// 4 once one verified it), plus one per 60 s step.
+	Factors int
+	// PushFactors is the number of push factors (one device each).
+	PushFactors int
+	// PushChallenges is the number of challenges pre-created and pre-signed
+	// for push-approve; 0 sizes it from Duration.
+	PushChallenges int
+	// CPUProfile, if set, writes a CPU profile of each timed window to
+	// CPUProfile with the workload's name inserted before the extension.
+	CPUProfile string
+	// Timeout bounds the whole run, setup included.
+	Timeout time.Duration
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+func (c *Config) log() io.Writer {
+	if c.Log == nil {
+		return io.Discard
+	}
+	return c.Log
+}
+
+// pushRateGuess sizes the push-approve pool when PushChallenges is 0:
+// above what a 2-core machine approved per second when this was written
+// (about 2,600/s), so the pool lasts the window without making setup much
+// longer than the run. A faster server runs it dry, which the report says.
+const pushRateGuess = 4000
+
+// maxPushPool caps that sizing: the pool's device JWTs are signed in setup
+// and live 600 s, so setup plus window must stay well under that.
+const maxPushPool = 60000
+
+// maxDuration bounds the timed windows of a run so that device JWTs signed
+// in setup are still valid at the end (600 s lifetime, 60 s server leeway).
+const maxDuration = 8 * time.Minute
+
+// factorsPerSecond sizes Factors when it is 0: about 4 fresh codes each,
+// so 500 factors per second of window last at 2,000 approvals/s. A faster
+// server runs the pool dry, which the report says; then raise Factors.
+const factorsPerSecond = 500
+
+func (c *Config) check() error {
+	if c.Duration <= 0 || c.Concurrency <= 0 || c.MaxRequests <= 0 {
+		return errors.New("loadtest: duration, concurrency and max requests must be positive")
+	}
+	if total := c.Duration * time.Duration(len(c.Workloads)); total > maxDuration {
+		return fmt.Errorf("loadtest: %d workloads of %s are over %s: device JWTs signed in setup live 600 s, as the SDK mints them", len(c.Workloads), c.Duration, maxDuration)
+	}
+	if c.Rounds < 1 || c.CPUProfile != "" {
+		c.Rounds = 1
+	}
+	if c.Factors == 0 {
+		c.Factors = max(2000, int(c.Duration.Seconds()*factorsPerSecond))
+	}
+	if c.Factors < 1 || c.PushFactors < 1 {
+		return errors.New("loadtest: factors and push factors must be at least 1")
+	}
+	if c.Target != "" {
+		if err := CheckLoopback(c.Target); err != nil {
+			return err
+		}
+		if c.Account == "" || c.Token == "" {
+			return errors.New("loadtest: a target needs the account SID and auth token")
+		}
+		if c.PreloadFactors > 0 {
+			return errors.New("loadtest: preloading writes through the store, so it needs the in-process server (no target)")
+		}
+	}
+	for _, w := range c.Workloads {
+		if _, ok := workloads[w]; !ok {
+			return fmt.Errorf("loadtest: unknown workload %q (known: %s)", w, strings.Join(DefaultWorkloads, ","))
+		}
+	}
+	if c.PushChallenges == 0 {
+		c.PushChallenges = int(min(c.MaxRequests, int64(c.Duration.Seconds()*pushRateGuess)+int64(c.Concurrency), maxPushPool))
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Minute
+	}
+	return nil
+}
+
+// workload is how to set one workload up, outside the timed window, and
+// what it is compared with.
+type workload struct {
+	floor string
+	note  string
+	// setup prepares the workload and returns each worker's operation.
+	setup func(b *bench, ctx context.Context) (func(worker int) op, error)
+}
+
+var workloads = map[string]workload{
+	FloorTotp:         {note: "parse form + otp.Validate (3 windows), no storage", setup: (*bench).floorTotp},
+	TotpFresh:         {floor: FloorTotp, note: "201 approved, each (factor, step) once", setup: (*bench).totpFresh},
+	TotpWrong:         {floor: FloorTotp, note: "201 pending, one failed attempt stored", setup: (*bench).totpWrong},
+	FloorES256:        {note: "parse + 2 ES256 verifications, no storage", setup: (*bench).floorES256},
+	PushApprove:       {floor: FloorES256, note: "device POST: JWT + AuthPayload verify + CAS", setup: (*bench).pushApprove},
+	PushCreateApprove: {note: "create + client signing + approve (2 requests/op)", setup: (*bench).pushCreateApprove},
+	FactorList:        {note: "GET Factors PageSize=50, following next_page_url", setup: (*bench).factorList},
+}
+
+// bench is the state of one run shared by its workloads.
+type bench struct {
+	cfg     *Config
+	c       *client
+	account string
+	local   *localServer
+	service string
+	floors  *floors
+	totp    []*totpFactor
+	pool    *codePool
+	listIDs []string // identities with many factors, for factor-list
+	devices []*device
+	report  *Report
+}
+
+// Run provisions, runs every workload of cfg in order, and returns the
+// report. On an error the report holds the workloads finished so far.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	b := &bench{cfg: &cfg, report: newReport(&cfg)}
+	defer b.report.ratios() // also for the partial report of a failed run
+	tr := newTransport(cfg.Concurrency)
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	var rss rssReader
+	base, account, token := strings.TrimSuffix(cfg.Target, "/"), cfg.Account, cfg.Token
+	if cfg.Target == "" {
+		s, err := startLocal(ctx, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer s.close()
+		b.local, base, account, token = s, s.url, s.account, s.token
+		rss = procRSS(0)
+		b.report.Server = "in-process (client and server share the process and its RSS)"
+		b.report.Database = databaseKind(s.dsn)
+	} else {
+		b.report.Server = "target " + base
+		if cfg.ServerPID > 0 {
+			rss = procRSS(cfg.ServerPID)
+			b.report.Server += fmt.Sprintf(" (pid %d)", cfg.ServerPID)
+		}
+	}
+	b.c, b.account = &client{hc: hc, base: base, auth: basic(account, token)}, account
+	defer func() {
+		if b.floors != nil {
+			b.floors.close()
+		}
+	}()
+	logf(cfg.log(), "verifyd bench: %s, %d workers, %s per workload, GOMAXPROCS=%d",
+		b.report.Server, cfg.Concurrency, cfg.Duration, runtime.GOMAXPROCS(0))
+	if err := b.createService(ctx); err != nil {
+		return b.report, err
+	}
+	if cfg.PreloadFactors > 0 {
+		if err := b.preload(ctx, cfg.PreloadFactors); err != nil {
+			return b.report, err
+		}
+	}
+	return b.report, b.runAll(ctx, rss)
+}
+
+// state is one workload of a run: set up once, driven once per round.
+type state struct {
+	name  string
+	w     workload
+	newOp func(worker int) op
+	setup time.Duration
+	load  float64 // highest 1-minute load average seen at the start of a slice
+	acc   window
+	done  bool // its pool ran dry, or it reached MaxRequests
+}
+
+// runAll drives the workloads in Rounds rounds, each workload for
+// Duration/Rounds per round, and reports them. Interleaving a workload with
+// its floor this way exposes both to the same drift of a shared machine
+// (other builds, writeback of earlier workloads' fsyncs), which would
+// otherwise show up in the ratio. A workload is set up just before its
+// first slice, outside the timed windows.
+func (b *bench) runAll(ctx context.Context, rss rssReader) error {
+	cfg := b.cfg
+	states := make([]*state, len(cfg.Workloads))
+	defer func() { // report what was measured, also after an error
+		for _, st := range states {
+			if st != nil && len(st.acc.lats) > 0 {
+				b.report.Results = append(b.report.Results, st.result())
+			}
+		}
+	}()
+	slice := cfg.Duration / time.Duration(cfg.Rounds)
+	for round := range cfg.Rounds {
+		for i, name := range cfg.Workloads {
+			st := states[i]
+			if st == nil {
+				st = &state{name: name, w: workloads[name]}
+				t0 := time.Now()
+				var err error
+				if st.newOp, err = st.w.setup(b, ctx); err != nil {
+					return fmt.Errorf("%s: setup: %w", name, err)
+				}
+				st.setup = time.Since(t0)
+				states[i] = st
+			}
+			if st.done {
+				continue
+			}
+			if err := b.runSlice(ctx, st, slice, round, rss); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// runSlice drives one workload for one slice of its duration.
+func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, round int, rss rssReader) error {
+	if strings.HasPrefix(st.name, "floor-") && b.local == nil {
+		rss = nil // the floors run in this process, not in the target's
+	}
+	stopProfile, err := profileWindow(profilePath(b.cfg.CPUProfile, st.name))
+	if err != nil {
+		return err
+	}
+	load := loadAvg()
+	st.load = max(st.load, load)
+	n0, e0 := len(st.acc.lats), st.acc.errs
+	st.acc.drive(ctx, b.cfg.Concurrency, slice, b.cfg.MaxRequests-int64(n0), st.newOp, rss)
+	if err := stopProfile(); err != nil {
+		return err
+	}
+	n := len(st.acc.lats) - n0
+	st.done = st.acc.dryAt > 0 || int64(len(st.acc.lats)) >= b.cfg.MaxRequests
+	logf(b.cfg.log(), "%s round %d/%d: %d ops in %s, %d errors (load average %.2f)",
+		st.name, round+1, b.cfg.Rounds, n, slice, st.acc.errs-e0, load)
+	if st.acc.errs > e0 {
+		for _, s := range st.acc.samples {
+			logf(b.cfg.log(), "  error: %s", s)
+		}
+	}
+	return ctx.Err()
+}
+
+// result is the workload's line of the report.
+func (st *state) result() Result {
+	r := st.acc.result()
+	r.Workload, r.Floor, r.Note = st.name, st.w.floor, st.w.note
+	r.SetupSeconds, r.LoadAvg = round(st.setup.Seconds(), 1), st.load
+	if r.DryAfterSeconds > 0 {
+		r.Note = fmt.Sprintf("POOL RAN DRY after %.1fs of its window: raise --factors/--push-challenges; %s", r.DryAfterSeconds, r.Note)
+	}
+	return r
+}
+
+// profilePath inserts the workload name before the extension of path.
+func profilePath(path, workload string) string {
+	if path == "" {
+		return ""
+	}
+	if i := strings.LastIndexByte(path, '.'); i > strings.LastIndexByte(path, '/') {
+		return path[:i] + "." + workload + path[i:]
+	}
+	return path + "." + workload
+}
+
+// Workloads parses a comma-separated workload list; "all" or "" gives
+// DefaultWorkloads and "none" an empty list (provision or preload only).
+func Workloads(list string) ([]string, error) {
+	switch list {
+	case "", "all":
+		return slices.Clone(DefaultWorkloads), nil
+	case "none":
+		return nil, nil
+	}
+	var out []string
+	for w := range strings.SplitSeq(list, ",") {
+		w = strings.TrimSpace(w)
+		if _, ok := workloads[w]; !ok {
+			return nil, fmt.Errorf("unknown workload %q (known: %s)", w, strings.Join(DefaultWorkloads, ","))
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestRunEveryWorkload runs each workload for a second against an
+// in-process server on real loopback HTTP, with tiny sizes: every answer
+// must be the expected one, and every workload must have done some work
+// without running its pool dry.
+func TestRunEveryWorkload(t *testing.T) {
+	var log strings.Builder
+	rep, err := Run(context.Background(), Config{
+		Workloads:      DefaultWorkloads,
+		Duration:       time.Second,
+		Rounds:         2, // exercises the interleaving and the merge of slices
+		Concurrency:    4,
+		MaxRequests:    300,
+		Factors:        150, // at least 3 fresh codes each: 450 > 300
+		PushFactors:    3,
+		PushChallenges: 300,
+		PreloadFactors: 250,
+		Timeout:        2 * time.Minute,
+		Log:            &log,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	if len(rep.Results) != len(DefaultWorkloads) {
+		t.Fatalf("%d results, want %d", len(rep.Results), len(DefaultWorkloads))
+	}
+	for _, r := range rep.Results {
+		if r.Requests == 0 || r.Errors != 0 || r.DryAfterSeconds != 0 {
+			t.Errorf("%s: %d requests, %d errors %v, dry after %vs", r.Workload, r.Requests, r.Errors, r.ErrorSamples, r.DryAfterSeconds)
+		}
+		if r.P50 <= 0 || r.P50 > r.P99 || r.P99 > r.Max {
+			t.Errorf("%s: percentiles out of order: p50 %v p99 %v max %v", r.Workload, r.P50, r.P99, r.Max)
+		}
+		if (r.Workload == TotpFresh || r.Workload == PushApprove) && r.VsFloor <= 0 {
+			t.Errorf("%s: no ratio to its floor", r.Workload)
+		}
+	}
+	var table strings.Builder
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "totp-fresh") {
+		t.Fatalf("table: %v\n%s", err, table.String())
+	}
+}
+
+// TestCodePoolNeverRepeats takes codes from many goroutines while the
+// clock moves across step boundaries: no (factor, step) pair may be handed
+// out twice, a factor's steps must increase, every step must lie in the
+// window at the time it was handed out, and no factor may be in two
+// requests at once.
+func TestCodePoolNeverRepeats(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2030, 1, 1, 0, 0, 50, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	factors := make([]*totpFactor, 20)
+	for i := range factors {
+		factors[i] = &totpFactor{sid: fmt.Sprint("f", i)}
+	}
+	p := newCodePool(now, 60, 2, factors)
+	var (
+		mu       sync.Mutex
+		seen     = map[string]bool{}
+		last     = map[string]int64{}
+		inFlight = map[string]bool{}
+		handed   int
+	)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 500 {
+				at := now()
+				f, step, ok := p.take()
+				if !ok {
+					clock.Add(int64(7 * time.Second)) // dry: let time pass
+					continue
+				}
+				cur := at.Unix() / 60
+				mu.Lock()
+				key := fmt.Sprint(f.sid, "/", step)
+				if seen[key] {
+					t.Errorf("%s handed out twice", key)
+				}
+				if l, ok := last[f.sid]; ok && step <= l {
+					t.Errorf("%s: step %d after %d", f.sid, step, l)
+				}
+				if step < cur-2 || step > cur+2+1 { // +1: the clock may move between now() and take
+					t.Errorf("%s: step %d outside window around %d", f.sid, step, cur)
+				}
+				if inFlight[f.sid] {
+					t.Errorf("%s in two requests at once", f.sid)
+				}
+				seen[key], last[f.sid], inFlight[f.sid] = true, step, true
+				handed++
+				mu.Unlock()
+				runtime.Gosched() // the request would be in flight here
+				mu.Lock()
+				inFlight[f.sid] = false
+				mu.Unlock()
+				p.put(f)
+			}
+		})
+	}
+	wg.Wait()
+	if handed < 100 {
+		t.Fatalf("only %d codes handed out", handed)
+	}
+}
+
+// TestCodePoolDriesAndRefills checks that an exhausted pool says so instead
+// of repeating itself, and yields one more step per factor when time moves
+// on by one step.
+func TestCodePoolDriesAndRefills(t *testing.T) {
+	at := time.Date(2030, 1, 1, 0, 0, 10, 0, time.UTC) // far from a step's end
+	p := newCodePool(func() time.Time { return at }, 60, 2, []*totpFactor{{sid: "a"}, {sid: "b"}})
+	n := 0
+	for {
+		f, _, ok := p.take()
+		if !ok {
+			break
+		}
+		p.put(f)
+		n++
+	}
+	if n != 10 { // 2 factors x 5 steps
+		t.Fatalf("%d codes before dry, want 10", n)
+	}
+	at = at.Add(time.Minute)
+	for i := range 2 {
+		f, step, ok := p.take()
+		if !ok || step != at.Unix()/60+2 {
+			t.Fatalf("take %d after a step: %v %d", i, ok, step)
+		}
+		p.put(f)
+	}
+	if _, _, ok := p.take(); ok {
+		t.Fatal("pool did not run dry again")
+	}
+}
+
+func TestCheckLoopback(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:4010", "http://[::1]:80/", "https://localhost:4010", "http://127.1.2.3"} {
+		if err := CheckLoopback(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://example.com", "http://10.0.0.1:4010", "ftp://127.0.0.1", "127.0.0.1:4010", "http://0.0.0.0:4010"} {
+		if err := CheckLoopback(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+	_, err := Run(context.Background(), Config{Target: "http://192.0.2.1:4010", Account: "AC", Token: "x",
+		Duration: time.Second, Concurrency: 1, MaxRequests: 1, Factors: 1, PushFactors: 1})
+	if err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("Run with a remote target: %v", err)
+	}
+}
+
+func TestJSONString(t *testing.T) {
+	body := []byte(`{"sid":"YC1","account_sid":"AC1","status": "approved","next_page_url":null,"m":"a\"b","u":"x?a=1&b=2"}`)
+	for key, want := range map[string]string{"sid": "YC1", "status": "approved", "m": `a"b`, "u": "x?a=1&b=2"} {
+		if got, ok := jsonString(body, key); !ok || got != want {
+			t.Errorf("%s = %q %v, want %q", key, got, ok, want)
+		}
+	}
+	if got, ok := jsonString(body, "next_page_url"); ok || got != "" {
+		t.Errorf("null read as %q", got)
+	}
+}

@@ -51,16 +51,32 @@ type FactorParams struct {
 	BindingPublicKey *string
 	BindingSecret    *string
 
-	ConfigAppID                *string
-	ConfigNotificationPlatform *string
-	ConfigNotificationToken    *string
-	ConfigSdkVersion           *string
-	ConfigTimeStep             *int
-	ConfigSkew                 *int
-	ConfigCodeLength           *int
-	ConfigAlg                  *string
+	Config FactorConfig
 
 	Metadata *string
+}
+
+// FactorConfig are the Config.* parameters of create and update factor:
+// the push ones for a push factor, the TOTP ones for a TOTP factor.
+type FactorConfig struct {
+	AppID                *string
+	NotificationPlatform *string
+	NotificationToken    *string
+	SdkVersion           *string
+	TimeStep             *int
+	Skew                 *int
+	CodeLength           *int
+	Alg                  *string
+}
+
+// totp reports whether any TOTP setting was sent.
+func (c FactorConfig) totp() bool {
+	return c.Alg != nil || c.TimeStep != nil || c.CodeLength != nil || c.Skew != nil
+}
+
+// push reports whether any push setting was sent.
+func (c FactorConfig) push() bool {
+	return c.AppID != nil || c.NotificationPlatform != nil || c.NotificationToken != nil || c.SdkVersion != nil
 }
 
 // FactorUpdate are the parameters of update factor. With AuthPayload set the
@@ -69,14 +85,7 @@ type FactorUpdate struct {
 	AuthPayload  *string
 	FriendlyName *string
 
-	ConfigAppID                *string
-	ConfigNotificationPlatform *string
-	ConfigNotificationToken    *string
-	ConfigSdkVersion           *string
-	ConfigTimeStep             *int
-	ConfigSkew                 *int
-	ConfigCodeLength           *int
-	ConfigAlg                  *string
+	Config FactorConfig
 
 	Metadata *string
 }

@@ -95,7 +95,7 @@ func (e *benchEnv) pushFactor(b *testing.B, identity string) (*verify.Factor, *e
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pub, name, typ, app, platform, sdk := base64.StdEncoding.EncodeToString(der), "device", "push", "com.example", "none", "3.0.0"
 	nf, err := e.v.CreateFactor(e.ctx, benchAccount, e.service, identity, verify.FactorParams{FriendlyName: &name, FactorType: &typ,
-		BindingPublicKey: &pub, ConfigAppID: &app, ConfigNotificationPlatform: &platform, ConfigSdkVersion: &sdk})
+		BindingPublicKey: &pub, Config: verify.FactorConfig{AppID: &app, NotificationPlatform: &platform, SdkVersion: &sdk}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -149,7 +149,7 @@ func (v *Verifier) newTotp(svc *Service, nf *NewFactor, p FactorParams) error {
 		}
 		t.Secret = secret
 	}
-	if err := applyTotpConfig(t, p.ConfigAlg, p.ConfigTimeStep, p.ConfigCodeLength, p.ConfigSkew); err != nil {
+	if err := applyTotpConfig(t, p.Config); err != nil {
 		return err
 	}
 	nf.Totp = t
@@ -163,12 +163,12 @@ func (t *TotpFactor) params() otp.Params {
 }
 
 // applyTotpConfig checks and applies the Config.* parameters of a TOTP factor.
-func applyTotpConfig(t *TotpFactor, alg *string, timeStep, codeLength, skew *int) error {
-	if alg != nil {
-		if !oneOf(*alg, "sha1", "sha256", "sha512") {
+func applyTotpConfig(t *TotpFactor, c FactorConfig) error {
+	if c.Alg != nil {
+		if !oneOf(*c.Alg, "sha1", "sha256", "sha512") {
 			return Errorf(EFactorConfig, "Invalid parameter Config.Alg: must be sha1, sha256 or sha512")
 		}
-		t.Alg = *alg
+		t.Alg = *c.Alg
 	}
 	ints := []struct {
 		name   string
@@ -176,9 +176,9 @@ func applyTotpConfig(t *TotpFactor, alg *string, timeStep, codeLength, skew *int
 		lo, hi int
 		dst    *int
 	}{
-		{"Config.TimeStep", timeStep, 20, 60, &t.TimeStep},
-		{"Config.CodeLength", codeLength, 3, 8, &t.CodeLength},
-		{"Config.Skew", skew, 0, 2, &t.Skew},
+		{"Config.TimeStep", c.TimeStep, 20, 60, &t.TimeStep},
+		{"Config.CodeLength", c.CodeLength, 3, 8, &t.CodeLength},
+		{"Config.Skew", c.Skew, 0, 2, &t.Skew},
 	}
 	for _, f := range ints {
 		if f.val == nil {
@@ -212,22 +212,23 @@ func (v *Verifier) newPush(f *Factor, p FactorParams) error {
 	// Config.AppId is required by Twilio's spec, but the iOS SDK sends it
 	// empty when the app has no bundle identifier; an app that works
 	// against Twilio must work here, so only its absence is refused.
-	if p.ConfigAppID == nil {
+	if p.Config.AppID == nil {
 		return missing(EFactorConfig, "Config.AppId")
 	}
-	if p.ConfigNotificationPlatform == nil || *p.ConfigNotificationPlatform == "" {
+	if p.Config.NotificationPlatform == nil || *p.Config.NotificationPlatform == "" {
 		return missing(EFactorConfig, "Config.NotificationPlatform")
 	}
-	if p.ConfigSdkVersion == nil || *p.ConfigSdkVersion == "" {
+	if p.Config.SdkVersion == nil || *p.Config.SdkVersion == "" {
 		return missing(EFactorConfig, "Config.SdkVersion")
 	}
-	return applyPushConfig(f.Push, p.ConfigAppID, p.ConfigNotificationPlatform, p.ConfigNotificationToken, p.ConfigSdkVersion)
+	return applyPushConfig(f.Push, p.Config)
 }
 
 // applyPushConfig checks and applies the Config.* parameters of a push
 // factor. A platform other than none needs a notification token; with none,
 // a token is dropped, since there is nothing to deliver to.
-func applyPushConfig(pf *PushFactor, appID, platform, token, sdkVersion *string) error {
+func applyPushConfig(pf *PushFactor, c FactorConfig) error {
+	appID, platform, token, sdkVersion := c.AppID, c.NotificationPlatform, c.NotificationToken, c.SdkVersion
 	if appID != nil {
 		if err := checkLen(EFactorConfig, "Config.AppId", *appID, MaxAppIDLength); err != nil {
 			return err

@@ -104,15 +104,15 @@ func applyFactorUpdate(f *Factor, p FactorUpdate) (bool, error) {
 	}
 	switch f.Type {
 	case FactorTotp:
-		if p.ConfigAlg != nil || p.ConfigTimeStep != nil || p.ConfigCodeLength != nil || p.ConfigSkew != nil {
-			if err := applyTotpConfig(f.Totp, p.ConfigAlg, p.ConfigTimeStep, p.ConfigCodeLength, p.ConfigSkew); err != nil {
+		if p.Config.totp() {
+			if err := applyTotpConfig(f.Totp, p.Config); err != nil {
 				return false, err
 			}
 			changed = true
 		}
 	case FactorPush:
-		if p.ConfigAppID != nil || p.ConfigNotificationPlatform != nil || p.ConfigNotificationToken != nil || p.ConfigSdkVersion != nil {
-			if err := applyPushConfig(f.Push, p.ConfigAppID, p.ConfigNotificationPlatform, p.ConfigNotificationToken, p.ConfigSdkVersion); err != nil {
+		if p.Config.push() {
+			if err := applyPushConfig(f.Push, p.Config); err != nil {
 				return false, err
 			}
 			changed = true

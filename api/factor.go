@@ -113,6 +113,22 @@ func factorPath(r *http.Request) (verify.Sid, string, verify.Sid) {
 	return verify.Sid(r.PathValue("ServiceSid")), r.PathValue("Identity"), verify.Sid(r.PathValue("Sid"))
 }
 
+// factorConfig reads the Config.* parameters. Config.AppId is not in
+// Twilio's UpdateFactor list, but the Push SDKs send it on a token refresh
+// (push-protocol.md §5.3), so update reads it too.
+func factorConfig(p *params) verify.FactorConfig {
+	return verify.FactorConfig{
+		AppID:                p.str("Config.AppId"),
+		NotificationPlatform: p.str("Config.NotificationPlatform"),
+		NotificationToken:    p.str("Config.NotificationToken"),
+		SdkVersion:           p.str("Config.SdkVersion"),
+		TimeStep:             p.int("Config.TimeStep"),
+		Skew:                 p.int("Config.Skew"),
+		CodeLength:           p.int("Config.CodeLength"),
+		Alg:                  p.str("Config.Alg"),
+	}
+}
+
 func (s *Server) handleFactorCreate(w http.ResponseWriter, r *http.Request, pr *principal) {
 	p, err := readParams(r, verify.EPushParam)
 	if err != nil {
@@ -120,20 +136,13 @@ func (s *Server) handleFactorCreate(w http.ResponseWriter, r *http.Request, pr *
 		return
 	}
 	fp := verify.FactorParams{
-		FriendlyName:               p.str("FriendlyName"),
-		FactorType:                 p.str("FactorType"),
-		BindingAlg:                 p.str("Binding.Alg"),
-		BindingPublicKey:           p.str("Binding.PublicKey"),
-		BindingSecret:              p.str("Binding.Secret"),
-		ConfigAppID:                p.str("Config.AppId"),
-		ConfigNotificationPlatform: p.str("Config.NotificationPlatform"),
-		ConfigNotificationToken:    p.str("Config.NotificationToken"),
-		ConfigSdkVersion:           p.str("Config.SdkVersion"),
-		ConfigTimeStep:             p.int("Config.TimeStep"),
-		ConfigSkew:                 p.int("Config.Skew"),
-		ConfigCodeLength:           p.int("Config.CodeLength"),
-		ConfigAlg:                  p.str("Config.Alg"),
-		Metadata:                   p.str("Metadata"),
+		FriendlyName:     p.str("FriendlyName"),
+		FactorType:       p.str("FactorType"),
+		BindingAlg:       p.str("Binding.Alg"),
+		BindingPublicKey: p.str("Binding.PublicKey"),
+		BindingSecret:    p.str("Binding.Secret"),
+		Config:           factorConfig(p),
+		Metadata:         p.str("Metadata"),
 	}
 	if p.err != nil {
 		s.error(w, r, p.err)
@@ -174,17 +183,8 @@ func (s *Server) handleFactorUpdate(w http.ResponseWriter, r *http.Request, pr *
 	fu := verify.FactorUpdate{
 		AuthPayload:  p.str("AuthPayload"),
 		FriendlyName: p.str("FriendlyName"),
-		// Config.AppId is not in Twilio's UpdateFactor list, but the Push
-		// SDKs send it on a token refresh (push-protocol.md §5.3).
-		ConfigAppID:                p.str("Config.AppId"),
-		ConfigNotificationPlatform: p.str("Config.NotificationPlatform"),
-		ConfigNotificationToken:    p.str("Config.NotificationToken"),
-		ConfigSdkVersion:           p.str("Config.SdkVersion"),
-		ConfigTimeStep:             p.int("Config.TimeStep"),
-		ConfigSkew:                 p.int("Config.Skew"),
-		ConfigCodeLength:           p.int("Config.CodeLength"),
-		ConfigAlg:                  p.str("Config.Alg"),
-		Metadata:                   p.str("Metadata"),
+		Config:       factorConfig(p),
+		Metadata:     p.str("Metadata"),
 	}
 	if p.err != nil {
 		s.error(w, r, p.err)

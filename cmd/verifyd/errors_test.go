@@ -23,6 +23,14 @@ import (
 // the HTTP status and the decoded JSON body.
 func call(t *testing.T, s *server, method, path string, form url.Values) (int, map[string]any) {
 	t.Helper()
+	resp, m := request(t, s, method, path, testAccount, testToken, form)
+	return resp.StatusCode, m
+}
+
+// request sends form (as the body of a POST, else as the query) with HTTP
+// Basic credentials and decodes the JSON answer; a 204 has none.
+func request(t *testing.T, s *server, method, path, user, pass string, form url.Values) (*http.Response, map[string]any) {
+	t.Helper()
 	var body io.Reader
 	if method == http.MethodPost {
 		body = strings.NewReader(form.Encode())
@@ -33,7 +41,7 @@ func call(t *testing.T, s *server, method, path string, form url.Values) (int, m
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(testAccount, testToken)
+	req.SetBasicAuth(user, pass)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -46,7 +54,7 @@ func call(t *testing.T, s *server, method, path string, form url.Values) (int, m
 			t.Fatalf("%s %s: body is not JSON: %v", method, path, err)
 		}
 	}
-	return resp.StatusCode, m
+	return resp, m
 }
 
 // wantError fails unless the response is the Twilio error code with status.

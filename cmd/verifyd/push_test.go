@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,27 +25,7 @@ type rawDevice struct {
 // deviceCall sends a request authenticated as "token:<credential>".
 func deviceCall(t *testing.T, s *server, method, path, credential string, form url.Values) (*http.Response, map[string]any) {
 	t.Helper()
-	var body io.Reader
-	if method == http.MethodPost {
-		body = strings.NewReader(form.Encode())
-	} else if form != nil {
-		path += "?" + form.Encode()
-	}
-	req, _ := http.NewRequest(method, s.base+path, body)
-	req.SetBasicAuth("token", credential)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	if resp.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
-	return resp, m
+	return request(t, s, method, path, "token", credential, form)
 }
 
 // jwt mints a device JWT valid from nbf, as the SDK does (exp = nbf+600).

@@ -105,6 +105,8 @@ type Store interface {
 	// returns the count after the call and whether it was added.
 	AddFactorFailure(ctx context.Context, factor Sid, max int) (int, bool, error)
 	DeleteFactor(ctx context.Context, entity, sid Sid) error
+	// ListFactors lists an entity's factors without their TOTP secrets
+	// (Totp.Secret is nil): a list never shows them.
 	ListFactors(ctx context.Context, entity Sid, p Page) ([]*Factor, bool, error)
 
 	CreateChallenge(ctx context.Context, c *Challenge) error

@@ -59,12 +59,18 @@ func testFactors(t *testing.T, db *DB) {
 	if err != nil || !more {
 		t.Fatalf("ListFactors: more %v, %v", more, err)
 	}
-	wantEqual(t, []*verify.Factor{totp, totp2}, list)
+	// A list leaves TOTP secrets sealed: it never shows them.
+	for _, got := range list {
+		if got.Totp == nil || got.Totp.Secret != nil {
+			t.Fatalf("listed factor %s carries its secret: %+v", got.Sid, got.Totp)
+		}
+	}
+	wantEqual(t, []*verify.Factor{withoutSecret(totp), withoutSecret(totp2)}, list)
 	list, more, err = db.ListFactors(ctx, f.entity.Sid, verify.Page{Size: 2, Desc: true})
 	if err != nil || !more {
 		t.Fatalf("ListFactors desc: more %v, %v", more, err)
 	}
-	wantEqual(t, []*verify.Factor{push, totp2}, list)
+	wantEqual(t, []*verify.Factor{push, withoutSecret(totp2)}, list)
 
 	// Deleting a factor deletes its challenges.
 	c := f.newChallenge(totp, t0, t0.Add(time.Minute))
@@ -193,4 +199,15 @@ func testFactorCAS(t *testing.T, db *DB) {
 		_, _, err = db.AddFactorFailure(ctx, missing, 3)
 		wantCode(t, err, verify.ENotFound)
 	})
+}
+
+// withoutSecret is f as a list returns it: the TOTP secret left sealed.
+func withoutSecret(f *verify.Factor) *verify.Factor {
+	c := *f
+	if f.Totp != nil {
+		t := *f.Totp
+		t.Secret = nil
+		c.Totp = &t
+	}
+	return &c
 }

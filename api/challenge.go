@@ -193,12 +193,7 @@ func (s *Server) handleChallengeUpdate(w http.ResponseWriter, r *http.Request, p
 // handleChallengeList passes FactorSid, Status and Order through unchecked;
 // the Verifier validates them and derives the sort direction from Order.
 func (s *Server) handleChallengeList(w http.ResponseWriter, r *http.Request, pr *principal) {
-	p, err := readParams(r, verify.EPushParam)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	pg, err := readPage(p)
+	p, pg, err := readListParams(r, verify.EPushParam)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -79,12 +79,7 @@ func (s *Server) handleEntityDelete(w http.ResponseWriter, r *http.Request, pr *
 }
 
 func (s *Server) handleEntityList(w http.ResponseWriter, r *http.Request, pr *principal) {
-	p, err := readParams(r, verify.EPushParam)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	pg, err := readPage(p)
+	_, pg, err := readListParams(r, verify.EPushParam)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -209,12 +209,7 @@ func (s *Server) handleFactorDelete(w http.ResponseWriter, r *http.Request, pr *
 }
 
 func (s *Server) handleFactorList(w http.ResponseWriter, r *http.Request, pr *principal) {
-	p, err := readParams(r, verify.EPushParam)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	pg, err := readPage(p)
+	_, pg, err := readListParams(r, verify.EPushParam)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -137,6 +137,16 @@ func listURL(base string, filters []filter, size, num int, token string) string 
 	return b.String()
 }
 
+// readListParams reads a list request's parameters and its paging.
+func readListParams(r *http.Request, code int) (*params, pageRequest, error) {
+	p, err := readParams(r, code)
+	if err != nil {
+		return nil, pageRequest{}, err
+	}
+	pg, err := readPage(p)
+	return p, pg, err
+}
+
 // writeList writes a list page as {"<key>": [...], "meta": {...}} with
 // status 200 exactly (twilio-node accepts nothing else for lists).
 //

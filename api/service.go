@@ -227,12 +227,7 @@ func (s *Server) handleServiceDelete(w http.ResponseWriter, r *http.Request, pr 
 }
 
 func (s *Server) handleServiceList(w http.ResponseWriter, r *http.Request, pr *principal) {
-	p, err := readParams(r, verify.EInvalidParam)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	pg, err := readPage(p)
+	_, pg, err := readListParams(r, verify.EInvalidParam)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -13,9 +13,10 @@ import (
 )
 
 // Benchmarks of each store operation on the hot paths, on a real database
-// with the server's settings (SQLite: WAL, synchronous FULL, so every write
-// commit is fsynced; PostgreSQL too when VERIFYD_TEST_POSTGRES is set).
-// Writes include their commit: that is what a request waits for.
+// with the server's settings (SQLite: WAL and group commit, every write
+// answered only after the fsync of the WAL that holds it; PostgreSQL too when
+// VERIFYD_TEST_POSTGRES is set). Writes include their commit and its fsync:
+// that is what a request waits for.
 //
 //	go test -run '^$' -bench . -benchmem ./sqlstore
 

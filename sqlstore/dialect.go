@@ -89,6 +89,19 @@ func (d dialect) isUnique(err error) bool {
 	}
 }
 
+// isForeignKey reports whether err is a violation of a FOREIGN KEY
+// constraint: a row refers to a parent that does not exist (any more).
+func (d dialect) isForeignKey(err error) bool {
+	switch d {
+	case postgres:
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23503" // foreign_key_violation
+	default:
+		var e *sqlitedrv.Error
+		return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+}
+
 // isBusy reports whether err is SQLite's SQLITE_BUSY (in any of its
 // extended forms). PostgreSQL waits for locks instead.
 func (d dialect) isBusy(err error) bool {

@@ -271,10 +271,19 @@ func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		})
 		return res, err
 	}
+	var res sql.Result
+	var err error
 	if st := s.prepared(ctx, query, true); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = s.w.ExecContext(ctx, s.d.rebind(query), args...)
 	}
-	return s.w.ExecContext(ctx, s.d.rebind(query), args...)
+	if err != nil && s.d.isForeignKey(err) {
+		// The parent was deleted after the caller looked it up (another
+		// request, or another node): that is a not-found, not a failure.
+		return nil, &verify.Error{Code: verify.ENotFound, Message: "The resource this request refers to was deleted", Err: err}
+	}
+	return res, err
 }
 
 // query runs a read on the read pool (or the transaction).

@@ -80,11 +80,12 @@ func TestCodePoolNeverRepeats(t *testing.T) {
 			for range 500 {
 				at := now()
 				f, step, ok := p.take()
+				after := now() // other goroutines move the clock meanwhile
 				if !ok {
 					clock.Add(int64(7 * time.Second)) // dry: let time pass
 					continue
 				}
-				cur := at.Unix() / 60
+				cur, curAfter := at.Unix()/60, after.Unix()/60
 				mu.Lock()
 				key := fmt.Sprint(f.sid, "/", step)
 				if seen[key] {
@@ -93,8 +94,9 @@ func TestCodePoolNeverRepeats(t *testing.T) {
 				if l, ok := last[f.sid]; ok && step <= l {
 					t.Errorf("%s: step %d after %d", f.sid, step, l)
 				}
-				if step < cur-2 || step > cur+2+1 { // +1: the clock may move between now() and take
-					t.Errorf("%s: step %d outside window around %d", f.sid, step, cur)
+				// take read the clock somewhere between at and after.
+				if step < cur-2 || step > curAfter+2 {
+					t.Errorf("%s: step %d outside the windows around %d..%d", f.sid, step, cur, curAfter)
 				}
 				if inFlight[f.sid] {
 					t.Errorf("%s in two requests at once", f.sid)

@@ -60,24 +60,47 @@ func (v *Verifier) UpdateFactor(ctx context.Context, account, service Sid, ident
 	if err != nil {
 		return nil, err
 	}
+	verifying := p.AuthPayload != nil && f.Status != FactorVerified
+	if verifying {
+		// Refuse a verification that cannot succeed before anything is
+		// written, so that a refused request changes nothing.
+		if err := checkVerification(f, *p.AuthPayload); err != nil {
+			return nil, err
+		}
+	}
 	if changed {
 		f.DateUpdated = v.now()
 		if err := v.Store.UpdateFactor(ctx, f); err != nil {
 			return nil, err
 		}
 	}
-	if p.AuthPayload == nil || f.Status == FactorVerified {
+	if !verifying {
 		return f, nil
 	}
-	switch f.Type {
-	case FactorTotp:
+	if f.Type == FactorTotp {
 		return v.verifyTotpFactor(ctx, f, *p.AuthPayload)
-	default:
-		if !verifyFactorSignature(f, *p.AuthPayload) {
-			return nil, Errorf(EFactorVerify, "Factor verification failed: the signature does not match the factor's public key")
-		}
-		return v.markVerified(ctx, f)
 	}
+	return v.markVerified(ctx, f) // the signature was checked above
+}
+
+// checkVerification refuses an AuthPayload that cannot verify f: a TOTP
+// code of the wrong shape or after MaxFactorAttempts wrong ones (a wrong
+// code itself is counted, not refused), or a push signature that does not
+// match the factor's key.
+func checkVerification(f *Factor, payload string) error {
+	if f.Type == FactorTotp {
+		if err := checkTotpPayload(payload); err != nil {
+			return err
+		}
+		if f.FailedAttempts >= MaxFactorAttempts {
+			return Errorf(EFactorTries, "Max verification attempts reached for this factor")
+		}
+		return nil
+	}
+	if !verifyFactorSignature(f, payload) {
+		return Errorf(EFactorVerify, "Factor verification failed: the signature does not match the factor's public key")
+	}
+	return nil
 }
 
 // applyFactorUpdate applies the name, metadata and config changes of p and
@@ -131,13 +154,8 @@ func checkTotpPayload(payload string) error {
 	return nil
 }
 
+// verifyTotpFactor checks a TOTP code that checkVerification let through.
 func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string) (*Factor, error) {
-	if err := checkTotpPayload(code); err != nil {
-		return nil, err
-	}
-	if f.FailedAttempts >= MaxFactorAttempts {
-		return nil, Errorf(EFactorTries, "Max verification attempts reached for this factor")
-	}
 	err := v.Store.Tx(ctx, func(st Store) error {
 		ok, err := v.useTotpCode(ctx, st, f, code)
 		if err != nil || !ok {

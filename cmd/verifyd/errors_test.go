@@ -255,8 +255,11 @@ func testErrorPaths(t *testing.T, db string) {
 	pushSid := body["sid"].(string)
 	st, body = call(t, s, "POST", E+"/Factors", pushForm("dup", key, "none"))
 	wantError(t, "duplicate binding", st, body, 60317, 409)
-	st, body = call(t, s, "POST", E+"/Factors/"+pushSid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString([]byte("not a signature"))}})
+	st, body = call(t, s, "POST", E+"/Factors/"+pushSid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString([]byte("not a signature"))}, "FriendlyName": {"renamed"}})
 	wantError(t, "push bad signature", st, body, 60311, 403)
+	if st, body = call(t, s, "GET", E+"/Factors/"+pushSid, nil); body["friendly_name"] != "dup" {
+		t.Errorf("a refused verification changed the factor: %d %v", st, body["friendly_name"])
+	}
 	if st, body = call(t, s, "POST", E+"/Factors/"+pushSid, url.Values{"AuthPayload": {signSid(t, priv, pushSid)}}); body["status"] != "verified" {
 		t.Fatalf("verify push factor: %d %v", st, body)
 	}

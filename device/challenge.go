@@ -3,6 +3,7 @@ package device
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -239,17 +240,13 @@ func (c *Client) Respond(ctx context.Context, sid string, approve bool) (*Challe
 	case len(ch.SignatureFields) == 0:
 		return nil, fmt.Errorf("%s: %w", sid, ErrSignatureFields)
 	}
-	payload, err := answerPayload(ch.Raw, ch.SignatureFields, want)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sid, err)
-	}
 	key, err := c.State.Key()
 	if err != nil {
 		return nil, err
 	}
-	authPayload, err := jws.SignES256(key, answerHeader{Typ: "JWT", Alg: "ES256"}, payload)
+	authPayload, err := Answer(key, ch.Raw, ch.SignatureFields, want)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", sid, err)
 	}
 	if _, err := c.call(ctx, http.MethodPost, c.State.entityPath()+"/Challenges/"+sid, []param{{"AuthPayload", authPayload}}, false); err != nil {
 		return nil, fmt.Errorf("update challenge %s: %w", sid, err)
@@ -262,6 +259,18 @@ func (c *Client) Respond(ctx context.Context, sid string, approve bool) (*Challe
 		return nil, fmt.Errorf("%s reads %s: %w", sid, after.Status, ErrNotUpdated)
 	}
 	return after, nil
+}
+
+// Answer returns the AuthPayload that answers a challenge with status
+// (approved or denied): an ES256 JWT over each listed field of the
+// challenge's JSON as read from GET, plus status, built as the SDK builds it.
+// It is exported for tools and tests that act as a device without a Client.
+func Answer(key *ecdsa.PrivateKey, challenge json.RawMessage, fields []string, status string) (string, error) {
+	payload, err := answerPayload(challenge, fields, status)
+	if err != nil {
+		return "", err
+	}
+	return jws.SignES256(key, answerHeader{Typ: "JWT", Alg: "ES256"}, payload)
 }
 
 // answerHeader is the challenge AuthPayload header; Android writes typ

@@ -13,6 +13,7 @@ package device
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -154,10 +155,17 @@ func (c *Client) deviceJWT() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	now := c.now().Unix() + c.State.ClockCorrection
+	return JWT(key, c.State.CredentialSid, c.State.AccountSid, c.now().Unix()+c.State.ClockCorrection)
+}
+
+// JWT returns a factor's device JWT valid from nbf (Unix seconds) for
+// jwtLifetime, signed as the SDK signs it: the Basic-auth password of every
+// device call except create factor. It is exported for tools and tests that
+// act as a device without a Client (verifyd bench, forged-request tests).
+func JWT(key *ecdsa.PrivateKey, credentialSid, accountSid string, nbf int64) (string, error) {
 	return jws.SignES256(key,
-		deviceHeader{Cty: "twilio-pba;v=1", Kid: c.State.CredentialSid, Typ: "JWT", Alg: "ES256"},
-		deviceClaims{Sub: c.State.AccountSid, Exp: now + jwtLifetime, Nbf: now})
+		deviceHeader{Cty: "twilio-pba;v=1", Kid: credentialSid, Typ: "JWT", Alg: "ES256"},
+		deviceClaims{Sub: accountSid, Exp: nbf + jwtLifetime, Nbf: nbf})
 }
 
 // response is a successful (status < 300) answer.

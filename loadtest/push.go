@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
-	"github.com/verifyd/verify/jws"
+	sdk "github.com/verifyd/verify/device" // named apart from this package's device type
 )
 
 // device is a push factor the tool enrolled with a key it holds, signing
@@ -32,10 +32,7 @@ type device struct {
 // jwt mints a device JWT as the SDK does: cty twilio-pba;v=1, kid the
 // credential, sub the account, valid for 600 s from now.
 func (d *device) jwt() (string, error) {
-	now := time.Now().Unix()
-	return jws.SignES256(d.key,
-		map[string]string{"cty": verify.DeviceJWTType, "kid": d.cred, "typ": "JWT", "alg": "ES256"},
-		map[string]any{"sub": d.account, "nbf": now, "exp": now + 600})
+	return sdk.JWT(d.key, d.cred, d.account, time.Now().Unix())
 }
 
 // auth is the device's Authorization header with a fresh JWT.
@@ -47,12 +44,11 @@ func (d *device) auth() (string, error) {
 // answer signs status over the given fields of a challenge as the device
 // read it, which is what the server compares field by field.
 func answer(key *ecdsa.PrivateKey, challenge map[string]any, fields []string, status string) (string, error) {
-	p := make(map[string]any, len(fields)+1)
-	for _, f := range fields {
-		p[f] = challenge[f]
+	raw, err := json.Marshal(challenge)
+	if err != nil {
+		return "", err
 	}
-	p["status"] = status
-	return jws.SignES256(key, map[string]string{"typ": "JWT", "alg": "ES256"}, p)
+	return sdk.Answer(key, raw, fields, status)
 }
 
 // challengeForm is a push challenge as a login page would create it, with

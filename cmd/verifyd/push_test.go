@@ -11,7 +11,7 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
-	"github.com/verifyd/verify/jws"
+	"github.com/verifyd/verify/device"
 )
 
 // rawDevice is the least a device needs to speak the push protocol; the
@@ -31,24 +31,22 @@ func deviceCall(t *testing.T, s *server, method, path, credential string, form u
 // jwt mints a device JWT valid from nbf, as the SDK does (exp = nbf+600).
 func (d *rawDevice) jwt(t *testing.T, nbf time.Time) string {
 	t.Helper()
-	tok, err := jws.SignES256(d.key,
-		map[string]string{"cty": "twilio-pba;v=1", "kid": d.cred, "typ": "JWT", "alg": "ES256"},
-		map[string]any{"sub": d.account, "nbf": nbf.Unix(), "exp": nbf.Unix() + 600})
+	tok, err := device.JWT(d.key, d.cred, d.account, nbf.Unix())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
 }
 
-// answer signs status over the listed fields of a challenge as read by GET.
+// answer signs status over the listed fields of a challenge as read by GET
+// (or as a forger changed it).
 func answer(t *testing.T, key *ecdsa.PrivateKey, body map[string]any, fields, status string) string {
 	t.Helper()
-	p := map[string]any{}
-	for _, f := range strings.Split(fields, ",") {
-		p[f] = body[f]
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	p["status"] = status
-	tok, err := jws.SignES256(key, map[string]string{"typ": "JWT", "alg": "ES256"}, p)
+	tok, err := device.Answer(key, raw, strings.Split(fields, ","), status)
 	if err != nil {
 		t.Fatal(err)
 	}

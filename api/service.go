@@ -171,13 +171,17 @@ func serviceParams(p *params) (verify.ServiceParams, error) {
 	return sp, p.err
 }
 
-func (s *Server) handleServiceCreate(w http.ResponseWriter, r *http.Request, pr *principal) {
+// readServiceParams reads the body of create and update service.
+func readServiceParams(r *http.Request) (verify.ServiceParams, error) {
 	p, err := readParams(r, verify.EInvalidParam)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return verify.ServiceParams{}, err
 	}
-	sp, err := serviceParams(p)
+	return serviceParams(p)
+}
+
+func (s *Server) handleServiceCreate(w http.ResponseWriter, r *http.Request, pr *principal) {
+	sp, err := readServiceParams(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -200,12 +204,7 @@ func (s *Server) handleServiceFetch(w http.ResponseWriter, r *http.Request, pr *
 }
 
 func (s *Server) handleServiceUpdate(w http.ResponseWriter, r *http.Request, pr *principal) {
-	p, err := readParams(r, verify.EInvalidParam)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	sp, err := serviceParams(p)
+	sp, err := readServiceParams(r)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -377,14 +377,9 @@ func TestNotificationRefusals(t *testing.T) { forEachBackend(t, testNotification
 
 func testNotificationRefusals(t *testing.T, db string) {
 	s, _ := newServer(t, db)
-	st, body := call(t, s, "POST", "/v2/Services", url.Values{"FriendlyName": {"Notify"}})
-	if st != 201 {
-		t.Fatal(st, body)
-	}
-	E := "/v2/Services/" + body["sid"].(string) + "/Entities/notify-user-1"
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	st, body = call(t, s, "POST", E+"/Factors", pushForm("none phone", base64.StdEncoding.EncodeToString(der), "none"))
+	E := newEntityPath(t, s, "Notify", "notify-user-1")
+	k, pub := newKey(t)
+	st, body := call(t, s, "POST", E+"/Factors", pushForm("none phone", pub, "none"))
 	if st != 201 {
 		t.Fatal(st, body)
 	}
@@ -410,12 +405,10 @@ func TestTotpFactorCap(t *testing.T) { forEachBackend(t, testTotpFactorCap) }
 
 func testTotpFactorCap(t *testing.T, db string) {
 	s, _ := newServer(t, db)
-	st, body := call(t, s, "POST", "/v2/Services", url.Values{"FriendlyName": {"Cap"}})
-	if st != 201 {
-		t.Fatal(st, body)
-	}
-	E := "/v2/Services/" + body["sid"].(string) + "/Entities/cap-user-0001"
+	E := newEntityPath(t, s, "Cap", "cap-user-0001")
 	totp := url.Values{"FriendlyName": {"phone"}, "FactorType": {"totp"}}
+	var st int
+	var body map[string]any
 	for i := range 100 {
 		if st, body = call(t, s, "POST", E+"/Factors", totp); st != 201 {
 			t.Fatalf("TOTP factor %d: %d %v", i+1, st, body)
@@ -431,4 +424,15 @@ func testTotpFactorCap(t *testing.T, db string) {
 	if list, _ := body["factors"].([]any); st != 200 || len(list) != 101 {
 		t.Fatalf("list: %d, %d factors", st, len(list))
 	}
+}
+
+// newEntityPath creates a service and returns the path of an entity in it
+// (created with its first factor).
+func newEntityPath(t *testing.T, s *server, service, identity string) string {
+	t.Helper()
+	st, body := call(t, s, "POST", "/v2/Services", url.Values{"FriendlyName": {service}})
+	if st != 201 {
+		t.Fatal(st, body)
+	}
+	return "/v2/Services/" + body["sid"].(string) + "/Entities/" + identity
 }

@@ -220,7 +220,5 @@ func (s *Server) handleFactorList(w http.ResponseWriter, r *http.Request, pr *pr
 		s.error(w, r, err)
 		return
 	}
-	writeList(s, w, r, "factors", s.entityURL(service, identity)+"/Factors", nil, pg, items, more,
-		func(f *verify.Factor) verify.Cursor { return verify.Cursor{Time: f.DateCreated, Sid: f.Sid} },
-		func(f *verify.Factor) any { return s.factorJSON(f) })
+	s.writeFactorList(w, service, identity, pg, items, more)
 }

@@ -149,18 +149,25 @@ func readListParams(r *http.Request, code int) (*params, pageRequest, error) {
 
 // writeList writes a list page as {"<key>": [...], "meta": {...}} with
 // status 200 exactly (twilio-node accepts nothing else for lists).
-//
-// next_page_url holds the cursor of the last item read forward; it exists
-// when the store found more items forward, or when this page was read
-// backward (the items it was read back from lie ahead). previous_page_url
-// holds the cursor of the first item read backward; it exists when this page
-// was read forward from a token, or read backward and the store found more.
 func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, key, base string, filters []filter,
 	pr pageRequest, items []T, more bool, cursor func(T) verify.Cursor, render func(T) any) {
 	out := make([]any, len(items))
 	for i, it := range items {
 		out[i] = render(it)
 	}
+	meta := pageMeta(key, base, filters, pr, items, more, cursor)
+	s.writeJSON(w, r, http.StatusOK, map[string]any{key: out, "meta": meta})
+}
+
+// pageMeta returns the meta object of a list page.
+//
+// next_page_url holds the cursor of the last item read forward; it exists
+// when the store found more items forward, or when this page was read
+// backward (the items it was read back from lie ahead). previous_page_url
+// holds the cursor of the first item read backward; it exists when this page
+// was read forward from a token, or read backward and the store found more.
+func pageMeta[T any](key, base string, filters []filter, pr pageRequest, items []T, more bool,
+	cursor func(T) verify.Cursor) listMeta {
 	size := pr.page.Size
 	meta := listMeta{
 		Page:         pr.num,
@@ -180,5 +187,25 @@ func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, key, ba
 			meta.PreviousPageURL = &u
 		}
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{key: out, "meta": meta})
+	return meta
+}
+
+// appendMeta appends m as encoding/json renders a listMeta, for the
+// hand-written list encoders.
+func appendMeta(dst []byte, m *listMeta) []byte {
+	dst = append(dst, `{"page":`...)
+	dst = appendInt(dst, m.Page)
+	dst = append(dst, `,"page_size":`...)
+	dst = appendInt(dst, m.PageSize)
+	dst = append(dst, `,"first_page_url":`...)
+	dst = appendString(dst, m.FirstPageURL)
+	dst = append(dst, `,"previous_page_url":`...)
+	dst = appendNullableString(dst, m.PreviousPageURL)
+	dst = append(dst, `,"url":`...)
+	dst = appendString(dst, m.URL)
+	dst = append(dst, `,"next_page_url":`...)
+	dst = appendNullableString(dst, m.NextPageURL)
+	dst = append(dst, `,"key":`...)
+	dst = appendString(dst, m.Key)
+	return append(dst, '}')
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/api"
+	"github.com/verifyd/verify/cache"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -84,7 +85,7 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 	}
 	s.url = "http://" + ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(cfg.log(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	v := &verify.Verifier{Store: db, Now: time.Now, Rand: rand.Reader, TokenKey: tokenKey}
+	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: tokenKey}
 	s.srv = &http.Server{
 		Handler:           (&api.Server{Verifier: v, BaseURL: s.url, Now: time.Now, Logger: logger}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

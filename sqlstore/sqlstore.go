@@ -149,6 +149,10 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 	return db, nil
 }
 
+// Shared reports whether other processes may write the database too:
+// PostgreSQL, which several nodes share. A SQLite file has one server.
+func (db *DB) Shared() bool { return db.d == postgres }
+
 // withParams appends driver parameters to a DSN that may already carry a
 // query string.
 func withParams(dsn string, params ...string) string {

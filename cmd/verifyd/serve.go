@@ -17,6 +17,7 @@ import (
 
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/api"
+	"github.com/verifyd/verify/cache"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -59,7 +60,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	v := &verify.Verifier{Store: db, Now: time.Now, Rand: rand.Reader, TokenKey: subkey(key, "access tokens")}
+	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: subkey(key, "access tokens")}
 	srv := &http.Server{
 		Handler:           (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

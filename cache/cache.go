@@ -1,0 +1,302 @@
+// Package cache keeps the store's most read rows in memory: services,
+// entities and verified factors. Every API request under a service looks up
+// the service, the entity and usually a factor before it does its work; on
+// SQLite those three reads were about a third of the CPU time of a TOTP
+// check, each one a read transaction with its own file locks.
+//
+// The cache is safe because of what it leaves to the database. Every state
+// change stays a compare-and-swap or a foreign-keyed insert in the store, so
+// a stale entry can make a request fail (a deleted factor's code is checked,
+// then its write finds no row and answers 20404), never let a replay or a
+// second approval through. Only verified factors are cached: a factor never
+// goes back to unverified, so a cached status is never wrong in the
+// direction that refuses.
+//
+// Writes made through this process invalidate at once; a reader that read
+// the old row while the write committed cannot put it back (see gen). Writes
+// made by other processes (other nodes sharing a PostgreSQL database) are
+// seen when the entry expires, after ttl.
+package cache
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// Entry lifetimes. With a database only this process writes (SQLite),
+// invalidation is exact and the lifetime only lets unused rows go. With a
+// shared database it bounds how long another node's rename, config change
+// or deletion goes unseen here.
+const (
+	ExclusiveTTL = 5 * time.Minute
+	SharedTTL    = time.Second
+)
+
+// MaxEntries bounds each of the three tables. A factor entry is a few
+// hundred bytes, so a full cache stays well under the memory a million
+// stored factors would take.
+const MaxEntries = 65536
+
+// Store is a verify.Store that answers FindService, FindEntity, FindFactor
+// and FindFactorByCredential from memory when it can. Everything else goes
+// to the wrapped store; the writes that change a cached row also drop it.
+type Store struct {
+	verify.Store
+	c *tables
+}
+
+// New wraps inner. shared says whether other processes may write the same
+// database; now is the clock entries expire by.
+func New(inner verify.Store, shared bool, now func() time.Time) *Store {
+	ttl := ExclusiveTTL
+	if shared {
+		ttl = SharedTTL
+	}
+	return &Store{Store: inner, c: newTables(ttl, MaxEntries, now)}
+}
+
+// tables holds the entries. One mutex guards them: lookups are a map read
+// under a read lock, far cheaper than the database reads they save.
+type tables struct {
+	mu       sync.RWMutex
+	ttl      time.Duration
+	max      int
+	now      func() time.Time
+	services map[serviceKey]entry[verify.Service]
+	entities map[entityKey]entry[verify.Entity]
+	factors  map[verify.Sid]entry[verify.Factor]
+	byCred   map[verify.Sid]verify.Sid // credential SID → factor SID
+	// gen counts invalidations. A reader notes it before reading the
+	// database and stores what it read only if it has not moved, so a row
+	// read before a write committed never lands after that write dropped
+	// it.
+	gen uint64
+}
+
+type serviceKey struct{ account, sid verify.Sid }
+
+type entityKey struct {
+	service  verify.Sid
+	identity string
+}
+
+type entry[T any] struct {
+	v       *T
+	expires time.Time
+}
+
+func newTables(ttl time.Duration, max int, now func() time.Time) *tables {
+	return &tables{ttl: ttl, max: max, now: now,
+		services: make(map[serviceKey]entry[verify.Service]),
+		entities: make(map[entityKey]entry[verify.Entity]),
+		factors:  make(map[verify.Sid]entry[verify.Factor]),
+		byCred:   make(map[verify.Sid]verify.Sid),
+	}
+}
+
+// generation returns the invalidation count a reader notes before it reads.
+func (t *tables) generation() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.gen
+}
+
+// get returns a live entry's value from m.
+func get[K comparable, T any](t *tables, m map[K]entry[T], k K) (*T, bool) {
+	t.mu.RLock()
+	e, ok := m[k]
+	t.mu.RUnlock()
+	if !ok || !t.now().Before(e.expires) {
+		return nil, false
+	}
+	return e.v, true
+}
+
+// put stores v under k unless an invalidation happened since gen. When m
+// is full an arbitrary entry makes room: Go's map order is random enough
+// for a cache whose hit rate matters only for rows used again soon.
+func put[K comparable, T any](t *tables, m map[K]entry[T], k K, v *T, gen uint64) {
+	expires := t.now().Add(t.ttl)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.gen != gen {
+		return
+	}
+	if _, ok := m[k]; !ok && len(m) >= t.max {
+		for old := range m {
+			delete(m, old)
+			break
+		}
+	}
+	m[k] = entry[T]{v: v, expires: expires}
+}
+
+// dropFactor forgets one factor.
+func (t *tables) dropFactor(sid verify.Sid) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	t.deleteFactor(sid)
+}
+
+func (t *tables) deleteFactor(sid verify.Sid) {
+	if e, ok := t.factors[sid]; ok && e.v.Push != nil {
+		delete(t.byCred, e.v.Push.CredentialSid)
+	}
+	delete(t.factors, sid)
+}
+
+// dropService forgets one service.
+func (t *tables) dropService(k serviceKey) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	delete(t.services, k)
+}
+
+// dropAll forgets everything, after a deletion that cascades to rows the
+// cache cannot name (a service's or an entity's factors). Such deletions
+// are rare; the cache refills from the next reads.
+func (t *tables) dropAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	clear(t.services)
+	clear(t.entities)
+	clear(t.factors)
+	clear(t.byCred)
+}
+
+// usedStep records a TOTP step the database just accepted, so that the
+// next check of the cached factor starts past it. The database's
+// compare-and-swap would refuse the old step anyway; this only keeps the
+// cached factor from offering it.
+func (t *tables) usedStep(sid verify.Sid, end int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.factors[sid]
+	if !ok || e.v.Totp == nil || e.v.Totp.LastUsedEnd >= end {
+		return
+	}
+	f := cloneFactor(e.v)
+	f.Totp.LastUsedEnd = end
+	t.factors[sid] = entry[verify.Factor]{v: f, expires: e.expires}
+}
+
+// The cached values are never handed out: callers change what they get
+// (a rename, a used step), so each get and put copies.
+
+func cloneService(s *verify.Service) *verify.Service {
+	c := *s
+	c.Passkeys.RelyingPartyOrigins = slices.Clone(s.Passkeys.RelyingPartyOrigins)
+	return &c
+}
+
+func cloneEntity(e *verify.Entity) *verify.Entity {
+	c := *e
+	return &c
+}
+
+func cloneFactor(f *verify.Factor) *verify.Factor {
+	c := *f
+	c.Metadata = maps.Clone(f.Metadata)
+	if f.Totp != nil {
+		t := *f.Totp
+		t.Secret = slices.Clone(f.Totp.Secret)
+		c.Totp = &t
+	}
+	if f.Push != nil {
+		p := *f.Push
+		p.PublicKey = slices.Clone(f.Push.PublicKey)
+		c.Push = &p
+	}
+	return &c
+}
+
+// FindService answers from memory, or reads and remembers.
+func (s *Store) FindService(ctx context.Context, account, sid verify.Sid) (*verify.Service, error) {
+	k := serviceKey{account, sid}
+	if v, ok := get(s.c, s.c.services, k); ok {
+		return cloneService(v), nil
+	}
+	gen := s.c.generation()
+	v, err := s.Store.FindService(ctx, account, sid)
+	if err != nil {
+		return nil, err
+	}
+	put(s.c, s.c.services, k, cloneService(v), gen)
+	return v, nil
+}
+
+// FindEntity answers from memory, or reads and remembers.
+func (s *Store) FindEntity(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
+	k := entityKey{service, identity}
+	if v, ok := get(s.c, s.c.entities, k); ok {
+		return cloneEntity(v), nil
+	}
+	gen := s.c.generation()
+	v, err := s.Store.FindEntity(ctx, service, identity)
+	if err != nil {
+		return nil, err
+	}
+	put(s.c, s.c.entities, k, cloneEntity(v), gen)
+	return v, nil
+}
+
+// FindFactor answers from memory when the cached factor belongs to entity;
+// otherwise the store answers, with its own not-found.
+func (s *Store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
+	if v, ok := get(s.c, s.c.factors, sid); ok && v.EntitySid == entity {
+		return cloneFactor(v), nil
+	}
+	gen := s.c.generation()
+	v, err := s.Store.FindFactor(ctx, entity, sid)
+	if err != nil {
+		return nil, err
+	}
+	s.c.putFactor(v, gen)
+	return v, nil
+}
+
+// FindFactorByCredential answers from memory, or reads and remembers.
+func (s *Store) FindFactorByCredential(ctx context.Context, credential verify.Sid) (*verify.Factor, error) {
+	s.c.mu.RLock()
+	sid, ok := s.c.byCred[credential]
+	s.c.mu.RUnlock()
+	if ok {
+		if v, ok := get(s.c, s.c.factors, sid); ok {
+			return cloneFactor(v), nil
+		}
+	}
+	gen := s.c.generation()
+	v, err := s.Store.FindFactorByCredential(ctx, credential)
+	if err != nil {
+		return nil, err
+	}
+	s.c.putFactor(v, gen)
+	return v, nil
+}
+
+// putFactor remembers a verified factor, and its credential if it is a
+// push factor.
+func (t *tables) putFactor(f *verify.Factor, gen uint64) {
+	if f.Status != verify.FactorVerified {
+		return
+	}
+	put(t, t.factors, f.Sid, cloneFactor(f), gen)
+	if f.Push != nil && f.Push.CredentialSid != "" {
+		t.mu.Lock()
+		if t.gen == gen {
+			if len(t.byCred) >= t.max {
+				clear(t.byCred) // rebuilt by the next reads
+			}
+			t.byCred[f.Push.CredentialSid] = f.Sid
+		}
+		t.mu.Unlock()
+	}
+}

@@ -1,0 +1,331 @@
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
+	"github.com/verifyd/verify/sqlstore"
+)
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// world is a real database with one service, entity and verified TOTP and
+// push factors, seen through a cache (c) and directly (db), the way another
+// node sharing the database would write it.
+type world struct {
+	t       *testing.T
+	ctx     context.Context
+	db      *sqlstore.DB
+	c       *Store
+	clock   time.Time
+	service *verify.Service
+	entity  *verify.Entity
+	totp    *verify.Factor
+	push    *verify.Factor
+}
+
+func newWorld(t *testing.T, dsn string) *world {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dsn, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w := &world{t: t, ctx: ctx, db: db, clock: t0}
+	w.c = New(db, db.Shared(), func() time.Time { return w.clock })
+	acct := &verify.Account{Sid: w.sid(verify.PrefixAccount), TokenHash: []byte("h"), DateCreated: t0}
+	w.must(db.PutAccount(ctx, acct))
+	w.service = &verify.Service{Sid: w.sid(verify.PrefixService), AccountSid: acct.Sid, FriendlyName: "App", CodeLength: 6,
+		Totp:        verify.TotpSettings{Issuer: "Acme", TimeStep: 30, CodeLength: 6, Skew: 1},
+		Passkeys:    verify.PasskeySettings{RelyingPartyOrigins: []string{"https://a.example"}},
+		DateCreated: t0, DateUpdated: t0}
+	w.must(db.CreateService(ctx, w.service))
+	w.entity = &verify.Entity{Sid: w.sid(verify.PrefixEntity), AccountSid: acct.Sid, ServiceSid: w.service.Sid,
+		Identity: "user-00000001", DateCreated: t0, DateUpdated: t0}
+	w.must(db.CreateEntity(ctx, w.entity))
+	w.totp = w.factor(verify.FactorTotp)
+	w.push = w.factor(verify.FactorPush)
+	return w
+}
+
+func (w *world) sid(prefix string) verify.Sid {
+	s, err := verify.NewSid(rand.Reader, prefix)
+	w.must(err)
+	return s
+}
+
+func (w *world) must(err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// factor creates a factor of type typ and verifies it directly.
+func (w *world) factor(typ verify.FactorType) *verify.Factor {
+	f := &verify.Factor{Sid: w.sid(verify.PrefixFactor), AccountSid: w.entity.AccountSid, ServiceSid: w.service.Sid,
+		EntitySid: w.entity.Sid, Identity: w.entity.Identity, FriendlyName: "f", Type: typ,
+		Status: verify.FactorUnverified, Metadata: map[string]string{"k": "v"}, DateCreated: t0, DateUpdated: t0}
+	if typ == verify.FactorTotp {
+		f.Totp = &verify.TotpFactor{Secret: []byte("12345678901234567890"), Alg: "sha1", CodeLength: 6, TimeStep: 30, Skew: 1}
+	} else {
+		f.Push = &verify.PushFactor{PublicKey: []byte("key-" + string(f.Sid)), Alg: "ES256", CredentialSid: w.sid("YX"),
+			SdkVersion: "1", AppID: "app", NotificationPlatform: verify.PlatformNone}
+	}
+	w.must(w.db.CreateFactor(w.ctx, f))
+	w.must(w.db.VerifyFactor(w.ctx, f.Sid, t0))
+	f.Status = verify.FactorVerified
+	return f
+}
+
+func (w *world) findFactor() *verify.Factor {
+	w.t.Helper()
+	f, err := w.c.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid)
+	w.must(err)
+	return f
+}
+
+func isNotFound(err error) bool { return verify.IsCode(err, verify.ENotFound) }
+
+// TestServesFromMemory shows each cached lookup answering without the
+// database: after a first read, another node's change is not seen until the
+// entry expires, and then it is.
+func TestServesFromMemory(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		svc, err := w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid)
+		w.must(err)
+		_, err = w.c.FindEntity(w.ctx, w.service.Sid, w.entity.Identity)
+		w.must(err)
+		w.findFactor()
+		_, err = w.c.FindFactorByCredential(w.ctx, w.push.Push.CredentialSid)
+		w.must(err)
+
+		// Another node renames the service and the factor.
+		svc.FriendlyName = "Renamed"
+		w.must(w.db.UpdateService(w.ctx, svc))
+		f := w.findFactor()
+		f.FriendlyName = "renamed"
+		w.must(w.db.UpdateFactor(w.ctx, f))
+
+		got, err := w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid)
+		w.must(err)
+		if got.FriendlyName != "App" {
+			t.Errorf("service read %q: not served from memory", got.FriendlyName)
+		}
+		if f := w.findFactor(); f.FriendlyName != "f" {
+			t.Errorf("factor read %q: not served from memory", f.FriendlyName)
+		}
+
+		ttl := ExclusiveTTL
+		if w.db.Shared() {
+			ttl = SharedTTL
+		}
+		w.clock = w.clock.Add(ttl)
+		got, err = w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid)
+		w.must(err)
+		if got.FriendlyName != "Renamed" {
+			t.Errorf("after the TTL the service reads %q, want the database's", got.FriendlyName)
+		}
+		if f := w.findFactor(); f.FriendlyName != "renamed" {
+			t.Errorf("after the TTL the factor reads %q, want the database's", f.FriendlyName)
+		}
+	})
+}
+
+// TestOwnWritesInvalidate: a write through the cache is seen by the next
+// read at once, and deletions, including cascades, are not-founds.
+func TestOwnWritesInvalidate(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		f := w.findFactor()
+		f.FriendlyName = "renamed"
+		w.must(w.c.UpdateFactor(w.ctx, f))
+		if got := w.findFactor(); got.FriendlyName != "renamed" {
+			t.Errorf("after UpdateFactor the factor reads %q", got.FriendlyName)
+		}
+
+		svc, err := w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid)
+		w.must(err)
+		svc.FriendlyName = "Renamed"
+		w.must(w.c.UpdateService(w.ctx, svc))
+		if got, err := w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid); err != nil || got.FriendlyName != "Renamed" {
+			t.Errorf("after UpdateService: %v, %v", got, err)
+		}
+
+		p, err := w.c.FindFactorByCredential(w.ctx, w.push.Push.CredentialSid)
+		w.must(err)
+		w.must(w.c.DeleteFactor(w.ctx, p.EntitySid, p.Sid))
+		if _, err := w.c.FindFactorByCredential(w.ctx, w.push.Push.CredentialSid); !isNotFound(err) {
+			t.Errorf("deleted push factor by credential: %v, want not found", err)
+		}
+
+		// Deleting the entity cascades to its factors, which the cache
+		// holds under their own SIDs.
+		w.must(w.c.DeleteEntity(w.ctx, w.service.Sid, w.entity.Identity))
+		if _, err := w.c.FindEntity(w.ctx, w.service.Sid, w.entity.Identity); !isNotFound(err) {
+			t.Errorf("deleted entity: %v, want not found", err)
+		}
+		if _, err := w.c.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid); !isNotFound(err) {
+			t.Errorf("factor of a deleted entity: %v, want not found", err)
+		}
+		w.must(w.c.DeleteService(w.ctx, w.service.AccountSid, w.service.Sid))
+		if _, err := w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid); !isNotFound(err) {
+			t.Errorf("deleted service: %v, want not found", err)
+		}
+	})
+}
+
+// TestCopies: what a caller changes on a value it got never reaches the
+// cache.
+func TestCopies(t *testing.T) {
+	w := newWorld(t, verifytest.DSN(t, verifytest.SQLite))
+	f := w.findFactor()
+	f.FriendlyName = "scribbled"
+	f.Metadata["k"] = "scribbled"
+	f.Totp.Secret[0] = 'X'
+	f.Totp.LastUsedEnd = 999
+	got := w.findFactor()
+	if got.FriendlyName != "f" || got.Metadata["k"] != "v" || got.Totp.Secret[0] != '1' || got.Totp.LastUsedEnd != 0 {
+		t.Errorf("cached factor changed through a copy: %+v %+v", got, got.Totp)
+	}
+	s, err := w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid)
+	w.must(err)
+	s.Passkeys.RelyingPartyOrigins[0] = "scribbled"
+	s, err = w.c.FindService(w.ctx, w.service.AccountSid, w.service.Sid)
+	w.must(err)
+	if s.Passkeys.RelyingPartyOrigins[0] != "https://a.example" {
+		t.Errorf("cached service changed through a copy: %v", s.Passkeys.RelyingPartyOrigins)
+	}
+}
+
+// TestUnverifiedNotCached: a factor is cached only once verified, so a
+// verification made by another node is seen at once.
+func TestUnverifiedNotCached(t *testing.T) {
+	w := newWorld(t, verifytest.DSN(t, verifytest.SQLite))
+	f := &verify.Factor{Sid: w.sid(verify.PrefixFactor), AccountSid: w.entity.AccountSid, ServiceSid: w.service.Sid,
+		EntitySid: w.entity.Sid, Identity: w.entity.Identity, FriendlyName: "new", Type: verify.FactorTotp,
+		Status: verify.FactorUnverified, DateCreated: t0, DateUpdated: t0,
+		Totp: &verify.TotpFactor{Secret: []byte("12345678901234567890"), Alg: "sha1", CodeLength: 6, TimeStep: 30, Skew: 1}}
+	w.must(w.db.CreateFactor(w.ctx, f))
+	got, err := w.c.FindFactor(w.ctx, w.entity.Sid, f.Sid)
+	w.must(err)
+	if got.Status != verify.FactorUnverified {
+		t.Fatalf("status %s", got.Status)
+	}
+	w.must(w.db.VerifyFactor(w.ctx, f.Sid, t0))
+	got, err = w.c.FindFactor(w.ctx, w.entity.Sid, f.Sid)
+	w.must(err)
+	if got.Status != verify.FactorVerified {
+		t.Errorf("verification by another node unseen: status %s", got.Status)
+	}
+	// A cached factor asked for under another entity is the store's
+	// not-found, not the cached row.
+	if _, err := w.c.FindFactor(w.ctx, w.sid(verify.PrefixEntity), f.Sid); !isNotFound(err) {
+		t.Errorf("factor under another entity: %v, want not found", err)
+	}
+}
+
+// TestTotpStepsInTx: a step used in a committed transaction moves the
+// cached factor past it; one used in a rolled back transaction is free
+// again, and the cache must not refuse it.
+func TestTotpStepsInTx(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		w.findFactor()
+		w.must(w.c.Tx(w.ctx, func(st verify.Store) error {
+			ok, err := st.UseTotpStep(w.ctx, w.totp.Sid, 30, 60)
+			if !ok {
+				t.Error("first use of a step refused")
+			}
+			return err
+		}))
+		if got := w.findFactor().Totp.LastUsedEnd; got != 60 {
+			t.Errorf("after a committed step LastUsedEnd = %d, want 60", got)
+		}
+		refused := errors.New("refused")
+		err := w.c.Tx(w.ctx, func(st verify.Store) error {
+			if ok, err := st.UseTotpStep(w.ctx, w.totp.Sid, 90, 120); !ok || err != nil {
+				t.Errorf("UseTotpStep: %v %v", ok, err)
+			}
+			return refused
+		})
+		if !errors.Is(err, refused) {
+			t.Fatalf("Tx: %v", err)
+		}
+		if got := w.findFactor().Totp.LastUsedEnd; got != 60 {
+			t.Errorf("after a rolled back step LastUsedEnd = %d, want 60", got)
+		}
+		// Outside a transaction the same holds.
+		if ok, err := w.c.UseTotpStep(w.ctx, w.totp.Sid, 90, 120); !ok || err != nil {
+			t.Fatalf("UseTotpStep: %v %v", ok, err)
+		}
+		if got := w.findFactor().Totp.LastUsedEnd; got != 120 {
+			t.Errorf("LastUsedEnd = %d, want 120", got)
+		}
+	})
+}
+
+// slowReads is the real store with a FindFactor that can be held half way,
+// after it has read the row, to stage the race between a read and a write.
+type slowReads struct {
+	*sqlstore.DB
+	read, release chan struct{}
+}
+
+func (s *slowReads) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
+	f, err := s.DB.FindFactor(ctx, entity, sid)
+	if s.read != nil {
+		s.read <- struct{}{}
+		<-s.release
+	}
+	return f, err
+}
+
+// TestStaleReadNotStored: a read that fetched the row before a write
+// dropped it must not put the old row back.
+func TestStaleReadNotStored(t *testing.T) {
+	w := newWorld(t, verifytest.DSN(t, verifytest.SQLite))
+	slow := &slowReads{DB: w.db, read: make(chan struct{}), release: make(chan struct{})}
+	c := New(slow, false, func() time.Time { return w.clock })
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := c.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid); err != nil {
+			t.Error(err)
+		}
+	})
+	<-slow.read // the old row is read, not yet stored
+	f, err := w.db.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid)
+	w.must(err)
+	f.FriendlyName = "renamed"
+	w.must(c.UpdateFactor(w.ctx, f))
+	close(slow.release)
+	wg.Wait()
+	slow.read = nil
+	got, err := c.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid)
+	w.must(err)
+	if got.FriendlyName != "renamed" {
+		t.Errorf("factor reads %q: a read from before the write was cached after it", got.FriendlyName)
+	}
+}
+
+// TestBounded: the tables never hold more than max entries.
+func TestBounded(t *testing.T) {
+	tb := newTables(time.Minute, 3, func() time.Time { return t0 })
+	for i := range 10 {
+		s := verify.Sid(string(rune('a' + i)))
+		put(tb, tb.services, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation())
+	}
+	if n := len(tb.services); n != 3 {
+		t.Errorf("%d services cached, want at most 3", n)
+	}
+}

@@ -91,89 +91,127 @@ func (c *committer) run() {
 		case <-c.quit:
 			return
 		}
-		batch := []*job{first}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-c.jobs:
-				batch = append(batch, j)
-			default:
-				break drain
-			}
-		}
-		c.commit(batch)
+		c.commit(c.fill(first))
 		c.prepareWanted()
 	}
 }
 
-// commit runs one batch in one transaction and answers every job.
-func (c *committer) commit(batch []*job) {
-	errs := make([]error, len(batch))
-	answer := func() {
-		for i, j := range batch {
-			j.err <- errs[i]
-		}
-	}
+// batch is a transaction being filled with jobs.
+type batch struct {
+	tx   *sql.Tx
+	st   store
+	jobs []*job // the jobs whose work is in tx, waiting for its commit
+}
+
+// fill opens a transaction, runs first in it, then every job that arrives
+// until the syncer can take another commit, and returns holding the
+// syncer's token (see syncer.ready). So commits keep pace with fsyncs: a
+// batch grows by whatever arrives while the commit before it waits for its
+// fsync, and the pages that every write touches (the tail of the challenges
+// table and of its indexes) go to the WAL once per batch instead of once per
+// request. A nil batch means nothing is left to commit; then the token is
+// not taken.
+func (c *committer) fill(first *job) *batch {
 	// The transaction is not bound to any one caller's context: one caller
 	// giving up must not roll back the others.
-	ctx := context.Background()
-	tx, err := c.db.BeginTx(ctx, nil)
+	tx, err := c.db.BeginTx(context.Background(), nil)
 	if err != nil {
-		for i := range errs {
-			errs[i] = fmt.Errorf("sqlstore: begin: %w", err)
+		first.err <- fmt.Errorf("sqlstore: begin: %w", err)
+		return nil
+	}
+	b := &batch{tx: tx, st: c.base}
+	b.st.r, b.st.w, b.st.begin, b.st.batch, b.st.tx, b.st.cm = tx, tx, nil, nil, tx, c
+	if !c.add(b, first) {
+		return nil
+	}
+	for len(b.jobs) < maxBatch {
+		// Jobs already waiting go in before the commit whatever the syncer
+		// does: adding one costs less than a commit of its own.
+		select {
+		case j := <-c.jobs:
+			if !c.add(b, j) {
+				return nil
+			}
+			continue
+		default:
 		}
-		answer()
+		select {
+		case j := <-c.jobs:
+			if !c.add(b, j) {
+				return nil
+			}
+		case <-c.sync.ready:
+			return b
+		}
+	}
+	<-c.sync.ready
+	return b
+}
+
+// add runs j inside b in its own savepoint. A job whose work fails is
+// rolled back alone and answered at once: its answer claims nothing. add
+// returns false if the transaction became unusable, after failing and
+// answering every job in it and rolling it back.
+func (c *committer) add(b *batch, j *job) bool {
+	if err := j.ctx.Err(); err != nil {
+		j.err <- err
+		return true
+	}
+	ctx := context.Background()
+	if err := c.exec(ctx, b.tx, savepoint); err != nil {
+		j.err <- fmt.Errorf("sqlstore: savepoint: %w", err)
+		return true
+	}
+	if err := runJob(j, &b.st); err != nil {
+		if rerr := c.exec(ctx, b.tx, rollbackTo); rerr != nil {
+			j.err <- err
+			c.abort(b, fmt.Errorf("sqlstore: rollback to savepoint: %w", rerr))
+			return false
+		}
+		if rerr := c.exec(ctx, b.tx, release); rerr != nil {
+			j.err <- err
+			c.abort(b, fmt.Errorf("sqlstore: release savepoint: %w", rerr))
+			return false
+		}
+		j.err <- err
+		return true
+	}
+	if err := c.exec(ctx, b.tx, release); err != nil {
+		j.err <- fmt.Errorf("sqlstore: release savepoint: %w", err)
+		c.abort(b, err)
+		return false
+	}
+	b.jobs = append(b.jobs, j)
+	return true
+}
+
+// abort rolls b back and fails every job whose work was in it.
+func (c *committer) abort(b *batch, err error) {
+	_ = b.tx.Rollback()
+	for _, j := range b.jobs {
+		j.err <- err
+	}
+}
+
+// commit commits b and hands its jobs to the syncer, which answers them
+// after the fsync. It spends the token fill took: the syncer gives one back
+// when it takes the batch.
+func (c *committer) commit(b *batch) {
+	if b == nil {
 		return
 	}
-	t := c.base
-	t.r, t.w, t.begin, t.batch, t.tx, t.cm = tx, tx, nil, nil, tx, c
-	single := len(batch) == 1
-	for i, j := range batch {
-		if err := j.ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		if single {
-			errs[i] = runJob(j, &t)
-			continue
-		}
-		if err := c.exec(ctx, tx, savepoint); err != nil {
-			errs[i] = fmt.Errorf("sqlstore: savepoint: %w", err)
-			continue
-		}
-		if errs[i] = runJob(j, &t); errs[i] != nil {
-			if err := c.exec(ctx, tx, rollbackTo); err != nil {
-				// The transaction is unusable: fail everyone, commit nothing.
-				_ = tx.Rollback()
-				for k := range errs {
-					if errs[k] == nil {
-						errs[k] = fmt.Errorf("sqlstore: rollback to savepoint: %w", err)
-					}
-				}
-				answer()
-				return
-			}
-		}
-		if err := c.exec(ctx, tx, release); err != nil {
-			errs[i] = fmt.Errorf("sqlstore: release savepoint: %w", err)
-		}
-	}
-	if single && errs[0] != nil {
-		_ = tx.Rollback()
-		answer()
+	if len(b.jobs) == 0 {
+		_ = b.tx.Rollback()
+		c.sync.ready <- struct{}{}
 		return
 	}
 	c.commits.Add(1)
-	if err := tx.Commit(); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = fmt.Errorf("sqlstore: commit: %w", err)
-			}
-		}
-		answer()
+	if err := b.tx.Commit(); err != nil {
+		c.abort(b, fmt.Errorf("sqlstore: commit: %w", err))
+		c.sync.ready <- struct{}{}
 		return
 	}
-	c.synced(batch, errs)
+	c.sync.batches <- b.jobs
 }
 
 // The committer's own statements, prepared when it starts.

@@ -22,66 +22,38 @@ import (
 // refused replay of a code) only ever refuses, never grants twice. Writes
 // made on top of them come in later batches, whose fsync covers them.
 
-// syncer fsyncs the WAL after commits and then answers the jobs.
+// syncer fsyncs the WAL after commits and then answers the jobs. At most
+// one commit waits for it: the committer commits only while holding the
+// syncer's token, which the syncer gives back when it takes that commit to
+// fsync it.
 type syncer struct {
 	wal     string // path of the -wal file
-	batches chan syncBatch
+	batches chan []*job
+	ready   chan struct{} // holds the token while the syncer is free
 	done    chan struct{}
 	// flush is s.fsync; a test may wrap it to see that nobody is answered
 	// before it returns.
 	flush func() error
 }
 
-type syncBatch struct {
-	jobs []*job
-	errs []error
-}
-
 func newSyncer(wal string) *syncer {
-	s := &syncer{wal: wal, batches: make(chan syncBatch, 64), done: make(chan struct{})}
+	s := &syncer{wal: wal, batches: make(chan []*job, 1), ready: make(chan struct{}, 1), done: make(chan struct{})}
+	s.ready <- struct{}{}
 	s.flush = s.fsync
 	go s.run()
 	return s
 }
 
-// synced hands a committed batch to the syncer; jobs whose work failed (and
-// was rolled back) are answered at once, since their answer claims nothing.
-func (c *committer) synced(batch []*job, errs []error) {
-	var ok syncBatch
-	for i, j := range batch {
-		if errs[i] != nil {
-			j.err <- errs[i]
-			continue
-		}
-		ok.jobs = append(ok.jobs, j)
-		ok.errs = append(ok.errs, nil)
-	}
-	if len(ok.jobs) > 0 {
-		c.sync.batches <- ok
-	}
-}
-
 func (s *syncer) run() {
 	defer close(s.done)
-	for b := range s.batches {
-		pending := []syncBatch{b}
-	drain:
-		for {
-			select {
-			case more, open := <-s.batches:
-				if !open {
-					break drain
-				}
-				pending = append(pending, more)
-			default:
-				break drain
-			}
-		}
+	for jobs := range s.batches {
+		// The token goes back as the fsync starts, so the committer can
+		// commit the next batch meanwhile; it waits in batches, and gets
+		// the next fsync, which starts as soon as this one ends.
+		s.ready <- struct{}{}
 		err := s.flush()
-		for _, p := range pending {
-			for _, j := range p.jobs {
-				j.err <- err
-			}
+		for _, j := range jobs {
+			j.err <- err
 		}
 	}
 }

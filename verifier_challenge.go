@@ -86,10 +86,14 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 	if err := checkTotpPayload(*p.AuthPayload); err != nil {
 		return nil, err
 	}
+	step, match := v.matchTotp(f, *p.AuthPayload)
 	err = v.Store.Tx(ctx, func(st Store) error {
-		ok, err := v.useTotpCode(ctx, st, f, *p.AuthPayload)
-		if err != nil {
-			return err
+		ok := false
+		if match {
+			var err error
+			if ok, err = useTotpStep(ctx, st, f, step); err != nil {
+				return err
+			}
 		}
 		if ok {
 			c.Status = ChallengeApproved
@@ -255,8 +259,12 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 	}
 	approved := false
 	now := v.now()
+	step, match := v.matchTotp(f, *p.AuthPayload)
 	err = v.Store.Tx(ctx, func(st Store) error {
-		ok, err := v.useTotpCode(ctx, st, f, *p.AuthPayload)
+		if !match {
+			return nil
+		}
+		ok, err := useTotpStep(ctx, st, f, step)
 		if err != nil || !ok {
 			return err
 		}

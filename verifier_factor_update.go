@@ -156,8 +156,12 @@ func checkTotpPayload(payload string) error {
 
 // verifyTotpFactor checks a TOTP code that checkVerification let through.
 func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string) (*Factor, error) {
+	step, match := v.matchTotp(f, code)
 	err := v.Store.Tx(ctx, func(st Store) error {
-		ok, err := v.useTotpCode(ctx, st, f, code)
+		if !match {
+			return nil
+		}
+		ok, err := useTotpStep(ctx, st, f, step)
 		if err != nil || !ok {
 			return err
 		}
@@ -180,23 +184,34 @@ func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string)
 	return f, nil
 }
 
-// useTotpCode checks code against the factor at now and, if it matches a
-// time step not used before, records that step as used. It reports false for
-// a wrong or replayed code.
-func (v *Verifier) useTotpCode(ctx context.Context, st Store, f *Factor, code string) (bool, error) {
+// totpStep is a time step [Start, End) whose code was given.
+type totpStep struct{ Start, End int64 }
+
+// matchTotp checks code against the factor at now, among the steps after
+// the last one it accepted, and returns the step it matches. It is only
+// CPU, so callers run it before their transaction: on SQLite everything
+// inside a transaction runs on the one writer, one request after another.
+func (v *Verifier) matchTotp(f *Factor, code string) (totpStep, bool) {
 	t := f.Totp
 	period := int64(t.TimeStep)
 	minCounter := uint64((t.LastUsedEnd + period - 1) / period) // first step starting at or after LastUsedEnd
 	counter, ok := otp.Validate(t.Secret, code, v.now(), t.params(), minCounter)
 	if !ok {
-		return false, nil
+		return totpStep{}, false
 	}
 	start := int64(counter) * period
-	ok, err := st.UseTotpStep(ctx, f.Sid, start, start+period)
+	return totpStep{start, start + period}, true
+}
+
+// useTotpStep records step as used by f. It reports false if a code of the
+// same or a later step was accepted since f was read: the store's
+// compare-and-swap refuses the replay that raced the check.
+func useTotpStep(ctx context.Context, st Store, f *Factor, step totpStep) (bool, error) {
+	ok, err := st.UseTotpStep(ctx, f.Sid, step.Start, step.End)
 	if err != nil || !ok {
 		return false, err
 	}
-	t.LastUsedEnd = start + period
+	f.Totp.LastUsedEnd = step.End
 	return true, nil
 }
 

@@ -40,6 +40,21 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// statementContext is the context a single statement runs under. On
+// SQLite it drops ctx's cancellation: the driver, and database/sql for
+// every Rows, start a goroutine per statement to watch a cancellable
+// context, which cost more than the point reads and writes it could
+// interrupt, all of them bounded (keyset pages, limited sweeps) and short.
+// Waiting for the writer still honours ctx: that wait is in the committer's
+// queue, not in a statement. PostgreSQL keeps ctx, so that a query stuck
+// behind a lock on the server ends with the request.
+func (d dialect) statementContext(ctx context.Context) context.Context {
+	if d == sqlite {
+		return context.Background()
+	}
+	return ctx
+}
+
 // rebind rewrites the ? placeholders of query into the dialect's own. For
 // PostgreSQL they become $1, $2, ...; a ? inside a quoted string literal or
 // identifier is left alone.

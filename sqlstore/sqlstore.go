@@ -277,6 +277,7 @@ func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	}
 	var res sql.Result
 	var err error
+	ctx = s.d.statementContext(ctx)
 	if st := s.prepared(ctx, query, true); st != nil {
 		res, err = st.ExecContext(ctx, args...)
 	} else {
@@ -292,6 +293,7 @@ func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result
 
 // query runs a read on the read pool (or the transaction).
 func (s *store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = s.d.statementContext(ctx)
 	if st := s.prepared(ctx, query, false); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -300,6 +302,7 @@ func (s *store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 
 // queryRow runs a one-row read on the read pool (or the transaction).
 func (s *store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = s.d.statementContext(ctx)
 	if st := s.prepared(ctx, query, false); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -314,6 +317,7 @@ func (s *store) queryRowW(ctx context.Context, query string, args ...any) *sql.R
 		// so a reader sees it; the writer belongs to the committer.
 		return s.queryRow(ctx, query, args...)
 	}
+	ctx = s.d.statementContext(ctx)
 	if st := s.prepared(ctx, query, false); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -57,7 +57,11 @@ func New(inner verify.Store, shared bool, now func() time.Time) *Store {
 	if shared {
 		ttl = SharedTTL
 	}
-	return &Store{Store: inner, c: newTables(ttl, MaxEntries, now)}
+	c := newTables(ttl, MaxEntries, now)
+	if !shared {
+		c.challenges = make(map[verify.Sid]entry[verify.Challenge])
+	}
+	return &Store{Store: inner, c: c}
 }
 
 // tables holds the entries. One mutex guards them: lookups are a map read
@@ -71,6 +75,8 @@ type tables struct {
 	entities map[entityKey]entry[verify.Entity]
 	factors  map[verify.Sid]entry[verify.Factor]
 	byCred   map[verify.Sid]verify.Sid // credential SID → factor SID
+	// challenges is nil when the database is shared: see challenge.go.
+	challenges map[verify.Sid]entry[verify.Challenge]
 	// gen counts invalidations. A reader notes it before reading the
 	// database and stores what it read only if it has not moved, so a row
 	// read before a write committed never lands after that write dropped
@@ -170,6 +176,7 @@ func (t *tables) dropAll() {
 	clear(t.entities)
 	clear(t.factors)
 	clear(t.byCred)
+	clear(t.challenges)
 }
 
 // usedStep records a TOTP step the database just accepted, so that the
@@ -216,6 +223,22 @@ func cloneFactor(f *verify.Factor) *verify.Factor {
 		c.Push = &p
 	}
 	return &c
+}
+
+func cloneChallenge(c *verify.Challenge) *verify.Challenge {
+	d := *c
+	d.Details.Fields = slices.Clone(c.Details.Fields)
+	if c.Details.Date != nil {
+		t := *c.Details.Date
+		d.Details.Date = &t
+	}
+	d.HiddenDetails = maps.Clone(c.HiddenDetails)
+	d.Metadata = maps.Clone(c.Metadata)
+	if c.DateResponded != nil {
+		t := *c.DateResponded
+		d.DateResponded = &t
+	}
+	return &d
 }
 
 // FindService answers from memory, or reads and remembers.

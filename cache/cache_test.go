@@ -329,3 +329,60 @@ func TestBounded(t *testing.T) {
 		t.Errorf("%d services cached, want at most 3", n)
 	}
 }
+
+func (w *world) newChallenge() *verify.Challenge {
+	c := &verify.Challenge{Sid: w.sid(verify.PrefixChallenge), AccountSid: w.push.AccountSid, ServiceSid: w.push.ServiceSid,
+		EntitySid: w.entity.Sid, Identity: w.entity.Identity, FactorSid: w.push.Sid, FactorType: verify.FactorPush,
+		Status: verify.ChallengePending, RespondedReason: verify.ReasonNone,
+		Details:        verify.ChallengeDetails{Message: "Log in?", Fields: []verify.DetailField{{Label: "IP", Value: "1.2.3.4"}}},
+		HiddenDetails:  map[string]string{"ip": "1.2.3.4"},
+		ExpirationDate: t0.Add(5 * time.Minute), DateCreated: t0, DateUpdated: t0}
+	w.must(w.c.CreateChallenge(w.ctx, c))
+	return c
+}
+
+// TestChallenges: on a database only this process writes, a challenge
+// created here is read from memory, and answering it here is seen at once;
+// on a shared one challenges are never cached.
+func TestChallenges(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		w := newWorld(t, dsn)
+		c := w.newChallenge()
+		// Another process answers it behind the cache's back.
+		w.must(w.db.RespondChallenge(w.ctx, c.Sid, verify.ChallengeDenied, verify.ReasonNone, nil, t0))
+		got, err := w.c.FindChallenge(w.ctx, w.entity.Sid, c.Sid)
+		w.must(err)
+		want := verify.ChallengePending // from memory
+		if w.db.Shared() {
+			want = verify.ChallengeDenied // never cached
+		}
+		if got.Status != want {
+			t.Errorf("status %s, want %s", got.Status, want)
+		}
+		got.Details.Fields[0].Value = "scribbled"
+		got.HiddenDetails["ip"] = "scribbled"
+
+		c2 := w.newChallenge()
+		if _, err := w.c.FindChallenge(w.ctx, w.entity.Sid, c2.Sid); err != nil {
+			t.Fatal(err)
+		}
+		w.must(w.c.RespondChallenge(w.ctx, c2.Sid, verify.ChallengeApproved, verify.ReasonNone, map[string]string{"a": "b"}, t0))
+		got, err = w.c.FindChallenge(w.ctx, w.entity.Sid, c2.Sid)
+		w.must(err)
+		if got.Status != verify.ChallengeApproved || got.Metadata["a"] != "b" {
+			t.Errorf("after RespondChallenge: %s %v", got.Status, got.Metadata)
+		}
+		if got.Details.Fields[0].Value != "1.2.3.4" || got.HiddenDetails["ip"] != "1.2.3.4" {
+			t.Errorf("cached challenge changed through a copy: %+v %v", got.Details, got.HiddenDetails)
+		}
+		if _, err := w.c.FindChallenge(w.ctx, w.sid(verify.PrefixEntity), c2.Sid); !isNotFound(err) {
+			t.Errorf("challenge under another entity: %v, want not found", err)
+		}
+
+		// Deleting the factor deletes its challenges.
+		w.must(w.c.DeleteFactor(w.ctx, w.entity.Sid, w.push.Sid))
+		if _, err := w.c.FindChallenge(w.ctx, w.entity.Sid, c2.Sid); !isNotFound(err) {
+			t.Errorf("challenge of a deleted factor: %v, want not found", err)
+		}
+	})
+}

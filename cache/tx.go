@@ -25,6 +25,8 @@ type notes struct {
 	services []serviceKey
 	factors  []verify.Sid
 	steps    []usedStep
+	// challenges changed in the transaction.
+	challenges []verify.Sid
 }
 
 type usedStep struct {
@@ -40,11 +42,11 @@ func (n *notes) apply(committed bool) {
 		n.c.dropAll()
 		return
 	}
-	if len(n.services) == 0 && len(n.factors) == 0 && len(n.steps) == 0 {
+	if len(n.services) == 0 && len(n.factors) == 0 && len(n.steps) == 0 && len(n.challenges) == 0 {
 		return
 	}
 	n.c.mu.Lock()
-	if len(n.services) > 0 || len(n.factors) > 0 || !committed {
+	if len(n.services) > 0 || len(n.factors) > 0 || len(n.challenges) > 0 || !committed {
 		n.c.gen++
 	}
 	for _, k := range n.services {
@@ -52,6 +54,9 @@ func (n *notes) apply(committed bool) {
 	}
 	for _, sid := range n.factors {
 		n.c.deleteFactor(sid)
+	}
+	for _, sid := range n.challenges {
+		delete(n.c.challenges, sid)
 	}
 	if !committed {
 		for _, u := range n.steps {
@@ -104,7 +109,7 @@ func (t *txStore) AddFactorFailure(ctx context.Context, factor verify.Sid, max i
 }
 
 func (t *txStore) DeleteFactor(ctx context.Context, entity, sid verify.Sid) error {
-	t.n.factors = append(t.n.factors, sid)
+	t.n.all = true
 	return t.Store.DeleteFactor(ctx, entity, sid)
 }
 

@@ -41,8 +41,10 @@ func (s *Store) AddFactorFailure(ctx context.Context, factor verify.Sid, max int
 	return s.Store.AddFactorFailure(ctx, factor, max)
 }
 
+// DeleteFactor drops everything: the deletion cascades to the factor's
+// challenges, which the cache keeps under their own SIDs.
 func (s *Store) DeleteFactor(ctx context.Context, entity, sid verify.Sid) error {
-	defer s.c.dropFactor(sid)
+	defer s.c.dropAll()
 	return s.Store.DeleteFactor(ctx, entity, sid)
 }
 

@@ -1,0 +1,83 @@
+package cache
+
+import (
+	"context"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// Challenges are cached only when this process is the database's one
+// writer (SQLite). A push challenge is read two or three times in its short
+// life: the phone fetches it, answers it, and the backend polls it. On a
+// shared database another node may answer it, and a backend polling here
+// must see that at once, which a cache that learns of it only by expiry
+// would not give.
+//
+// A cached challenge is created here or read here, and dropped by every
+// write here that changes it. The sweep's ExpireChallenges does not drop
+// anything: it only stores "expired" on pending challenges past their
+// expiration date, which Challenge.StatusAt already reads as expired.
+
+// CreateChallenge remembers a challenge it created, for the reads that
+// follow. Inside a transaction (a TOTP challenge with its code) nothing is
+// remembered: such challenges are rarely read again.
+func (s *Store) CreateChallenge(ctx context.Context, c *verify.Challenge) error {
+	gen := s.c.generation()
+	if err := s.Store.CreateChallenge(ctx, c); err != nil {
+		return err
+	}
+	if s.c.challenges != nil {
+		put(s.c, s.c.challenges, c.Sid, cloneChallenge(c), gen)
+	}
+	return nil
+}
+
+// FindChallenge answers from memory when the cached challenge belongs to
+// entity; otherwise the store answers, with its own not-found.
+func (s *Store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
+	if s.c.challenges == nil {
+		return s.Store.FindChallenge(ctx, entity, sid)
+	}
+	if v, ok := get(s.c, s.c.challenges, sid); ok && v.EntitySid == entity {
+		return cloneChallenge(v), nil
+	}
+	gen := s.c.generation()
+	v, err := s.Store.FindChallenge(ctx, entity, sid)
+	if err != nil {
+		return nil, err
+	}
+	put(s.c, s.c.challenges, sid, cloneChallenge(v), gen)
+	return v, nil
+}
+
+func (s *Store) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) error {
+	defer s.c.dropChallenge(sid)
+	return s.Store.RespondChallenge(ctx, sid, status, reason, metadata, now)
+}
+
+func (s *Store) AddChallengeFailure(ctx context.Context, challenge verify.Sid, max int) (int, bool, error) {
+	defer s.c.dropChallenge(challenge)
+	return s.Store.AddChallengeFailure(ctx, challenge, max)
+}
+
+func (t *txStore) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) error {
+	t.n.challenges = append(t.n.challenges, sid)
+	return t.Store.RespondChallenge(ctx, sid, status, reason, metadata, now)
+}
+
+func (t *txStore) AddChallengeFailure(ctx context.Context, challenge verify.Sid, max int) (int, bool, error) {
+	t.n.challenges = append(t.n.challenges, challenge)
+	return t.Store.AddChallengeFailure(ctx, challenge, max)
+}
+
+// dropChallenge forgets one challenge.
+func (t *tables) dropChallenge(sid verify.Sid) {
+	if t.challenges == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	delete(t.challenges, sid)
+}

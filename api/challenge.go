@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -100,21 +99,6 @@ func (s *Server) challengeJSON(c *verify.Challenge) challengeResponse {
 		URL:             u,
 		Links:           challengeLinks{Notifications: u + "/Notifications"},
 	}
-}
-
-// challengeView returns c exactly as a device read it from GET, decoded from
-// JSON, so that the Verifier can compare a push answer's signed fields with
-// what this server renders.
-func (s *Server) challengeView(c *verify.Challenge) (map[string]any, error) {
-	b, err := json.Marshal(s.challengeJSON(c))
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 // challengePath returns the service, identity and challenge SID of a

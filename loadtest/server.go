@@ -63,6 +63,10 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 		return nil, err
 	}
 	s.db = db
+	if err := db.Claim(); err != nil {
+		s.close()
+		return nil, err
+	}
 	sid, err := verify.NewSid(rand.Reader, verify.PrefixAccount)
 	if err != nil {
 		s.close()

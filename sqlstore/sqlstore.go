@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ import (
 type DB struct {
 	store
 	rdb, wdb *sql.DB
+	claim    *os.File // held lock file, see Claim
 }
 
 var _ verify.Store = (*DB)(nil)
@@ -177,6 +179,9 @@ func (db *DB) Close() error {
 		errs = append(errs, db.rdb.Close())
 	}
 	errs = append(errs, db.wdb.Close())
+	if db.claim != nil {
+		errs = append(errs, db.claim.Close()) // releases the lock
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}

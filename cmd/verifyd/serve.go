@@ -38,6 +38,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.Claim(); err != nil {
+		return err
+	}
 
 	tlsCfg, err := tlsConfig(selfSignedAt(cfg), stdout)
 	if err != nil {

@@ -1,6 +1,9 @@
 package verify
 
-import "time"
+import (
+	"crypto/ecdsa"
+	"time"
+)
 
 // FactorType is the kind of a factor.
 type FactorType string
@@ -82,6 +85,10 @@ type PushFactor struct {
 	AppID                string
 	NotificationPlatform string // apn, fcm or none
 	NotificationToken    string
+
+	// key is PublicKey parsed by Key, kept so that the two checks of one
+	// device request (its JWT, then its answer) parse it once.
+	key *ecdsa.PublicKey
 }
 
 // Notification platforms of a push factor.

@@ -1,9 +1,6 @@
 package verify
 
-import (
-	"crypto/ecdsa"
-	"time"
-)
+import "time"
 
 // FactorType is the kind of a factor.
 type FactorType string
@@ -85,10 +82,6 @@ type PushFactor struct {
 	AppID                string
 	NotificationPlatform string // apn, fcm or none
 	NotificationToken    string
-
-	// key is PublicKey parsed by Key, kept so that the two checks of one
-	// device request (its JWT, then its answer) parse it once.
-	key *ecdsa.PublicKey
 }
 
 // Notification platforms of a push factor.

@@ -291,19 +291,8 @@ func ecdsaKey(der []byte) (*ecdsa.PublicKey, error) {
 	return pub, nil
 }
 
-// Key returns the factor's parsed ECDSA public key. A PushFactor belongs to
-// one request at a time (stores and caches hand out copies), so the parsed
-// key is kept on it without a lock.
-func (pf *PushFactor) Key() (*ecdsa.PublicKey, error) {
-	if pf.key == nil {
-		k, err := ecdsaKey(pf.PublicKey)
-		if err != nil {
-			return nil, err
-		}
-		pf.key = k
-	}
-	return pf.key, nil
-}
+// Key returns the factor's parsed ECDSA public key.
+func (pf *PushFactor) Key() (*ecdsa.PublicKey, error) { return ecdsaKey(pf.PublicKey) }
 
 // verifyFactorSignature checks a push factor's AuthPayload: the standard
 // base64 of a DER ECDSA P-256 SHA-256 signature over the factor SID.

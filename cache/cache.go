@@ -40,7 +40,7 @@ const (
 // MaxEntries bounds each of the three tables. A factor entry is a few
 // hundred bytes, so a full cache stays well under the memory a million
 // stored factors would take.
-const MaxEntries = 65536
+const MaxEntries = 32768
 
 // Store is a verify.Store that answers FindService, FindEntity, FindFactor
 // and FindFactorByCredential from memory when it can. Everything else goes

@@ -37,10 +37,14 @@ const (
 	SharedTTL    = time.Second
 )
 
-// MaxEntries bounds each of the three tables. A factor entry is a few
-// hundred bytes, so a full cache stays well under the memory a million
-// stored factors would take.
-const MaxEntries = 32768
+// Bounds of the tables. A factor or entity entry takes well under a
+// kilobyte and a challenge about one (with its details), so a full cache
+// stays within some 50 MB of heap, while the rows a busy server reads again
+// within seconds fit.
+const (
+	MaxEntries    = 32768 // services, entities and factors, each
+	MaxChallenges = 8192
+)
 
 // Store is a verify.Store that answers FindService, FindEntity, FindFactor
 // and FindFactorByCredential from memory when it can. Everything else goes
@@ -124,16 +128,16 @@ func get[K comparable, T any](t *tables, m map[K]entry[T], k K) (*T, bool) {
 }
 
 // put stores v under k unless an invalidation happened since gen. When m
-// is full an arbitrary entry makes room: Go's map order is random enough
+// holds max entries an arbitrary entry makes room: Go's map order is random enough
 // for a cache whose hit rate matters only for rows used again soon.
-func put[K comparable, T any](t *tables, m map[K]entry[T], k K, v *T, gen uint64) {
+func put[K comparable, T any](t *tables, m map[K]entry[T], max int, k K, v *T, gen uint64) {
 	expires := t.now().Add(t.ttl)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.gen != gen {
 		return
 	}
-	if _, ok := m[k]; !ok && len(m) >= t.max {
+	if _, ok := m[k]; !ok && len(m) >= max {
 		for old := range m {
 			delete(m, old)
 			break
@@ -252,7 +256,7 @@ func (s *Store) FindService(ctx context.Context, account, sid verify.Sid) (*veri
 	if err != nil {
 		return nil, err
 	}
-	put(s.c, s.c.services, k, cloneService(v), gen)
+	put(s.c, s.c.services, s.c.max, k, cloneService(v), gen)
 	return v, nil
 }
 
@@ -267,7 +271,7 @@ func (s *Store) FindEntity(ctx context.Context, service verify.Sid, identity str
 	if err != nil {
 		return nil, err
 	}
-	put(s.c, s.c.entities, k, cloneEntity(v), gen)
+	put(s.c, s.c.entities, s.c.max, k, cloneEntity(v), gen)
 	return v, nil
 }
 
@@ -311,7 +315,7 @@ func (t *tables) putFactor(f *verify.Factor, gen uint64) {
 	if f.Status != verify.FactorVerified {
 		return
 	}
-	put(t, t.factors, f.Sid, cloneFactor(f), gen)
+	put(t, t.factors, t.max, f.Sid, cloneFactor(f), gen)
 	if f.Push != nil && f.Push.CredentialSid != "" {
 		t.mu.Lock()
 		if t.gen == gen {

@@ -323,7 +323,7 @@ func TestBounded(t *testing.T) {
 	tb := newTables(time.Minute, 3, func() time.Time { return t0 })
 	for i := range 10 {
 		s := verify.Sid(string(rune('a' + i)))
-		put(tb, tb.services, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation())
+		put(tb, tb.services, tb.max, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation())
 	}
 	if n := len(tb.services); n != 3 {
 		t.Errorf("%d services cached, want at most 3", n)

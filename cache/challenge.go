@@ -28,7 +28,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c *verify.Challenge) error 
 		return err
 	}
 	if s.c.challenges != nil {
-		put(s.c, s.c.challenges, c.Sid, cloneChallenge(c), gen)
+		put(s.c, s.c.challenges, MaxChallenges, c.Sid, cloneChallenge(c), gen)
 	}
 	return nil
 }
@@ -47,7 +47,7 @@ func (s *Store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*ver
 	if err != nil {
 		return nil, err
 	}
-	put(s.c, s.c.challenges, sid, cloneChallenge(v), gen)
+	put(s.c, s.c.challenges, MaxChallenges, sid, cloneChallenge(v), gen)
 	return v, nil
 }
 

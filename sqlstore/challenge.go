@@ -108,14 +108,22 @@ func (s *store) CreateChallenge(ctx context.Context, c *verify.Challenge) error 
 	if err != nil {
 		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO challenges (`+challengeColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	// Only while the factor exists: on SQLite no foreign key checks it
+	// (migration 0003), and a factor deleted since the caller read it must
+	// not leave a challenge behind. PostgreSQL's foreign key also holds.
+	ok, err := s.execOne(ctx, `INSERT INTO challenges (`+challengeColumns+`)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+WHERE EXISTS (SELECT 1 FROM factors WHERE sid = ? AND entity_sid = ?)`,
 		string(c.Sid), string(c.AccountSid), string(c.ServiceSid), string(c.EntitySid),
 		c.Identity, string(c.FactorSid), string(c.FactorType), string(c.Status),
 		c.RespondedReason, details, hidden, metadata, unix(c.ExpirationDate),
-		unix(c.DateCreated), unix(c.DateUpdated), unixPtr(c.DateResponded), c.FailedAttempts)
+		unix(c.DateCreated), unix(c.DateUpdated), unixPtr(c.DateResponded), c.FailedAttempts,
+		string(c.FactorSid), string(c.EntitySid))
 	if err != nil {
 		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+	}
+	if !ok {
+		return verify.Errorf(verify.ENotFound, "The resource this request refers to was deleted")
 	}
 	return nil
 }

@@ -297,15 +297,24 @@ WHERE sid = ? AND failed_attempts < ?`, string(sid), limit)
 // DeleteFactor deletes the entity's factor; its challenges and their
 // notifications go with it. ENotFound if there is no such factor.
 func (s *store) DeleteFactor(ctx context.Context, entity, sid verify.Sid) error {
-	ok, err := s.execOne(ctx, `DELETE FROM factors WHERE sid = ? AND entity_sid = ?`,
-		string(sid), string(entity))
-	if err != nil {
-		return fmt.Errorf("sqlstore: delete factor %s: %w", sid, err)
-	}
-	if !ok {
-		return verify.Errorf(verify.ENotFound, "Factor %s was not found", sid)
-	}
-	return nil
+	return s.atomic(ctx, func(t *store) error {
+		// The factor's challenges first, found through the entity's index:
+		// on SQLite no foreign key cascades to them (migration 0003). Their
+		// notifications cascade from them.
+		if _, err := t.exec(ctx, `DELETE FROM challenges WHERE entity_sid = ? AND factor_sid = ?`,
+			string(entity), string(sid)); err != nil {
+			return fmt.Errorf("sqlstore: delete challenges of factor %s: %w", sid, err)
+		}
+		ok, err := t.execOne(ctx, `DELETE FROM factors WHERE sid = ? AND entity_sid = ?`,
+			string(sid), string(entity))
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete factor %s: %w", sid, err)
+		}
+		if !ok {
+			return verify.Errorf(verify.ENotFound, "Factor %s was not found", sid)
+		}
+		return nil
+	})
 }
 
 // ListFactors pages through the entity's factors.

@@ -28,6 +28,24 @@ func TestDeletedParentIsNotFound(t *testing.T) {
 			}
 			wantCode(t, db.CreateChallenge(f.ctx, c), verify.ENotFound)
 			wantCode(t, db.Tx(f.ctx, func(st verify.Store) error { return st.CreateChallenge(f.ctx, c) }), verify.ENotFound)
+
+			// The factor alone deleted, its entity still there: no foreign
+			// key checks this on SQLite (migration 0003); the insert must.
+			e := f.newEntity(f.service, "user-still-here", t0)
+			gone := f.newTotp(e, t0)
+			if err := db.DeleteFactor(f.ctx, e.Sid, gone.Sid); err != nil {
+				t.Fatal(err)
+			}
+			c.Sid, c.EntitySid, c.Identity, c.FactorSid = newSid(t, verify.PrefixChallenge), e.Sid, e.Identity, gone.Sid
+			wantCode(t, db.CreateChallenge(f.ctx, c), verify.ENotFound)
+			wantCode(t, db.Tx(f.ctx, func(st verify.Store) error { return st.CreateChallenge(f.ctx, c) }), verify.ENotFound)
+			// A factor of another entity does not do either.
+			other := f.newTotp(f.newEntity(f.service, "user-other-one", t0), t0)
+			c.FactorSid = other.Sid
+			wantCode(t, db.CreateChallenge(f.ctx, c), verify.ENotFound)
+			if n := countRows(t, db, "challenges", "entity_sid = ?", string(e.Sid)); n != 0 {
+				t.Errorf("%d challenges stored for factors that are not the entity's", n)
+			}
 		})
 	}
 }

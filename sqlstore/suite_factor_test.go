@@ -72,11 +72,28 @@ func testFactors(t *testing.T, db *DB) {
 	}
 	wantEqual(t, []*verify.Factor{push, withoutSecret(totp2)}, list)
 
-	// Deleting a factor deletes its challenges.
+	// Deleting a factor deletes its challenges and their notifications,
+	// and nothing of the entity's other factors.
 	c := f.newChallenge(totp, t0, t0.Add(time.Minute))
+	n := &verify.Notification{Sid: newSid(t, verify.PrefixNotification), AccountSid: f.account.Sid,
+		ServiceSid: f.service.Sid, EntitySid: f.entity.Sid, Identity: f.entity.Identity,
+		ChallengeSid: c.Sid, Priority: "high", TTL: 300, DateCreated: t0}
+	if err := db.CreateNotification(ctx, n, 3); err != nil {
+		t.Fatal(err)
+	}
+	kept := f.newChallenge(push, t0, t0.Add(time.Minute))
 	wantCode(t, db.DeleteFactor(ctx, other.Sid, totp.Sid), verify.ENotFound)
+	if _, err := db.FindChallenge(ctx, f.entity.Sid, c.Sid); err != nil {
+		t.Fatalf("a refused delete took the challenge: %v", err)
+	}
 	if err := db.DeleteFactor(ctx, f.entity.Sid, totp.Sid); err != nil {
 		t.Fatal(err)
+	}
+	if got := countRows(t, db, "notifications", "challenge_sid = ?", string(c.Sid)); got != 0 {
+		t.Errorf("%d notifications of the deleted factor's challenge left", got)
+	}
+	if _, err := db.FindChallenge(ctx, f.entity.Sid, kept.Sid); err != nil {
+		t.Errorf("challenge of another factor: %v", err)
 	}
 	_, err = db.FindFactor(ctx, f.entity.Sid, totp.Sid)
 	wantCode(t, err, verify.ENotFound)

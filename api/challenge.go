@@ -131,7 +131,7 @@ func (s *Server) handleChallengeCreate(w http.ResponseWriter, r *http.Request, p
 		s.error(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusCreated, s.challengeJSON(c))
+	s.writeChallenge(w, http.StatusCreated, c)
 }
 
 // handleChallengeFetch is the one response that carries the signature-field
@@ -150,7 +150,7 @@ func (s *Server) handleChallengeFetch(w http.ResponseWriter, r *http.Request, pr
 	if c.Status == verify.ChallengePending {
 		w.Header().Set(headerSignatureFields, signatureFields)
 	}
-	s.writeJSON(w, r, http.StatusOK, s.challengeJSON(c))
+	s.writeChallenge(w, http.StatusOK, c)
 }
 
 func (s *Server) handleChallengeUpdate(w http.ResponseWriter, r *http.Request, pr *principal) {
@@ -171,7 +171,7 @@ func (s *Server) handleChallengeUpdate(w http.ResponseWriter, r *http.Request, p
 		s.error(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, s.challengeJSON(c))
+	s.writeChallenge(w, http.StatusOK, c)
 }
 
 // handleChallengeList passes FactorSid, Status and Order through unchecked;

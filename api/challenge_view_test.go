@@ -14,6 +14,34 @@ import (
 // escapes or rewrites.
 func TestChallengeViewMatchesJSON(t *testing.T) {
 	s := &Server{BaseURL: "https://verify.example"}
+	base, cases := challengeCases()
+	for name, edit := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := base
+			edit(&c)
+			got, err := s.challengeView(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := roundTrip(s.challengeJSON(&c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range verify.SignatureFields {
+				if _, ok := got[f]; !ok {
+					t.Errorf("%s missing", f)
+				}
+				if !reflect.DeepEqual(got[f], want[f]) {
+					t.Errorf("%s = %#v, JSON gives %#v", f, got[f], want[f])
+				}
+			}
+		})
+	}
+}
+
+// challengeCases is a challenge and edits of it that reach every optional
+// part of its JSON, with strings JSON escapes or rewrites.
+func challengeCases() (verify.Challenge, map[string]func(c *verify.Challenge)) {
 	t0 := time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
 	responded := t0.Add(time.Minute)
 	base := verify.Challenge{
@@ -37,26 +65,5 @@ func TestChallengeViewMatchesJSON(t *testing.T) {
 		"invalid utf-8":   func(c *verify.Challenge) { c.Details.Message = "bad \xff\xfe bytes" },
 		"invalid in maps": func(c *verify.Challenge) { c.HiddenDetails = map[string]string{"k": "\xc3"} },
 	}
-	for name, edit := range cases {
-		t.Run(name, func(t *testing.T) {
-			c := base
-			edit(&c)
-			got, err := s.challengeView(&c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := roundTrip(s.challengeJSON(&c))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range verify.SignatureFields {
-				if _, ok := got[f]; !ok {
-					t.Errorf("%s missing", f)
-				}
-				if !reflect.DeepEqual(got[f], want[f]) {
-					t.Errorf("%s = %#v, JSON gives %#v", f, got[f], want[f])
-				}
-			}
-		})
-	}
+	return base, cases
 }

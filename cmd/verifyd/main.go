@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		oneMoreProc(getenv)
 		return serve(ctx, cfg, stdout, stderr)
 	case "migrate":
 		cfg, err := parseServe(args[1:], getenv, stderr)
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "totp":
 		return totpCode(args[1:], stdout, stderr)
 	case "bench":
+		oneMoreProc(getenv) // as serve does: the in-process server is measured as it runs
 		return bench(ctx, args[1:], getenv, stdout, stderr)
 	case "device":
 		return deviceCommand(ctx, args[1:], stdout, stderr)

@@ -152,16 +152,7 @@ func TestWriteFactorListMatchesWriteList(t *testing.T) {
 // BenchmarkWriteFactorPage (encoding/json), with the hand-written encoder.
 func BenchmarkWriteFactorList(b *testing.B) {
 	s := &Server{BaseURL: "http://127.0.0.1:4010"}
-	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	items := make([]*verify.Factor, 50)
-	for i := range items {
-		items[i] = &verify.Factor{
-			Sid: verify.Sid("YF" + benchSid[:30] + string(rune('a'+i%26)) + string(rune('a'+i/26))), AccountSid: "AC" + benchSid,
-			ServiceSid: "VA" + benchSid, EntitySid: "YE" + benchSid, Identity: "user-0001", FriendlyName: "phone",
-			Type: verify.FactorTotp, Status: verify.FactorVerified, DateCreated: now, DateUpdated: now,
-			Totp: &verify.TotpFactor{Alg: "sha1", CodeLength: 6, TimeStep: 30, Skew: 1},
-		}
-	}
+	items := benchFactorPage()
 	pr := pageRequest{page: verify.Page{Size: 50}}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -245,34 +245,37 @@ func cloneChallenge(c *verify.Challenge) *verify.Challenge {
 	return &d
 }
 
-// FindService answers from memory, or reads and remembers.
-func (s *Store) FindService(ctx context.Context, account, sid verify.Sid) (*verify.Service, error) {
-	k := serviceKey{account, sid}
-	if v, ok := get(s.c, s.c.services, k); ok {
-		return cloneService(v), nil
+// through answers a lookup of k from m when a live entry there passes
+// match, and otherwise reads it from the store and remembers it. A miss of
+// match falls to the store, so that a row asked for under another parent
+// gets the store's own not-found.
+func through[K comparable, T any](t *tables, m map[K]entry[T], max int, k K, clone func(*T) *T,
+	match func(*T) bool, read func() (*T, error)) (*T, error) {
+	if v, ok := get(t, m, k); ok && match(v) {
+		return clone(v), nil
 	}
-	gen := s.c.generation()
-	v, err := s.Store.FindService(ctx, account, sid)
+	gen := t.generation()
+	v, err := read()
 	if err != nil {
 		return nil, err
 	}
-	put(s.c, s.c.services, s.c.max, k, cloneService(v), gen)
+	put(t, m, max, k, clone(v), gen)
 	return v, nil
+}
+
+// always matches every entry.
+func always[T any](*T) bool { return true }
+
+// FindService answers from memory, or reads and remembers.
+func (s *Store) FindService(ctx context.Context, account, sid verify.Sid) (*verify.Service, error) {
+	return through(s.c, s.c.services, s.c.max, serviceKey{account, sid}, cloneService, always,
+		func() (*verify.Service, error) { return s.Store.FindService(ctx, account, sid) })
 }
 
 // FindEntity answers from memory, or reads and remembers.
 func (s *Store) FindEntity(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
-	k := entityKey{service, identity}
-	if v, ok := get(s.c, s.c.entities, k); ok {
-		return cloneEntity(v), nil
-	}
-	gen := s.c.generation()
-	v, err := s.Store.FindEntity(ctx, service, identity)
-	if err != nil {
-		return nil, err
-	}
-	put(s.c, s.c.entities, s.c.max, k, cloneEntity(v), gen)
-	return v, nil
+	return through(s.c, s.c.entities, s.c.max, entityKey{service, identity}, cloneEntity, always,
+		func() (*verify.Entity, error) { return s.Store.FindEntity(ctx, service, identity) })
 }
 
 // FindFactor answers from memory when the cached factor belongs to entity;

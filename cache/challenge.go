@@ -39,16 +39,9 @@ func (s *Store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*ver
 	if s.c.challenges == nil {
 		return s.Store.FindChallenge(ctx, entity, sid)
 	}
-	if v, ok := get(s.c, s.c.challenges, sid); ok && v.EntitySid == entity {
-		return cloneChallenge(v), nil
-	}
-	gen := s.c.generation()
-	v, err := s.Store.FindChallenge(ctx, entity, sid)
-	if err != nil {
-		return nil, err
-	}
-	put(s.c, s.c.challenges, MaxChallenges, sid, cloneChallenge(v), gen)
-	return v, nil
+	return through(s.c, s.c.challenges, MaxChallenges, sid, cloneChallenge,
+		func(c *verify.Challenge) bool { return c.EntitySid == entity },
+		func() (*verify.Challenge, error) { return s.Store.FindChallenge(ctx, entity, sid) })
 }
 
 func (s *Store) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) error {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"strings"
+	"sync"
 
 	"github.com/verifyd/verify/otp"
 )
@@ -292,7 +293,41 @@ func ecdsaKey(der []byte) (*ecdsa.PublicKey, error) {
 }
 
 // Key returns the factor's parsed ECDSA public key.
-func (pf *PushFactor) Key() (*ecdsa.PublicKey, error) { return ecdsaKey(pf.PublicKey) }
+func (pf *PushFactor) Key() (*ecdsa.PublicKey, error) { return parsedKeys.get(pf.PublicKey) }
+
+// parsedKeys remembers device keys once parsed: every device request checks
+// two signatures with its factor's key (its JWT, then its answer), and
+// parsing the DER each time was a few percent of a push approval. A parsed
+// key is immutable, so one serves every request; the map is emptied when it
+// reaches maxParsedKeys, and refills from the next requests.
+var parsedKeys = keyMemo{m: make(map[string]*ecdsa.PublicKey)}
+
+const maxParsedKeys = 4096
+
+type keyMemo struct {
+	mu sync.Mutex
+	m  map[string]*ecdsa.PublicKey
+}
+
+func (k *keyMemo) get(der []byte) (*ecdsa.PublicKey, error) {
+	k.mu.Lock()
+	pub, ok := k.m[string(der)]
+	k.mu.Unlock()
+	if ok {
+		return pub, nil
+	}
+	pub, err := ecdsaKey(der)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if len(k.m) >= maxParsedKeys {
+		clear(k.m)
+	}
+	k.m[string(der)] = pub
+	k.mu.Unlock()
+	return pub, nil
+}
 
 // verifyFactorSignature checks a push factor's AuthPayload: the standard
 // base64 of a DER ECDSA P-256 SHA-256 signature over the factor SID.

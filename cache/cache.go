@@ -1,16 +1,17 @@
 // Package cache keeps the store's most read rows in memory: services,
-// entities and verified factors. Every API request under a service looks up
-// the service, the entity and usually a factor before it does its work; on
-// SQLite those three reads were about a third of the CPU time of a TOTP
-// check, each one a read transaction with its own file locks.
+// entities and verified factors, and on SQLite challenges (challenge.go).
+// Every API request under a service looks up the service, the entity and
+// usually a factor before it does its work; on SQLite those three reads were
+// about a third of the CPU time of a TOTP check, each one a read
+// transaction with its own file locks.
 //
 // The cache is safe because of what it leaves to the database. Every state
-// change stays a compare-and-swap or a foreign-keyed insert in the store, so
-// a stale entry can make a request fail (a deleted factor's code is checked,
-// then its write finds no row and answers 20404), never let a replay or a
-// second approval through. Only verified factors are cached: a factor never
-// goes back to unverified, so a cached status is never wrong in the
-// direction that refuses.
+// change stays a compare-and-swap, or an insert that checks its parent, in
+// the store, so a stale entry can make a request fail (a deleted factor's
+// code is checked, then its write finds no row and answers 20404), never
+// let a replay or a second approval through. Only verified factors are
+// cached: a factor never goes back to unverified, so a cached status is
+// never wrong in the direction that refuses.
 //
 // Writes made through this process invalidate at once; a reader that read
 // the old row while the write committed cannot put it back (see gen). Writes
@@ -46,8 +47,9 @@ const (
 	MaxChallenges = 8192
 )
 
-// Store is a verify.Store that answers FindService, FindEntity, FindFactor
-// and FindFactorByCredential from memory when it can. Everything else goes
+// Store is a verify.Store that answers FindService, FindEntity, FindFactor,
+// FindFactorByCredential and (on SQLite) FindChallenge from memory when it
+// can. Everything else goes
 // to the wrapped store; the writes that change a cached row also drop it.
 type Store struct {
 	verify.Store

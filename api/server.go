@@ -38,6 +38,21 @@ type Server struct {
 	logins loginCache // recent account logins (auth.go)
 }
 
+// HTTPServer returns an http.Server for the API with the timeouts verifyd
+// serves with: a slow or stalled client cannot hold a connection for long,
+// while keep-alive connections (how the SDKs and helper libraries talk)
+// stay open between requests. `verifyd serve` and the load tool's
+// in-process server both take it, so the tool measures what is served.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+}
+
 // Handler returns the http.Handler that serves the whole API: CORS headers
 // and preflight, panic recovery, Twilio-shaped 404 and 405 answers, and the
 // route table of routes.go.

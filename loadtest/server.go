@@ -90,13 +90,7 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 	s.url = "http://" + ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(cfg.log(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: tokenKey}
-	s.srv = &http.Server{
-		Handler:           (&api.Server{Verifier: v, BaseURL: s.url, Now: time.Now, Logger: logger}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	s.srv = (&api.Server{Verifier: v, BaseURL: s.url, Now: time.Now, Logger: logger}).HTTPServer()
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("loadtest: serve", "err", err)

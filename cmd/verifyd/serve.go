@@ -64,13 +64,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: subkey(key, "access tokens")}
-	srv := &http.Server{
-		Handler:           (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
 	// Deferred after db.Close, so it runs first: the sweeper stops, on

@@ -11,14 +11,7 @@ import (
 // server's hottest responses; encoding/json's reflection over it, its
 // nested details and two maps was a few percent of their CPU.
 func (s *Server) writeChallenge(w http.ResponseWriter, status int, c *verify.Challenge) {
-	bp := pageBuffers.Get().(*[]byte)
-	buf := s.appendChallenge((*bp)[:0], c)
-	buf = append(buf, '\n') // json.Encoder ends every value with a newline
-	writeBody(w, status, buf)
-	if cap(buf) <= maxPooledPage {
-		*bp = buf
-		pageBuffers.Put(bp)
-	}
+	writePooled(w, status, func(buf []byte) []byte { return s.appendChallenge(buf, c) })
 }
 
 // appendChallenge appends c as encoding/json renders s.challengeJSON(c),

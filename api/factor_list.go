@@ -130,22 +130,31 @@ func (s *Server) writeFactorList(w http.ResponseWriter, service verify.Sid, iden
 	if !utf8.ValidString(prefix) {
 		prefix = ""
 	}
+	writePooled(w, http.StatusOK, func(buf []byte) []byte {
+		buf = append(buf, `{"factors":[`...)
+		for i, f := range items {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			p := prefix
+			if f.ServiceSid != service || f.Identity != identity {
+				p = ""
+			}
+			buf = s.appendFactor(buf, f, p)
+		}
+		buf = append(buf, `],"meta":`...)
+		buf = appendMeta(buf, &meta)
+		return append(buf, '}')
+	})
+}
+
+// writePooled writes the JSON value that appendBody appends to a pooled
+// buffer, with the newline json.Encoder ends every value with, so the body
+// is what writeJSON would have written.
+func writePooled(w http.ResponseWriter, status int, appendBody func([]byte) []byte) {
 	bp := pageBuffers.Get().(*[]byte)
-	buf := append((*bp)[:0], `{"factors":[`...)
-	for i, f := range items {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		p := prefix
-		if f.ServiceSid != service || f.Identity != identity {
-			p = ""
-		}
-		buf = s.appendFactor(buf, f, p)
-	}
-	buf = append(buf, `],"meta":`...)
-	buf = appendMeta(buf, &meta)
-	buf = append(buf, '}', '\n') // json.Encoder ends every value with a newline
-	writeBody(w, http.StatusOK, buf)
+	buf := append(appendBody((*bp)[:0]), '\n')
+	writeBody(w, status, buf)
 	if cap(buf) <= maxPooledPage {
 		*bp = buf
 		pageBuffers.Put(bp)

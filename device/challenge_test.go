@@ -2,15 +2,12 @@ package device
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/verifyd/verify/jws"
 )
 
 // challengeJSON is a pending challenge with the awkward parts a re-typing
@@ -41,16 +38,7 @@ func answerOf(t *testing.T, c *Client, body string) (string, string) {
 	if err != nil || !strings.HasPrefix(body, "AuthPayload=") {
 		t.Fatalf("POST body %q", body)
 	}
-	tok, err := jws.Parse(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := c.State.Key()
-	if err := tok.VerifyES256(&key.PublicKey); err != nil {
-		t.Fatalf("AuthPayload signature: %v", err)
-	}
-	h, _ := base64.RawURLEncoding.DecodeString(strings.Split(v, ".")[0])
-	return string(h), string(tok.Payload)
+	return verifiedJWS(t, c, v, "AuthPayload")
 }
 
 // TestRespondRawPayload runs GET, POST (401 with Date, then retried with

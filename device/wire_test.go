@@ -35,15 +35,22 @@ func deviceToken(t *testing.T, c *Client, r recorded) (header, payload string) {
 	if err != nil || user != "token" {
 		t.Fatalf("Authorization %q", r.header.Get("Authorization"))
 	}
-	parsed, err := jws.Parse(tok)
+	return verifiedJWS(t, c, tok, "device JWT")
+}
+
+// verifiedJWS checks the compact JWS token against the device key and
+// returns its decoded header and payload bytes; what names it in failures.
+func verifiedJWS(t *testing.T, c *Client, token, what string) (header, payload string) {
+	t.Helper()
+	parsed, err := jws.Parse(token)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	key, _ := c.State.Key()
 	if err := parsed.VerifyES256(&key.PublicKey); err != nil {
-		t.Fatalf("device JWT signature: %v", err)
+		t.Fatalf("%s signature: %v", what, err)
 	}
-	h, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	h, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
 	return string(h), string(parsed.Payload)
 }
 

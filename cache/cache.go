@@ -52,8 +52,7 @@ const (
 // can. Everything else goes
 // to the wrapped store; the writes that change a cached row also drop it.
 type Store struct {
-	verify.Store
-	c *tables
+	writer // the store, with the writes that drop cached rows
 }
 
 // New wraps inner. shared says whether other processes may write the same
@@ -67,7 +66,7 @@ func New(inner verify.Store, shared bool, now func() time.Time) *Store {
 	if !shared {
 		c.challenges = make(map[verify.Sid]entry[verify.Challenge])
 	}
-	return &Store{Store: inner, c: c}
+	return &Store{writer{Store: inner, c: c}}
 }
 
 // tables holds the entries. One mutex guards them: lookups are a map read
@@ -148,27 +147,12 @@ func put[K comparable, T any](t *tables, m map[K]entry[T], max int, k K, v *T, g
 	m[k] = entry[T]{v: v, expires: expires}
 }
 
-// dropFactor forgets one factor.
-func (t *tables) dropFactor(sid verify.Sid) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.gen++
-	t.deleteFactor(sid)
-}
-
+// deleteFactor forgets one factor and its credential; t.mu is held.
 func (t *tables) deleteFactor(sid verify.Sid) {
 	if e, ok := t.factors[sid]; ok && e.v.Push != nil {
 		delete(t.byCred, e.v.Push.CredentialSid)
 	}
 	delete(t.factors, sid)
-}
-
-// dropService forgets one service.
-func (t *tables) dropService(k serviceKey) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.gen++
-	delete(t.services, k)
 }
 
 // dropAll forgets everything, after a deletion that cascades to rows the

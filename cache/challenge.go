@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"time"
 
 	"github.com/verifyd/verify"
 )
@@ -42,35 +41,4 @@ func (s *Store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*ver
 	return through(s.c, s.c.challenges, MaxChallenges, sid, cloneChallenge,
 		func(c *verify.Challenge) bool { return c.EntitySid == entity },
 		func() (*verify.Challenge, error) { return s.Store.FindChallenge(ctx, entity, sid) })
-}
-
-func (s *Store) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) error {
-	defer s.c.dropChallenge(sid)
-	return s.Store.RespondChallenge(ctx, sid, status, reason, metadata, now)
-}
-
-func (s *Store) AddChallengeFailure(ctx context.Context, challenge verify.Sid, max int) (int, bool, error) {
-	defer s.c.dropChallenge(challenge)
-	return s.Store.AddChallengeFailure(ctx, challenge, max)
-}
-
-func (t *txStore) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) error {
-	t.n.challenges = append(t.n.challenges, sid)
-	return t.Store.RespondChallenge(ctx, sid, status, reason, metadata, now)
-}
-
-func (t *txStore) AddChallengeFailure(ctx context.Context, challenge verify.Sid, max int) (int, bool, error) {
-	t.n.challenges = append(t.n.challenges, challenge)
-	return t.Store.AddChallengeFailure(ctx, challenge, max)
-}
-
-// dropChallenge forgets one challenge.
-func (t *tables) dropChallenge(sid verify.Sid) {
-	if t.challenges == nil {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.gen++
-	delete(t.challenges, sid)
 }

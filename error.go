@@ -21,6 +21,7 @@ const (
 	ENotifyMax       = 60309 // too many notifications for a challenge
 	EFactorTries     = 60310 // too many wrong codes while verifying a factor
 	EFactorVerify    = 60311 // factor verification failed (push signature)
+	EChallengeQuota  = 60312 // too many challenges created for the factor
 	ENotAuthorized   = 60313 // not authorized to create a factor
 	EBinding         = 60314 // factor binding has the wrong format
 	EFactorMax       = 60315 // too many factors of this type on the entity

@@ -109,6 +109,10 @@ type Store interface {
 	// (Totp.Secret is nil): a list never shows them.
 	ListFactors(ctx context.Context, entity Sid, p Page) ([]*Factor, bool, error)
 
+	// TakeChallengeQuota counts one more challenge created for the factor
+	// at now, or returns EChallengeQuota, counting nothing, if q is used up
+	// in the factor's current hour or day (see ChallengeQuota).
+	TakeChallengeQuota(ctx context.Context, factor Sid, q ChallengeQuota, now time.Time) error
 	CreateChallenge(ctx context.Context, c *Challenge) error
 	FindChallenge(ctx context.Context, entity, sid Sid) (*Challenge, error)
 	ListChallenges(ctx context.Context, entity Sid, f ChallengeFilter, p Page) ([]*Challenge, bool, error)

@@ -73,6 +73,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"FactorUpdate", testFactorUpdate},
 		{"FactorCAS", testFactorCAS},
 		{"Challenges", testChallenges},
+		{"ChallengeQuota", testChallengeQuota},
+		{"ChallengeQuotaRace", testChallengeQuotaRace},
 		{"ChallengeFilters", testChallengeFilters},
 		{"RespondChallenge", testRespondChallenge},
 		{"AccessTokens", testAccessTokens},

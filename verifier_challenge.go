@@ -27,7 +27,9 @@ func (v *Verifier) challenge(ctx context.Context, account, service Sid, identity
 // CreateChallenge creates a challenge for one of the entity's verified
 // factors. A push challenge needs Details.Message; a TOTP challenge may carry
 // the code in AuthPayload, in which case it comes back approved, or pending
-// with one failed attempt counted if the code is wrong.
+// with one failed attempt counted if the code is wrong. Each challenge
+// counts against the factor's ChallengeQuota, in the same transaction that
+// stores it, once its parameters have been found valid.
 func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, identity string, p ChallengeParams) (*Challenge, error) {
 	svc, err := v.service(ctx, account, service)
 	if err != nil {
@@ -78,7 +80,13 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 		if f.Type == FactorPush && p.AuthPayload != nil {
 			return nil, Errorf(EPushParam, "Invalid parameter AuthPayload: only TOTP challenges take a code on creation")
 		}
-		if err := v.Store.CreateChallenge(ctx, c); err != nil {
+		err := v.Store.Tx(ctx, func(st Store) error {
+			if err := st.TakeChallengeQuota(ctx, f.Sid, ChallengeQuotaFor(f), now); err != nil {
+				return err
+			}
+			return st.CreateChallenge(ctx, c)
+		})
+		if err != nil {
 			return nil, err
 		}
 		return c, nil
@@ -88,6 +96,11 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 	}
 	step, match := v.matchTotp(f, *p.AuthPayload)
 	err = v.Store.Tx(ctx, func(st Store) error {
+		// The quota comes first: past it, a right code is refused too, so
+		// that guessing cannot go on whatever the codes are.
+		if err := st.TakeChallengeQuota(ctx, f.Sid, ChallengeQuotaFor(f), now); err != nil {
+			return err
+		}
 		ok := false
 		if match {
 			var err error

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// TestChallengeQuotaWindows moves the clock across a push factor's quota
+// windows: 50 in its first hour, 50 more in the next, then the day's 100
+// are spent until 24 hours after its first challenge. A request refused for
+// its parameters, or for the quota, counts nothing.
+func TestChallengeQuotaWindows(t *testing.T) {
+	e := newEnv(t)
+	_, ent := e.newService(t, "")
+	fsid := e.verifiedPush(t, ent)
+	create := func() response {
+		return e.as(http.MethodPost, ent+"/Challenges", "FactorSid="+fsid+"&Details.Message=Hi")
+	}
+
+	for i := range 50 {
+		if r := create(); r.status != http.StatusCreated {
+			t.Fatalf("challenge %d: HTTP %d %s", i+1, r.status, r.raw)
+		}
+		if i == 0 {
+			// Invalid parameters are refused before the quota is counted.
+			e.as(http.MethodPost, ent+"/Challenges", "FactorSid="+fsid).wantError(t, http.StatusBadRequest, verify.EDetails)
+		}
+	}
+	create().wantError(t, http.StatusTooManyRequests, verify.EChallengeQuota)
+	create().wantError(t, http.StatusTooManyRequests, verify.EChallengeQuota)
+
+	e.clock.Advance(time.Hour)
+	for i := range 50 {
+		if r := create(); r.status != http.StatusCreated {
+			t.Fatalf("challenge %d of the second hour: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+	create().wantError(t, http.StatusTooManyRequests, verify.EChallengeQuota)
+	e.clock.Advance(time.Hour)
+	create().wantError(t, http.StatusTooManyRequests, verify.EChallengeQuota) // the day's 100 are spent
+	e.clock.Advance(22 * time.Hour)
+	create().want(t, http.StatusCreated)
+
+	if got := len(e.as(http.MethodGet, ent+"/Challenges?PageSize=1000", "").want(t, http.StatusOK).sids(t, "challenges")); got != 101 {
+		t.Fatalf("%d challenges stored, want 101", got)
+	}
+}
+
+// verifiedPush enrolls and verifies a push factor (platform none) on the
+// entity at ent, as the account, and returns its SID.
+func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsid := e.as(http.MethodPost, ent+"/Factors", url.Values{
+		"FriendlyName": {"phone"}, "FactorType": {"push"}, "Binding.Alg": {"ES256"},
+		"Binding.PublicKey": {base64.StdEncoding.EncodeToString(der)},
+		"Config.AppId":      {"com.example.app"}, "Config.NotificationPlatform": {"none"}, "Config.SdkVersion": {"1.0.0"},
+	}.Encode()).want(t, http.StatusCreated).str(t, "sid")
+	h := sha256.Sum256([]byte(fsid))
+	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.as(http.MethodPost, ent+"/Factors/"+fsid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString(sig)}}.Encode()).
+		want(t, http.StatusOK)
+	return fsid
+}

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -76,7 +77,9 @@ type Config struct {
 	// Duration. Each yields at most 2*skew+1 = 5 fresh codes at once (3 or
 	// 4 once one verified it), plus one per 60 s step.
 	Factors int
-	// PushFactors is the number of push factors (one device each).
+	// PushFactors is the number of push factors (one device each). verifyd
+	// allows each factor 50 challenges an hour (60312), so it is raised to
+	// what the push workloads' challenges need; 0 means just that.
 	PushFactors int
 	// PushChallenges is the number of challenges pre-created and pre-signed
 	// for push-approve; 0 sizes it from Duration.
@@ -129,8 +132,8 @@ func (c *Config) check() error {
 	if c.Factors == 0 {
 		c.Factors = max(2000, int(c.Duration.Seconds()*factorsPerSecond))
 	}
-	if c.Factors < 1 || c.PushFactors < 1 {
-		return errors.New("loadtest: factors and push factors must be at least 1")
+	if c.Factors < 1 || c.PushFactors < 0 {
+		return errors.New("loadtest: factors must be at least 1 and push factors not negative")
 	}
 	if c.Target != "" {
 		if err := CheckLoopback(c.Target); err != nil {
@@ -151,10 +154,32 @@ func (c *Config) check() error {
 	if c.PushChallenges == 0 {
 		c.PushChallenges = int(min(c.MaxRequests, int64(c.Duration.Seconds()*pushRateGuess)+int64(c.Concurrency), maxPushPool))
 	}
+	c.PushFactors = max(c.PushFactors, c.pushFactorsNeeded())
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Minute
 	}
 	return nil
+}
+
+// pushCreateRateGuess bounds how many operations push-create-approve makes
+// per second of window, for sizing the devices: above the 1,700/s a 2-core
+// machine reached when this was written.
+const pushCreateRateGuess = 2500
+
+// pushFactorsNeeded is how many devices the push workloads need so that no
+// factor is asked for more challenges than its hourly quota allows: a run
+// is much shorter than an hour, so the hour is what binds.
+func (c *Config) pushFactorsNeeded() int {
+	need := 0
+	for _, w := range c.Workloads {
+		switch w {
+		case PushApprove:
+			need += c.PushChallenges
+		case PushCreateApprove:
+			need += int(min(c.MaxRequests, int64(c.Duration.Seconds()*pushCreateRateGuess)+int64(c.Concurrency)))
+		}
+	}
+	return max(1, (need+challengesPerDevice-1)/challengesPerDevice)
 }
 
 // workload is how to set one workload up, outside the timed window, and
@@ -188,7 +213,9 @@ type bench struct {
 	pool    *codePool
 	listIDs []string // identities with many factors, for factor-list
 	devices []*device
-	report  *Report
+	// nextDevice is where takeDevice looks next.
+	nextDevice atomic.Int64
+	report     *Report
 }
 
 // Run provisions, runs every workload of cfg in order, and returns the

@@ -27,6 +27,25 @@ type device struct {
 	identity string
 	sid      string // YF…
 	cred     string // credential_sid, the kid of its JWTs
+	// budget is how many more challenges the tool may create for the
+	// factor in this run without passing its hourly quota.
+	budget atomic.Int32
+}
+
+// challengesPerDevice is a push factor's hourly challenge quota in verifyd,
+// as in Twilio: the most challenges one device can take in a run.
+var challengesPerDevice = verify.ChallengeQuotaFor(&verify.Factor{Type: verify.FactorPush}).Hour
+
+// takeDevice returns the next device, round robin, that may still have a
+// challenge created for it, counting that challenge; nil when none may.
+func (b *bench) takeDevice() *device {
+	for range b.devices {
+		d := b.devices[int(b.nextDevice.Add(1)-1)%len(b.devices)]
+		if d.budget.Add(-1) >= 0 {
+			return d
+		}
+	}
+	return nil
 }
 
 // jwt mints a device JWT as the SDK does: cty twilio-pba;v=1, kid the
@@ -76,6 +95,7 @@ func (b *bench) ensurePush(ctx context.Context) error {
 	t0 := time.Now()
 	err := parallel(ctx, b.cfg.Concurrency, n, func(ctx context.Context, i int) error {
 		d := &device{account: b.account, identity: fmt.Sprintf("bench-push-%06d", i)}
+		d.budget.Store(int32(challengesPerDevice))
 		r, err := b.c.expect(ctx, 201, "POST", "/v2/Services/"+b.service+"/AccessTokens", "", "Identity="+d.identity+"&FactorType=push")
 		if err != nil {
 			return fmt.Errorf("access token: %w", err)
@@ -140,7 +160,10 @@ func (b *bench) pushApprove(ctx context.Context) (func(int) op, error) {
 	answers := make([]signedAnswer, b.cfg.PushChallenges)
 	t0 := time.Now()
 	err := parallel(ctx, b.cfg.Concurrency, len(answers), func(ctx context.Context, i int) error {
-		d := b.devices[i%len(b.devices)]
+		d := b.takeDevice()
+		if d == nil {
+			return fmt.Errorf("%d push factors take only %d challenges: raise --push-factors", len(b.devices), len(b.devices)*challengesPerDevice)
+		}
 		r, err := b.c.expect(ctx, 201, "POST", b.entityPath(d.identity)+"/Challenges", "", challengeForm(d.sid))
 		if err != nil {
 			return err
@@ -195,10 +218,12 @@ func (b *bench) pushCreateApprove(ctx context.Context) (func(int) op, error) {
 	if err := b.ensurePush(ctx); err != nil {
 		return nil, err
 	}
-	var next atomic.Int64
 	return func(int) op {
 		return func(ctx context.Context) error {
-			d := b.devices[int(next.Add(1)-1)%len(b.devices)]
+			d := b.takeDevice()
+			if d == nil {
+				return errDry
+			}
 			r, err := b.c.expect(ctx, 201, "POST", b.entityPath(d.identity)+"/Challenges", "", challengeForm(d.sid))
 			if err != nil {
 				return err

@@ -30,7 +30,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&cfg.Rounds, "rounds", 5, "split each --duration into this many slices, interleaved with the other workloads' (1: one piece each)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 16, "closed-loop workers (= keep-alive connections)")
 	fs.IntVar(&cfg.Factors, "factors", 0, "TOTP factors to provision, each good for about 4 fresh codes plus 1 per minute (0: max(2000, 500 per second of --duration))")
-	fs.IntVar(&cfg.PushFactors, "push-factors", 100, "push factors (devices) to enroll")
+	fs.IntVar(&cfg.PushFactors, "push-factors", 0, "push factors (devices) to enroll; raised to what the push workloads need at 50 challenges per factor per hour (0: just that)")
 	fs.IntVar(&cfg.PushChallenges, "push-challenges", 0, "challenges pre-created for push-approve (0: sized from --duration)")
 	fs.IntVar(&cfg.PreloadFactors, "preload-factors", 0, "extra TOTP factors bulk-loaded through the store before the run (in-process only)")
 	fs.Int64Var(&cfg.MaxRequests, "max-requests", 1000000, "at most this many operations per workload")

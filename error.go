@@ -10,6 +10,7 @@ import (
 // where each one comes from.
 const (
 	EInternal        = 20500 // unexpected server failure; message hidden from the client
+	EParam           = 20001 // invalid parameter where no Verify code fits (the Keys API)
 	EAuthenticate    = 20003 // missing or wrong credentials
 	ENotFound        = 20404 // resource not found
 	EInvalidParam    = 60200 // invalid parameter (services, verifications)

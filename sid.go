@@ -25,6 +25,9 @@ const (
 	// prefix; we pick a distinct one so that a credential SID can never be
 	// confused with the factor SID it belongs to.
 	PrefixCredential = "YX"
+	// PrefixAPIKey marks an API key: its SID is the Basic-auth username, its
+	// secret the password, in place of the account SID and auth token.
+	PrefixAPIKey = "SK"
 )
 
 // NewSid returns a new SID with the given two-letter prefix, reading 16

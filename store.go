@@ -65,6 +65,15 @@ type Store interface {
 	// CountAccounts returns how many accounts exist.
 	CountAccounts(ctx context.Context) (int, error)
 
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// FindAPIKey returns the key with the given SID, of any account: it is
+	// how a request signed with a key finds its account.
+	FindAPIKey(ctx context.Context, sid Sid) (*APIKey, error)
+	// UpdateAPIKey stores FriendlyName and DateUpdated of the account's key.
+	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	DeleteAPIKey(ctx context.Context, account, sid Sid) error
+	ListAPIKeys(ctx context.Context, account Sid, p Page) ([]*APIKey, bool, error)
+
 	CreateService(ctx context.Context, s *Service) error
 	// FindService returns the account's service; ENotFound otherwise.
 	FindService(ctx context.Context, account, sid Sid) (*Service, error)

@@ -63,6 +63,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		fn   func(t *testing.T, db *DB)
 	}{
 		{"Accounts", testAccounts},
+		{"APIKeys", testAPIKeys},
 		{"Services", testServices},
 		{"Entities", testEntities},
 		{"Paging", testPaging},

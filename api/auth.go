@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,10 @@ type principal struct {
 	// EnrollToken is the enrollment access token a device presents to
 	// create its factor; Account is then unknown until the token is checked.
 	EnrollToken string
+	// Key is the API key the request authenticated with (Basic username
+	// SK…), empty for the account SID and auth token. It acts for the key's
+	// account on every route but the Keys resource.
+	Key verify.Sid
 }
 
 // access is what credentials a route accepts besides the account's.
@@ -46,15 +51,25 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
 	}
 	if user != deviceUser {
-		if s.logins.ok(user, pass, s.now()) {
-			return &principal{Account: verify.Sid(user)}, nil
+		if acct, ok := s.logins.ok(user, pass, s.now()); ok {
+			return loginPrincipal(user, acct), nil
 		}
-		acct, err := s.Verifier.Authenticate(r.Context(), user, pass)
-		if err != nil {
-			return nil, err
+		var acct verify.Sid
+		if strings.HasPrefix(user, verify.PrefixAPIKey) {
+			k, err := s.Verifier.AuthenticateKey(r.Context(), user, pass)
+			if err != nil {
+				return nil, err
+			}
+			acct = k.AccountSid
+		} else {
+			a, err := s.Verifier.Authenticate(r.Context(), user, pass)
+			if err != nil {
+				return nil, err
+			}
+			acct = a.Sid
 		}
-		s.logins.remember(user, pass, s.now())
-		return &principal{Account: acct.Sid}, nil
+		s.logins.remember(user, pass, acct, s.now())
+		return loginPrincipal(user, acct), nil
 	}
 	switch a {
 	case enrollToken:
@@ -71,6 +86,16 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	default:
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - device credentials are not accepted for this operation")
 	}
+}
+
+// loginPrincipal is the principal of Basic credentials that user (an
+// account SID or an API key SID) proved for account acct.
+func loginPrincipal(user string, acct verify.Sid) *principal {
+	p := &principal{Account: acct}
+	if strings.HasPrefix(user, verify.PrefixAPIKey) {
+		p.Key = verify.Sid(user)
+	}
+	return p
 }
 
 // deviceScope refuses a device JWT on a path outside its own factor: another
@@ -141,8 +166,9 @@ type loginCache struct {
 }
 
 type login struct {
-	hash  [sha256.Size]byte
-	until time.Time
+	hash    [sha256.Size]byte
+	account verify.Sid // the account the credentials act for
+	until   time.Time
 }
 
 const (
@@ -150,19 +176,32 @@ const (
 	maxLoginsCache = 10000 // a bound against a flood of distinct account SIDs
 )
 
-func (c *loginCache) ok(sid, token string, now time.Time) bool {
+// ok returns the account that user and token were last proved for, if
+// that was less than loginTTL ago.
+func (c *loginCache) ok(user, token string, now time.Time) (verify.Sid, bool) {
 	h := sha256.Sum256([]byte(token))
 	c.mu.Lock()
-	l, found := c.m[sid]
+	l, found := c.m[user]
 	c.mu.Unlock()
-	return found && now.Before(l.until) && subtle.ConstantTimeCompare(l.hash[:], h[:]) == 1
+	if found && now.Before(l.until) && subtle.ConstantTimeCompare(l.hash[:], h[:]) == 1 {
+		return l.account, true
+	}
+	return "", false
 }
 
-func (c *loginCache) remember(sid, token string, now time.Time) {
+func (c *loginCache) remember(user, token string, account verify.Sid, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxLoginsCache {
 		c.m = make(map[string]login)
 	}
-	c.m[sid] = login{hash: sha256.Sum256([]byte(token)), until: now.Add(loginTTL)}
+	c.m[user] = login{hash: sha256.Sum256([]byte(token)), account: account, until: now.Add(loginTTL)}
+}
+
+// forget drops user's entry, so that a key deleted through this node stops
+// working here at once; other nodes stop within loginTTL.
+func (c *loginCache) forget(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, user)
 }

@@ -3,31 +3,42 @@ package api
 import (
 	"testing"
 	"time"
+
+	"github.com/verifyd/verify"
 )
 
 // TestLoginCache: a remembered login passes only with the same token and
-// only until it expires; another token or account is not in the cache.
+// only until it expires, and gives back the account it was proved for;
+// another token or user is not in the cache, nor a forgotten one.
 func TestLoginCache(t *testing.T) {
 	var c loginCache
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if c.ok("AC1", "tok", now) {
+	if _, ok := c.ok("AC1", "tok", now); ok {
 		t.Fatal("empty cache accepted a login")
 	}
-	c.remember("AC1", "tok", now)
+	c.remember("AC1", "tok", "AC1", now)
+	c.remember("SK1", "secret", "AC9", now)
 	for _, tc := range []struct {
-		sid, token string
-		at         time.Time
-		want       bool
+		user, token string
+		at          time.Time
+		want        verify.Sid // "" for not accepted
 	}{
-		{"AC1", "tok", now, true},
-		{"AC1", "tok", now.Add(loginTTL - time.Second), true},
-		{"AC1", "tok", now.Add(loginTTL), false},
-		{"AC1", "tok2", now, false},
-		{"AC1", "", now, false},
-		{"AC2", "tok", now, false},
+		{"AC1", "tok", now, "AC1"},
+		{"AC1", "tok", now.Add(loginTTL - time.Second), "AC1"},
+		{"AC1", "tok", now.Add(loginTTL), ""},
+		{"AC1", "tok2", now, ""},
+		{"AC1", "", now, ""},
+		{"AC2", "tok", now, ""},
+		{"SK1", "secret", now, "AC9"},
+		{"SK1", "tok", now, ""},
 	} {
-		if got := c.ok(tc.sid, tc.token, tc.at); got != tc.want {
-			t.Errorf("ok(%s, %q, +%v) = %v, want %v", tc.sid, tc.token, tc.at.Sub(now), got, tc.want)
+		got, ok := c.ok(tc.user, tc.token, tc.at)
+		if ok != (tc.want != "") || got != tc.want {
+			t.Errorf("ok(%s, %q, +%v) = %q, %v, want %q", tc.user, tc.token, tc.at.Sub(now), got, ok, tc.want)
 		}
+	}
+	c.forget("SK1")
+	if _, ok := c.ok("SK1", "secret", now); ok {
+		t.Error("a forgotten key still passes")
 	}
 }

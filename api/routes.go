@@ -17,7 +17,8 @@ const factorPattern = pathServices + "/{ServiceSid}/Entities/{Identity}/Factors/
 // others take account credentials only); each handler parses, calls the
 // Verifier and encodes. Updates are POSTs to the instance url, as in
 // Twilio's API. Path values are used literally: ServeMux does not turn '+'
-// into a space.
+// into a space. Besides Verify v2, the table holds the one resource of the
+// 2010-04-01 API that Verify users need: API keys.
 func (s *Server) routes(mux *http.ServeMux) {
 	const (
 		services   = pathServices
@@ -32,6 +33,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 		tokens     = services + "/{ServiceSid}/AccessTokens"
 		token      = tokens + "/{Sid}"
 		form       = pathForms + "/{FormType}"
+		keys       = pathAccounts + "/{AccountSid}/Keys.json"
+		key        = pathAccounts + "/{AccountSid}/Keys/{Key}" // {Key} is "SK….json"
 	)
 
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
@@ -62,4 +65,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+token, s.authed(s.handleAccessTokenFetch))
 
 	mux.HandleFunc("GET "+form, s.authed(s.handleFormFetch))
+
+	mux.HandleFunc("POST "+keys, s.authed(s.handleKeyCreate))
+	mux.HandleFunc("GET "+keys, s.authed(s.handleKeyList))
+	mux.HandleFunc("GET "+key, s.authed(s.handleKey))
+	mux.HandleFunc("POST "+key, s.authed(s.handleKey))
+	mux.HandleFunc("DELETE "+key, s.authed(s.handleKey))
 }

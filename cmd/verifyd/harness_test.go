@@ -133,22 +133,30 @@ func twilioClient(t *testing.T, s *server, sid, token string) *openapi.ApiServic
 // twilioClientVia is twilioClient over the given transport (for TLS).
 func twilioClientVia(t *testing.T, s *server, sid, token string, next http.RoundTripper) *openapi.ApiService {
 	t.Helper()
+	v := openapi.NewApiServiceWithClient(restClient(t, s, sid, token, sid, next))
+	v.RequestHandler().Edge, v.RequestHandler().Region = "", ""
+	return v
+}
+
+// restClient is twilio-go's base client with Basic credentials user and
+// secret (an account SID and auth token, or an API key SID and secret) for
+// account, sending every *.twilio.com request to s.
+func restClient(t *testing.T, s *server, user, secret, account string, next http.RoundTripper) *client.Client {
+	t.Helper()
 	base, err := url.Parse(s.base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &client.Client{
-		Credentials: client.NewCredentials(sid, token),
+		Credentials: client.NewCredentials(user, secret),
 		HTTPClient: &http.Client{
 			Transport:     toLocal{base, next},
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	c.SetAccountSid(sid)
-	v := openapi.NewApiServiceWithClient(c)
-	v.RequestHandler().Edge, v.RequestHandler().Region = "", ""
-	return v
+	c.SetAccountSid(account)
+	return c
 }
 
 func accountEnv(sid, token string) map[string]string {

@@ -27,6 +27,7 @@ const (
 	EBinding         = 60314 // factor binding has the wrong format
 	EFactorMax       = 60315 // too many factors of this type on the entity
 	EBindingExists   = 60317 // a factor with the same binding exists
+	EFactorQuota     = 60326 // too many factors created for the entity
 	EFactorUnverifed = 60318 // the factor is not verified
 	EChallengeDone   = 60322 // the challenge was already responded to
 	EChallengeExpire = 60323 // the challenge expired

@@ -22,6 +22,12 @@ type ChallengeQuota struct {
 	Day  int // challenges per 24 hours
 }
 
+// MaxFactorCreationsPerDay is how many factors one entity may have created
+// in a day, deleted ones included (Twilio's 60326, HTTP 429): the cap on
+// factors per entity (EFactorMax) alone would let a caller delete and
+// create factors without end.
+const MaxFactorCreationsPerDay = 100
+
 // Quota windows.
 const (
 	QuotaHour = time.Hour

@@ -91,6 +91,10 @@ type Store interface {
 	DeleteEntity(ctx context.Context, service Sid, identity string) error
 	ListEntities(ctx context.Context, service Sid, p Page) ([]*Entity, bool, error)
 
+	// TakeFactorQuota counts one more factor created for the entity at now,
+	// or returns EFactorQuota, counting nothing, if perDay were created in
+	// the entity's current day (a fixed window, as in ChallengeQuota).
+	TakeFactorQuota(ctx context.Context, entity Sid, perDay int, now time.Time) error
 	CreateFactor(ctx context.Context, f *Factor) error
 	FindFactor(ctx context.Context, entity, sid Sid) (*Factor, error)
 	// FindFactorByCredential finds a push factor by its credential SID.

@@ -76,6 +76,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Challenges", testChallenges},
 		{"ChallengeQuota", testChallengeQuota},
 		{"ChallengeQuotaRace", testChallengeQuotaRace},
+		{"FactorQuota", testFactorQuota},
 		{"ChallengeFilters", testChallengeFilters},
 		{"RespondChallenge", testRespondChallenge},
 		{"AccessTokens", testAccessTokens},

@@ -79,6 +79,28 @@ FROM factors WHERE sid = ?`), string(fa.Sid)).Scan(&hourStart, &hourCount, &dayS
 	}
 }
 
+// testFactorQuota: an entity's day of factor creations, refused at its
+// limit until the day that opened with the first one has ended.
+func testFactorQuota(t *testing.T, db *DB) {
+	f := setup(t, db)
+	ctx := f.ctx
+	start := t0.Add(time.Minute)
+	for i := range 3 {
+		if err := db.TakeFactorQuota(ctx, f.entity.Sid, 3, start.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatalf("take %d: %v", i+1, err)
+		}
+	}
+	wantCode(t, db.TakeFactorQuota(ctx, f.entity.Sid, 3, start.Add(24*time.Hour-time.Second)), verify.EFactorQuota)
+	other := f.newEntity(f.service, "user-0002", t0)
+	if err := db.TakeFactorQuota(ctx, other.Sid, 3, start); err != nil {
+		t.Fatalf("another entity's quota: %v", err)
+	}
+	if err := db.TakeFactorQuota(ctx, f.entity.Sid, 3, start.Add(24*time.Hour)); err != nil {
+		t.Fatalf("first take of the second day: %v", err)
+	}
+	wantCode(t, db.TakeFactorQuota(ctx, newSid(t, verify.PrefixEntity), 3, start), verify.ENotFound)
+}
+
 // testChallengeQuotaRace takes one factor's quota from many goroutines at
 // once: exactly the quota succeeds, as it must across nodes.
 func testChallengeQuotaRace(t *testing.T, db *DB) {

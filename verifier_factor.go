@@ -124,6 +124,9 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 		if n >= limit {
 			return Errorf(EFactorMax, "Maximum number of %s factors (%d) reached for this entity", nf.Type, limit)
 		}
+		if err := st.TakeFactorQuota(ctx, e.Sid, MaxFactorCreationsPerDay, v.now()); err != nil {
+			return err
+		}
 		return st.CreateFactor(ctx, nf.Factor)
 	})
 	if err != nil {

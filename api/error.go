@@ -33,7 +33,7 @@ func statusOf(code int) int {
 		return http.StatusInternalServerError
 	case verify.EEntityExists, 60302, 60304, verify.EBindingExists, 60411:
 		return http.StatusConflict
-	case verify.EChallengeTries, verify.ENotifyMax, verify.EFactorTries, verify.EChallengeQuota, 60326, 60328,
+	case verify.EChallengeTries, verify.ENotifyMax, verify.EFactorTries, verify.EChallengeQuota, verify.EFactorQuota, 60328,
 		20429, 60202, 60203, 60212:
 		return http.StatusTooManyRequests
 	case verify.EFactorVerify, verify.ENotAuthorized, verify.EFactorUnverifed, verify.EChallengeDone,

@@ -56,6 +56,32 @@ func TestChallengeQuotaWindows(t *testing.T) {
 	}
 }
 
+// TestFactorQuota: an entity may have 100 factors created in a day. The
+// cap of 100 TOTP factors alone would let a caller delete one and create
+// another without end; the 101st creation of the day is refused with 60326
+// (429), and the next day's are not. The cap counts push apart from TOTP.
+func TestFactorQuota(t *testing.T) {
+	e := newEnv(t)
+	_, ent := e.newService(t, "")
+	var last string
+	for i := range verify.MaxFactorCreationsPerDay {
+		r := e.as(http.MethodPost, ent+"/Factors", "FactorType=totp&FriendlyName=phone")
+		if r.status != http.StatusCreated {
+			t.Fatalf("factor %d: HTTP %d %s", i+1, r.status, r.raw)
+		}
+		last = r.str(t, "sid")
+	}
+	e.as(http.MethodPost, ent+"/Factors", "FactorType=totp&FriendlyName=phone").wantError(t, http.StatusBadRequest, verify.EFactorMax)
+	e.as(http.MethodDelete, ent+"/Factors/"+last, "").want(t, http.StatusNoContent)
+	e.as(http.MethodPost, ent+"/Factors", "FactorType=totp&FriendlyName=phone").wantError(t, http.StatusTooManyRequests, verify.EFactorQuota)
+	e.clock.Advance(24 * time.Hour)
+	e.as(http.MethodPost, ent+"/Factors", "FactorType=totp&FriendlyName=phone").want(t, http.StatusCreated)
+	e.verifiedPush(t, ent) // beside 100 TOTP factors
+	if got := len(e.as(http.MethodGet, ent+"/Factors?PageSize=1000", "").want(t, http.StatusOK).sids(t, "factors")); got != 101 {
+		t.Fatalf("%d factors, want 100 TOTP and 1 push", got)
+	}
+}
+
 // verifiedPush enrolls and verifies a push factor (platform none) on the
 // entity at ent, as the account, and returns its SID.
 func (e *testEnv) verifiedPush(t *testing.T, ent string) string {

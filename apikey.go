@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"io"
 	"time"
@@ -57,21 +56,7 @@ func newSecret(r io.Reader) (string, error) {
 // AuthenticateKey checks an API key SID and secret and returns the key.
 // Every failure is the same EAuthenticate error, as for accounts.
 func (v *Verifier) AuthenticateKey(ctx context.Context, sid, secret string) (*APIKey, error) {
-	fail := Errorf(EAuthenticate, "Authentication Error - invalid username")
-	if !Sid(sid).Valid(PrefixAPIKey) {
-		return nil, fail
-	}
-	k, err := v.Store.FindAPIKey(ctx, Sid(sid))
-	if IsCode(err, ENotFound) {
-		return nil, fail
-	}
-	if err != nil {
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare(k.SecretHash, HashToken(secret)) != 1 {
-		return nil, fail
-	}
-	return k, nil
+	return checkCredential(ctx, sid, PrefixAPIKey, secret, v.Store.FindAPIKey, func(k *APIKey) []byte { return k.SecretHash })
 }
 
 // CreateAPIKey creates a key for the account and returns it with its

@@ -16,19 +16,28 @@ func HashToken(token string) []byte {
 // constant time. Every failure, unknown account included, is the same
 // EAuthenticate error, so a caller cannot probe which accounts exist.
 func (v *Verifier) Authenticate(ctx context.Context, sid, token string) (*Account, error) {
+	return checkCredential(ctx, sid, PrefixAccount, token, v.Store.FindAccount, func(a *Account) []byte { return a.TokenHash })
+}
+
+// checkCredential finds the holder of a credential by its SID and compares
+// the SHA-256 of secret with the hash it keeps, in constant time. A
+// malformed SID, an unknown one and a wrong secret are the same error.
+func checkCredential[T any](ctx context.Context, sid, prefix, secret string,
+	find func(context.Context, Sid) (T, error), hash func(T) []byte) (T, error) {
+	var none T
 	fail := Errorf(EAuthenticate, "Authentication Error - invalid username")
-	if !Sid(sid).Valid(PrefixAccount) {
-		return nil, fail
+	if !Sid(sid).Valid(prefix) {
+		return none, fail
 	}
-	a, err := v.Store.FindAccount(ctx, Sid(sid))
+	c, err := find(ctx, Sid(sid))
 	if IsCode(err, ENotFound) {
-		return nil, fail
+		return none, fail
 	}
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if subtle.ConstantTimeCompare(a.TokenHash, HashToken(token)) != 1 {
-		return nil, fail
+	if subtle.ConstantTimeCompare(hash(c), HashToken(secret)) != 1 {
+		return none, fail
 	}
-	return a, nil
+	return c, nil
 }

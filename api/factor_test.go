@@ -2,10 +2,8 @@ package api
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -175,15 +173,7 @@ func TestPushFactorTokenAndNotification(t *testing.T) {
 	e.as(http.MethodPost, "/v2/Services/"+svc+"/AccessTokens", "Identity="+identity+"&FactorType=push&Ttl=soon").
 		wantError(t, http.StatusBadRequest, verify.EAccessToken)
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := base64.StdEncoding.EncodeToString(der)
+	key, pub := newDeviceKey(t)
 	form := url.Values{
 		"FriendlyName": {"Pixel 8"}, "FactorType": {"push"}, "Binding.Alg": {"ES256"}, "Binding.PublicKey": {pub},
 		"Config.AppId": {"com.example.myapp"}, "Config.NotificationPlatform": {"fcm"},

@@ -86,17 +86,10 @@ func TestFactorQuota(t *testing.T) {
 // entity at ent, as the account, and returns its SID.
 func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, pub := newDeviceKey(t)
 	fsid := e.as(http.MethodPost, ent+"/Factors", url.Values{
 		"FriendlyName": {"phone"}, "FactorType": {"push"}, "Binding.Alg": {"ES256"},
-		"Binding.PublicKey": {base64.StdEncoding.EncodeToString(der)},
+		"Binding.PublicKey": {pub},
 		"Config.AppId":      {"com.example.app"}, "Config.NotificationPlatform": {"none"}, "Config.SdkVersion": {"1.0.0"},
 	}.Encode()).want(t, http.StatusCreated).str(t, "sid")
 	h := sha256.Sum256([]byte(fsid))
@@ -107,4 +100,19 @@ func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
 	e.as(http.MethodPost, ent+"/Factors/"+fsid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString(sig)}}.Encode()).
 		want(t, http.StatusOK)
 	return fsid
+}
+
+// newDeviceKey returns a device's P-256 key and its public key as
+// Binding.PublicKey carries it: base64 of the DER SubjectPublicKeyInfo.
+func newDeviceKey(t *testing.T) (*ecdsa.PrivateKey, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, base64.StdEncoding.EncodeToString(der)
 }

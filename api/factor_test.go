@@ -1,10 +1,6 @@
 package api
 
 import (
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -193,13 +189,7 @@ func TestPushFactorTokenAndNotification(t *testing.T) {
 		t.Errorf("fetched push config: %v", f.body["config"])
 	}
 
-	h := sha256.Sum256([]byte(fsid))
-	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.as(http.MethodPost, ent+"/Factors/"+fsid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString(sig)}}.Encode()).
-		want(t, http.StatusOK)
+	e.verifyPush(t, ent, fsid, key)
 	ch := e.as(http.MethodPost, ent+"/Challenges", url.Values{
 		"FactorSid": {fsid}, "Details.Message": {"Hi! Mr. John Doe, would you like to sign up?"},
 		"Details.Fields": {`{"label":"Action","value":"Sign up in portal"}`},

@@ -92,6 +92,14 @@ func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
 		"Binding.PublicKey": {pub},
 		"Config.AppId":      {"com.example.app"}, "Config.NotificationPlatform": {"none"}, "Config.SdkVersion": {"1.0.0"},
 	}.Encode()).want(t, http.StatusCreated).str(t, "sid")
+	e.verifyPush(t, ent, fsid, key)
+	return fsid
+}
+
+// verifyPush verifies push factor fsid as the SDK does: AuthPayload is the
+// base64 DER ECDSA signature of the factor SID with the device key.
+func (e *testEnv) verifyPush(t *testing.T, ent, fsid string, key *ecdsa.PrivateKey) {
+	t.Helper()
 	h := sha256.Sum256([]byte(fsid))
 	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
 	if err != nil {
@@ -99,7 +107,6 @@ func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
 	}
 	e.as(http.MethodPost, ent+"/Factors/"+fsid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString(sig)}}.Encode()).
 		want(t, http.StatusOK)
-	return fsid
 }
 
 // newDeviceKey returns a device's P-256 key and its public key as

@@ -8,7 +8,8 @@ import "time"
 // per 24 hours, for a TOTP code of 3 or 4 digits 10 per 24 hours. Without
 // it, whoever holds a user's password could create challenges without end
 // and guess a TOTP code five at a time (MaxChallengeAttempts) until one
-// matched; with it a factor takes at most about 600 guesses a day.
+// matched; with it a 6-digit factor takes at most 500 guesses in one of its
+// days (1,000 across the edge of two).
 //
 // The windows are fixed, not sliding: a factor's hour starts with its first
 // challenge after the previous hour ended, and its day the same way. So at

@@ -102,9 +102,9 @@ func (c *Config) log() io.Writer {
 
 // pushRateGuess sizes the push-approve pool when PushChallenges is 0:
 // above what a 2-core machine approved per second when this was written
-// (about 2,600/s), so the pool lasts the window without making setup much
+// (about 4,500/s), so the pool lasts the window without making setup much
 // longer than the run. A faster server runs it dry, which the report says.
-const pushRateGuess = 4000
+const pushRateGuess = 6000
 
 // maxPushPool caps that sizing: the pool's device JWTs are signed in setup
 // and live 600 s, so setup plus window must stay well under that.

@@ -1,5 +1,5 @@
-// The TOTP flow (service -> factor -> verify -> challenge) with the official
-// twilio-node library against verifyd. Only the base URL differs from code
+// The TOTP flow (service -> factor -> verify -> challenge), then an API key,
+// with the official twilio-node library against verifyd. Only the base URL differs from code
 // that talks to Twilio: a RequestClient subclass rewrites *.twilio.com to
 // VERIFYD_URL, and refuses any other host so nothing reaches the real API.
 //
@@ -83,4 +83,24 @@ try {
 }
 
 await client.verify.v2.services(service.sid).remove();
+
+// An API key in place of the auth token, as production code usually runs.
+const key = await client.newKeys.create({ friendlyName: "node example" });
+check(key.sid.startsWith("SK") && key.secret.length === 32, "API key created; its secret is shown once");
+const byKey = twilio(key.sid, key.secret, { accountSid: process.env.TWILIO_ACCOUNT_SID, httpClient: new ToVerifyd() });
+byKey.edge = byKey.region = undefined;
+const keyed = await byKey.verify.v2.services.create({ friendlyName: "By key" });
+check(keyed.accountSid === process.env.TWILIO_ACCOUNT_SID, "a service created with the key belongs to its account");
+const spare = await client.newKeys.create({ friendlyName: "spare" });
+const keys = await client.keys.list({ pageSize: 1 });
+check(keys.length === 2 && keys[0].sid === key.sid && keys[1].sid === spare.sid, "keys listed across 2 pages");
+await client.keys(key.sid).remove();
+await client.keys(spare.sid).remove();
+try {
+  await byKey.verify.v2.services(keyed.sid).fetch();
+  check(false, "a deleted key is refused");
+} catch (err) {
+  check(err.status === 401 && err.code === 20003, "a deleted key is refused with 401/20003");
+}
+await client.verify.v2.services(keyed.sid).remove();
 console.log("twilio-node TOTP flow: all checks passed");

@@ -4,12 +4,30 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"strings"
 )
 
 // HashToken returns the stored form of an auth token.
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// Login checks HTTP Basic credentials, an account SID and auth token or an
+// API key SID and secret, and returns the account they act for.
+func (v *Verifier) Login(ctx context.Context, user, secret string) (Sid, error) {
+	if strings.HasPrefix(user, PrefixAPIKey) {
+		k, err := v.AuthenticateKey(ctx, user, secret)
+		if err != nil {
+			return "", err
+		}
+		return k.AccountSid, nil
+	}
+	a, err := v.Authenticate(ctx, user, secret)
+	if err != nil {
+		return "", err
+	}
+	return a.Sid, nil
 }
 
 // Authenticate checks an account SID and auth token, comparing hashes in

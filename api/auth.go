@@ -41,10 +41,11 @@ const (
 const deviceUser = "token"
 
 // authenticate returns the principal of r, or an EAuthenticate error. HTTP
-// Basic with the Account SID and auth token is checked by
-// Verifier.Authenticate; the username "token" carries a device credential,
-// accepted only on the routes that allow it. A 401 always carries a Date
-// header, from which the Push SDKs correct their clock before one retry.
+// Basic with the Account SID and auth token, or an API key SID and secret,
+// is checked by Verifier.Login; the username "token" carries a device
+// credential, accepted only on the routes that allow it. A 401 always
+// carries a Date header, from which the Push SDKs correct their clock
+// before one retry.
 func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
@@ -54,19 +55,9 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 		if acct, ok := s.logins.ok(user, pass, s.now()); ok {
 			return loginPrincipal(user, acct), nil
 		}
-		var acct verify.Sid
-		if strings.HasPrefix(user, verify.PrefixAPIKey) {
-			k, err := s.Verifier.AuthenticateKey(r.Context(), user, pass)
-			if err != nil {
-				return nil, err
-			}
-			acct = k.AccountSid
-		} else {
-			a, err := s.Verifier.Authenticate(r.Context(), user, pass)
-			if err != nil {
-				return nil, err
-			}
-			acct = a.Sid
+		acct, err := s.Verifier.Login(r.Context(), user, pass)
+		if err != nil {
+			return nil, err
 		}
 		s.logins.remember(user, pass, acct, s.now())
 		return loginPrincipal(user, acct), nil

@@ -114,13 +114,6 @@ type Store interface {
 	// [start, end): it succeeds only if no code of a step ending after start
 	// was accepted before, and returns false (no error) for a replay.
 	UseTotpStep(ctx context.Context, factor Sid, start, end int64) (bool, error)
-	// UseTotpStepWithQuota is UseTotpStep and TakeChallengeQuota as one
-	// compare-and-swap, for a challenge created with a right code: it
-	// succeeds only if both would, and otherwise changes nothing and returns
-	// false (no error). The caller then takes the quota alone, which tells a
-	// replay from a spent quota. One write instead of two on the most common
-	// request of all.
-	UseTotpStepWithQuota(ctx context.Context, factor Sid, start, end int64, q ChallengeQuota, now time.Time) (bool, error)
 	// AddFactorFailure adds one wrong attempt unless max were reached, and
 	// returns the count after the call and whether it was added.
 	AddFactorFailure(ctx context.Context, factor Sid, max int) (int, bool, error)

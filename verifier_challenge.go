@@ -95,16 +95,16 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 		return nil, err
 	}
 	step, match := v.matchTotp(f, *p.AuthPayload)
-	q := ChallengeQuotaFor(f)
 	err = v.Store.Tx(ctx, func(st Store) error {
-		// A right code uses its step and the quota in one write. Otherwise
-		// (no match, a replay, or a spent quota) the quota alone is taken,
-		// and refuses once spent: past it a right code is refused too, so
+		// The quota comes first: past it, a right code is refused too, so
 		// that guessing cannot go on whatever the codes are.
+		if err := st.TakeChallengeQuota(ctx, f.Sid, ChallengeQuotaFor(f), now); err != nil {
+			return err
+		}
 		ok := false
 		if match {
 			var err error
-			if ok, err = useTotpStepWithQuota(ctx, st, f, step, q, now); err != nil {
+			if ok, err = useTotpStep(ctx, st, f, step); err != nil {
 				return err
 			}
 		}
@@ -112,9 +112,6 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 			c.Status = ChallengeApproved
 			c.DateResponded = &now
 		} else {
-			if err := st.TakeChallengeQuota(ctx, f.Sid, q, now); err != nil {
-				return err
-			}
 			c.FailedAttempts = 1
 		}
 		return st.CreateChallenge(ctx, c)

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"time"
 
 	"github.com/verifyd/verify/otp"
 )
@@ -209,18 +208,6 @@ func (v *Verifier) matchTotp(f *Factor, code string) (totpStep, bool) {
 // compare-and-swap refuses the replay that raced the check.
 func useTotpStep(ctx context.Context, st Store, f *Factor, step totpStep) (bool, error) {
 	ok, err := st.UseTotpStep(ctx, f.Sid, step.Start, step.End)
-	return stepUsed(f, step, ok, err)
-}
-
-// useTotpStepWithQuota is useTotpStep that also takes the challenge quota q,
-// in the same write (Store.UseTotpStepWithQuota).
-func useTotpStepWithQuota(ctx context.Context, st Store, f *Factor, step totpStep, q ChallengeQuota, now time.Time) (bool, error) {
-	ok, err := st.UseTotpStepWithQuota(ctx, f.Sid, step.Start, step.End, q, now)
-	return stepUsed(f, step, ok, err)
-}
-
-// stepUsed moves f past step if the store accepted it.
-func stepUsed(f *Factor, step totpStep, ok bool, err error) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}

@@ -272,17 +272,6 @@ func TestTotpStepsInTx(t *testing.T) {
 		if got := w.findFactor().Totp.LastUsedEnd; got != 120 {
 			t.Errorf("LastUsedEnd = %d, want 120", got)
 		}
-		// A step used with the challenge quota moves it too.
-		w.must(w.c.Tx(w.ctx, func(st verify.Store) error {
-			ok, err := st.UseTotpStepWithQuota(w.ctx, w.totp.Sid, 120, 150, verify.ChallengeQuota{Hour: 50, Day: 100}, time.Now())
-			if !ok {
-				t.Error("a step with the quota refused")
-			}
-			return err
-		}))
-		if got := w.findFactor().Totp.LastUsedEnd; got != 150 {
-			t.Errorf("after a step with the quota LastUsedEnd = %d, want 150", got)
-		}
 	})
 }
 

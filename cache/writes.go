@@ -152,17 +152,6 @@ func (w *writer) DeleteFactor(ctx context.Context, entity, sid verify.Sid) error
 // would empty the cache of exactly the factors in use.
 func (w *writer) UseTotpStep(ctx context.Context, factor verify.Sid, start, end int64) (bool, error) {
 	ok, err := w.Store.UseTotpStep(ctx, factor, start, end)
-	return w.stepped(factor, end, ok, err)
-}
-
-// UseTotpStepWithQuota moves the cached factor as UseTotpStep does.
-func (w *writer) UseTotpStepWithQuota(ctx context.Context, factor verify.Sid, start, end int64, q verify.ChallengeQuota, now time.Time) (bool, error) {
-	ok, err := w.Store.UseTotpStepWithQuota(ctx, factor, start, end, q, now)
-	return w.stepped(factor, end, ok, err)
-}
-
-// stepped notes a step that ends at end, if the database accepted it.
-func (w *writer) stepped(factor verify.Sid, end int64, ok bool, err error) (bool, error) {
 	n := w.notes()
 	if err == nil && ok {
 		n.steps = append(n.steps, usedStep{factor, end})

@@ -77,7 +77,6 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"ChallengeQuota", testChallengeQuota},
 		{"ChallengeQuotaRace", testChallengeQuotaRace},
 		{"FactorQuota", testFactorQuota},
-		{"StepWithQuota", testStepWithQuota},
 		{"ChallengeFilters", testChallengeFilters},
 		{"RespondChallenge", testRespondChallenge},
 		{"AccessTokens", testAccessTokens},

@@ -101,50 +101,6 @@ func testFactorQuota(t *testing.T, db *DB) {
 	wantCode(t, db.TakeFactorQuota(ctx, newSid(t, verify.PrefixEntity), 3, start), verify.ENotFound)
 }
 
-// testStepWithQuota: the step and the quota are taken together or not at
-// all. A replay counts nothing, and a spent quota uses no step.
-func testStepWithQuota(t *testing.T, db *DB) {
-	f := setup(t, db)
-	ctx := f.ctx
-	fa := f.newTotp(f.entity, t0)
-	q := verify.ChallengeQuota{Hour: 2, Day: 10}
-	at := t0.Add(time.Minute)
-	state := func() (end, count int64) {
-		t.Helper()
-		if err := db.wdb.QueryRowContext(ctx, db.d.rebind(`SELECT totp_last_used_end, quota_hour_count FROM factors WHERE sid = ?`),
-			string(fa.Sid)).Scan(&end, &count); err != nil {
-			t.Fatal(err)
-		}
-		return end, count
-	}
-	for _, tc := range []struct {
-		start, end int64
-		want       bool
-		wantEnd    int64
-		wantCount  int64
-	}{
-		{30, 60, true, 60, 1},
-		{30, 60, false, 60, 1}, // a replay: nothing counted
-		{0, 30, false, 60, 1},  // an older step: nothing counted
-		{60, 90, true, 90, 2},
-		{90, 120, false, 90, 2}, // the hour's 2 are spent: the step stays free
-	} {
-		ok, err := db.UseTotpStepWithQuota(ctx, fa.Sid, tc.start, tc.end, q, at)
-		if err != nil || ok != tc.want {
-			t.Fatalf("step [%d, %d): %v, %v; want %v", tc.start, tc.end, ok, err, tc.want)
-		}
-		if end, count := state(); end != tc.wantEnd || count != tc.wantCount {
-			t.Fatalf("after step [%d, %d): last used end %d, count %d; want %d, %d", tc.start, tc.end, end, count, tc.wantEnd, tc.wantCount)
-		}
-	}
-	if ok, err := db.UseTotpStep(ctx, fa.Sid, 90, 120); !ok || err != nil {
-		t.Fatalf("the step refused for the quota was used: %v, %v", ok, err)
-	}
-	if ok, err := db.UseTotpStepWithQuota(ctx, newSid(t, verify.PrefixFactor), 0, 30, q, at); ok || err != nil {
-		t.Fatalf("missing factor: %v, %v; want false, nil", ok, err)
-	}
-}
-
 // testChallengeQuotaRace takes one factor's quota from many goroutines at
 // once: exactly the quota succeeds, as it must across nodes.
 func testChallengeQuotaRace(t *testing.T, db *DB) {

@@ -3,17 +3,14 @@ package verify_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/jws"
 	"github.com/verifyd/verify/otp"
 	"github.com/verifyd/verify/sqlstore"
@@ -92,17 +89,14 @@ func (e *benchEnv) code(b *testing.B, f *verify.Factor) string {
 // pushFactor enrolls and verifies a push factor with a new key.
 func (e *benchEnv) pushFactor(b *testing.B, identity string) (*verify.Factor, *ecdsa.PrivateKey) {
 	b.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pub, name, typ, app, platform, sdk := base64.StdEncoding.EncodeToString(der), "device", "push", "com.example", "none", "3.0.0"
+	key, pub := verifytest.DeviceKey(b)
+	name, typ, app, platform, sdk := "device", "push", "com.example", "none", "3.0.0"
 	nf, err := e.v.CreateFactor(e.ctx, benchAccount, e.service, identity, verify.FactorParams{FriendlyName: &name, FactorType: &typ,
 		BindingPublicKey: &pub, Config: verify.FactorConfig{AppID: &app, NotificationPlatform: &platform, SdkVersion: &sdk}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := sha256.Sum256([]byte(nf.Sid))
-	sig, _ := ecdsa.SignASN1(rand.Reader, key, h[:])
-	payload := base64.StdEncoding.EncodeToString(sig)
+	payload := verifytest.SignSid(b, key, string(nf.Sid))
 	if _, err := e.v.UpdateFactor(e.ctx, benchAccount, e.service, identity, nf.Sid, verify.FactorUpdate{AuthPayload: &payload}); err != nil {
 		b.Fatal(err)
 	}

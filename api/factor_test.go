@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/jws"
 	"github.com/verifyd/verify/otp"
 )
@@ -169,7 +170,7 @@ func TestPushFactorTokenAndNotification(t *testing.T) {
 	e.as(http.MethodPost, "/v2/Services/"+svc+"/AccessTokens", "Identity="+identity+"&FactorType=push&Ttl=soon").
 		wantError(t, http.StatusBadRequest, verify.EAccessToken)
 
-	key, pub := newDeviceKey(t)
+	key, pub := verifytest.DeviceKey(t)
 	form := url.Values{
 		"FriendlyName": {"Pixel 8"}, "FactorType": {"push"}, "Binding.Alg": {"ES256"}, "Binding.PublicKey": {pub},
 		"Config.AppId": {"com.example.myapp"}, "Config.NotificationPlatform": {"fcm"},

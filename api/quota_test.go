@@ -2,17 +2,13 @@ package api
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 )
 
 // TestChallengeQuotaWindows moves the clock across a push factor's quota
@@ -86,7 +82,7 @@ func TestFactorQuota(t *testing.T) {
 // entity at ent, as the account, and returns its SID.
 func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
 	t.Helper()
-	key, pub := newDeviceKey(t)
+	key, pub := verifytest.DeviceKey(t)
 	fsid := e.as(http.MethodPost, ent+"/Factors", url.Values{
 		"FriendlyName": {"phone"}, "FactorType": {"push"}, "Binding.Alg": {"ES256"},
 		"Binding.PublicKey": {pub},
@@ -100,26 +96,6 @@ func (e *testEnv) verifiedPush(t *testing.T, ent string) string {
 // base64 DER ECDSA signature of the factor SID with the device key.
 func (e *testEnv) verifyPush(t *testing.T, ent, fsid string, key *ecdsa.PrivateKey) {
 	t.Helper()
-	h := sha256.Sum256([]byte(fsid))
-	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.as(http.MethodPost, ent+"/Factors/"+fsid, url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString(sig)}}.Encode()).
+	e.as(http.MethodPost, ent+"/Factors/"+fsid, url.Values{"AuthPayload": {verifytest.SignSid(t, key, fsid)}}.Encode()).
 		want(t, http.StatusOK)
-}
-
-// newDeviceKey returns a device's P-256 key and its public key as
-// Binding.PublicKey carries it: base64 of the DER SubjectPublicKeyInfo.
-func newDeviceKey(t *testing.T) (*ecdsa.PrivateKey, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, base64.StdEncoding.EncodeToString(der)
 }

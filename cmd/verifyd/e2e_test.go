@@ -2,10 +2,8 @@ package main
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/otp"
 )
 
@@ -144,12 +143,7 @@ func testTwilioGoEndToEnd(t *testing.T, db string) {
 	wantTwilioError(t, err, 60308, 429)
 
 	// Push factor: a real P-256 key, verified by a DER signature over its SID.
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pub := base64.StdEncoding.EncodeToString(der)
+	key, pub := verifytest.DeviceKey(t)
 	pf, err := c.CreateNewFactor(svcSid, identity, new(openapi.CreateNewFactorParams).
 		SetFriendlyName("Pixel 8").SetFactorType("push").SetBindingAlg("ES256").SetBindingPublicKey(pub).
 		SetConfigAppId("com.example.myapp").SetConfigNotificationPlatform("fcm").

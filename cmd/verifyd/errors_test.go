@@ -16,6 +16,7 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/otp"
 )
 
@@ -63,19 +64,6 @@ func wantError(t *testing.T, name string, status int, body map[string]any, code,
 	if status != wantStatus || body["code"] != float64(code) || body["status"] != float64(wantStatus) {
 		t.Errorf("%s: got HTTP %d %v, want %d with code %d", name, status, body, wantStatus, code)
 	}
-}
-
-func newKey(t *testing.T) (*ecdsa.PrivateKey, string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k, base64.StdEncoding.EncodeToString(der)
 }
 
 func pubKey(t *testing.T, curve elliptic.Curve) string {
@@ -193,7 +181,7 @@ func testErrorPaths(t *testing.T, db string) {
 		}
 		return f
 	}
-	priv, key := newKey(t)
+	priv, key := verifytest.DeviceKey(t)
 	for _, tc := range []struct {
 		name   string
 		form   url.Values
@@ -260,7 +248,7 @@ func testErrorPaths(t *testing.T, db string) {
 	if st, body = call(t, s, "GET", E+"/Factors/"+pushSid, nil); body["friendly_name"] != "dup" {
 		t.Errorf("a refused verification changed the factor: %d %v", st, body["friendly_name"])
 	}
-	if st, body = call(t, s, "POST", E+"/Factors/"+pushSid, url.Values{"AuthPayload": {signSid(t, priv, pushSid)}}); body["status"] != "verified" {
+	if st, body = call(t, s, "POST", E+"/Factors/"+pushSid, url.Values{"AuthPayload": {verifytest.SignSid(t, priv, pushSid)}}); body["status"] != "verified" {
 		t.Fatalf("verify push factor: %d %v", st, body)
 	}
 
@@ -378,7 +366,7 @@ func TestNotificationRefusals(t *testing.T) { forEachBackend(t, testNotification
 func testNotificationRefusals(t *testing.T, db string) {
 	s, _ := newServer(t, db)
 	E := newEntityPath(t, s, "Notify", "notify-user-1")
-	k, pub := newKey(t)
+	k, pub := verifytest.DeviceKey(t)
 	st, body := call(t, s, "POST", E+"/Factors", pushForm("none phone", pub, "none"))
 	if st != 201 {
 		t.Fatal(st, body)
@@ -387,7 +375,7 @@ func testNotificationRefusals(t *testing.T, db string) {
 	if _, ok := body["config"].(map[string]any)["notification_token"]; ok {
 		t.Errorf("platform none factor has a notification token: %v", body["config"])
 	}
-	sig := signSid(t, k, fs)
+	sig := verifytest.SignSid(t, k, fs)
 	if st, body = call(t, s, "POST", E+"/Factors/"+fs, url.Values{"AuthPayload": {sig}}); body["status"] != "verified" {
 		t.Fatal(st, body)
 	}
@@ -418,7 +406,7 @@ func testTotpFactorCap(t *testing.T, db string) {
 	}
 	st, body = call(t, s, "POST", E+"/Factors", totp)
 	wantError(t, "101st TOTP factor", st, body, 60315, 400)
-	_, pub := newKey(t)
+	_, pub := verifytest.DeviceKey(t)
 	st, body = call(t, s, "POST", E+"/Factors", pushForm("push beside", pub, "none"))
 	wantError(t, "a push factor beside 100 TOTP factors the same day", st, body, 60326, 429)
 	st, body = call(t, s, "GET", E+"/Factors", url.Values{"PageSize": {"1000"}})

@@ -12,6 +12,7 @@ import (
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 	"github.com/verifyd/verify/device"
+	"github.com/verifyd/verify/internal/verifytest"
 )
 
 // rawDevice is the least a device needs to speak the push protocol; the
@@ -60,7 +61,7 @@ func enrollRaw(t *testing.T, s *server, c *openapi.ApiService, service, identity
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, pub := newKey(t)
+	key, pub := verifytest.DeviceKey(t)
 	e := "/v2/Services/" + service + "/Entities/" + identity
 	resp, body := deviceCall(t, s, "POST", e+"/Factors", *at.Token, pushForm("device", pub, "none"))
 	if resp.StatusCode != 201 {
@@ -68,7 +69,7 @@ func enrollRaw(t *testing.T, s *server, c *openapi.ApiService, service, identity
 	}
 	d := &rawDevice{key: key, account: body["account_sid"].(string), cred: body["config"].(map[string]any)["credential_sid"].(string),
 		sid: body["sid"].(string), service: service, identity: identity, e: e}
-	resp, body = deviceCall(t, s, "POST", e+"/Factors/"+d.sid, d.jwt(t, time.Now()), url.Values{"AuthPayload": {signSid(t, key, d.sid)}})
+	resp, body = deviceCall(t, s, "POST", e+"/Factors/"+d.sid, d.jwt(t, time.Now()), url.Values{"AuthPayload": {verifytest.SignSid(t, key, d.sid)}})
 	if resp.StatusCode != 200 || body["status"] != "verified" {
 		t.Fatalf("verify: %d %v", resp.StatusCode, body)
 	}
@@ -89,7 +90,7 @@ func testPushDeviceRefusals(t *testing.T, db string) {
 
 	// Access tokens: reuse, wrong identity, wrong service, expired shapes.
 	at, _ := c.CreateAccessToken(VA, new(openapi.CreateAccessTokenParams).SetIdentity("alice-0001").SetFactorType("push"))
-	_, pub := newKey(t)
+	_, pub := verifytest.DeviceKey(t)
 	E := "/v2/Services/" + VA + "/Entities/alice-0001"
 	resp, body := deviceCall(t, s, "POST", "/v2/Services/"+VA+"/Entities/mallory-01/Factors", *at.Token, pushForm("x", pub, "none"))
 	wantError(t, "token for another identity", resp.StatusCode, body, 60313, 403)
@@ -100,7 +101,7 @@ func testPushDeviceRefusals(t *testing.T, db string) {
 	if resp, body = deviceCall(t, s, "POST", E+"/Factors", *at.Token, pushForm("x", pub, "none")); resp.StatusCode != 201 {
 		t.Fatalf("enroll with the token after a refused request: %d %v", resp.StatusCode, body)
 	}
-	_, pub2 := newKey(t)
+	_, pub2 := verifytest.DeviceKey(t)
 	resp, body = deviceCall(t, s, "POST", E+"/Factors", *at.Token, pushForm("y", pub2, "none"))
 	wantError(t, "reused token", resp.StatusCode, body, 60313, 403)
 	resp, body = deviceCall(t, s, "GET", "/v2/Services/"+VA, *at.Token, nil)
@@ -260,7 +261,7 @@ func testIOSStyleEnrollment(t *testing.T, db string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pub := newKey(t)
+	_, pub := verifytest.DeviceKey(t)
 	iosEscape := func(s string) string {
 		var b strings.Builder
 		for _, r := range []byte(s) {

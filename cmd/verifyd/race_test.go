@@ -12,6 +12,7 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/otp"
 	"github.com/verifyd/verify/sqlstore"
 )
@@ -139,14 +140,14 @@ func testConcurrentNodes(t *testing.T, db string) {
 	})
 
 	t.Run("Notifications", func(t *testing.T) {
-		k, pub := newKey(t)
+		k, pub := verifytest.DeviceKey(t)
 		N := entity("race-notify-1")
 		st, body := call(t, s, "POST", N+"/Factors", pushForm("phone", pub, "apn"))
 		if st != 201 {
 			t.Fatal(st, body)
 		}
 		fs := body["sid"].(string)
-		if st, body = call(t, s, "POST", N+"/Factors/"+fs, url.Values{"AuthPayload": {signSid(t, k, fs)}}); body["status"] != "verified" {
+		if st, body = call(t, s, "POST", N+"/Factors/"+fs, url.Values{"AuthPayload": {verifytest.SignSid(t, k, fs)}}); body["status"] != "verified" {
 			t.Fatal(st, body)
 		}
 		st, body = call(t, s, "POST", N+"/Challenges", url.Values{"FactorSid": {fs}, "Details.Message": {"Log in?"}})
@@ -259,7 +260,7 @@ func pushForms(t *testing.T, platform string) []url.Values {
 	t.Helper()
 	forms := make([]url.Values, clients)
 	for i := range forms {
-		_, pub := newKey(t)
+		_, pub := verifytest.DeviceKey(t)
 		forms[i] = pushForm(fmt.Sprintf("device %d", i), pub, platform)
 	}
 	return forms

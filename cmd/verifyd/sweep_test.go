@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -29,16 +30,16 @@ func testSweeper(t *testing.T, db string) {
 		t.Fatal(st, body)
 	}
 	E := "/v2/Services/" + body["sid"].(string) + "/Entities/sweep-user-1"
-	k, pub := newKey(t)
+	k, pub := verifytest.DeviceKey(t)
 	st, body = call(t, s, "POST", E+"/Factors", pushForm("kept", pub, "none"))
 	if st != 201 {
 		t.Fatal(st, body)
 	}
 	kept := body["sid"].(string)
-	if st, body = call(t, s, "POST", E+"/Factors/"+kept, url.Values{"AuthPayload": {signSid(t, k, kept)}}); body["status"] != "verified" {
+	if st, body = call(t, s, "POST", E+"/Factors/"+kept, url.Values{"AuthPayload": {verifytest.SignSid(t, k, kept)}}); body["status"] != "verified" {
 		t.Fatal(st, body)
 	}
-	_, pub2 := newKey(t)
+	_, pub2 := verifytest.DeviceKey(t)
 	st, body = call(t, s, "POST", E+"/Factors", pushForm("abandoned", pub2, "none"))
 	if st != 201 {
 		t.Fatal(st, body)

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -65,16 +61,4 @@ func (c *codes) wrong(t *testing.T) string {
 	}
 	t.Fatal("no wrong code found")
 	return ""
-}
-
-// signSid returns a push factor's verification payload: the standard base64
-// of a DER ECDSA signature over the factor SID, as the mobile SDK sends it.
-func signSid(t *testing.T, k *ecdsa.PrivateKey, sid string) string {
-	t.Helper()
-	h := sha256.Sum256([]byte(sid))
-	sig, err := ecdsa.SignASN1(rand.Reader, k, h[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
 }

@@ -230,13 +230,20 @@ WHERE sid = ? AND status = ?`,
 // factorExists returns nil if the factor exists and ENotFound otherwise; it
 // tells why a compare-and-swap on the factor changed nothing.
 func (s *store) factorExists(ctx context.Context, sid verify.Sid) error {
+	return s.rowExists(ctx, "factors", "Factor", sid)
+}
+
+// rowExists returns nil if table has the row sid and ENotFound, naming it
+// noun, otherwise. It reads through the writer, so inside a transaction it
+// sees the transaction's own changes.
+func (s *store) rowExists(ctx context.Context, table, noun string, sid verify.Sid) error {
 	var n int
-	err := s.queryRowW(ctx, `SELECT COUNT(*) FROM factors WHERE sid = ?`, string(sid)).Scan(&n)
+	err := s.queryRowW(ctx, `SELECT COUNT(*) FROM `+table+` WHERE sid = ?`, string(sid)).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("sqlstore: find factor %s: %w", sid, err)
+		return fmt.Errorf("sqlstore: find %s %s: %w", table, sid, err)
 	}
 	if n == 0 {
-		return verify.Errorf(verify.ENotFound, "Factor %s was not found", sid)
+		return verify.Errorf(verify.ENotFound, "%s %s was not found", noun, sid)
 	}
 	return nil
 }

@@ -91,12 +91,8 @@ func (s *store) TakeFactorQuota(ctx context.Context, entity verify.Sid, perDay i
 	if ok {
 		return nil
 	}
-	var n int
-	if err := s.queryRowW(ctx, `SELECT COUNT(*) FROM entities WHERE sid = ?`, string(entity)).Scan(&n); err != nil {
-		return fmt.Errorf("sqlstore: find entity %s: %w", entity, err)
-	}
-	if n == 0 {
-		return verify.Errorf(verify.ENotFound, "Entity %s was not found", entity)
+	if err := s.rowExists(ctx, "entities", "Entity", entity); err != nil {
+		return err
 	}
 	return verify.Errorf(verify.EFactorQuota, "Max factor creations reached for this entity: try again later")
 }

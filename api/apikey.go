@@ -60,11 +60,18 @@ func keysOwner(r *http.Request, pr *principal) error {
 	return nil
 }
 
-// keySid reads {Key} of …/Keys/{Key}, which ServeMux matches as a whole
-// segment: the SID followed by ".json".
-func keySid(r *http.Request) (verify.Sid, bool) {
+// keyOf checks that pr may manage the account's keys and reads {Key} of
+// …/Keys/{Key}, which ServeMux matches as a whole segment: the SID followed
+// by ".json".
+func keyOf(r *http.Request, pr *principal) (verify.Sid, error) {
+	if err := keysOwner(r, pr); err != nil {
+		return "", err
+	}
 	sid, ok := strings.CutSuffix(r.PathValue("Key"), ".json")
-	return verify.Sid(sid), ok
+	if !ok {
+		return "", verify.Errorf(verify.ENotFound, "The requested resource %s was not found", r.URL.Path)
+	}
+	return verify.Sid(sid), nil
 }
 
 func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request, pr *principal) {
@@ -87,39 +94,53 @@ func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request, pr *pri
 	s.writeJSON(w, r, http.StatusCreated, out)
 }
 
-// handleKey serves fetch, update and delete of one key.
-func (s *Server) handleKey(w http.ResponseWriter, r *http.Request, pr *principal) {
-	if err := keysOwner(r, pr); err != nil {
+func (s *Server) handleKeyFetch(w http.ResponseWriter, r *http.Request, pr *principal) {
+	sid, err := keyOf(r, pr)
+	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	sid, ok := keySid(r)
-	if !ok {
-		s.error(w, r, verify.Errorf(verify.ENotFound, "The requested resource %s was not found", r.URL.Path))
-		return
-	}
-	var k *verify.APIKey
-	var err error
-	switch r.Method {
-	case http.MethodGet:
-		k, err = s.Verifier.FetchAPIKey(r.Context(), pr.Account, sid)
-	case http.MethodPost:
-		var p *params
-		if p, err = readParams(r, verify.EParam); err == nil {
-			k, err = s.Verifier.UpdateAPIKey(r.Context(), pr.Account, sid, p.str("FriendlyName"))
-		}
-	case http.MethodDelete:
-		if err = s.Verifier.DeleteAPIKey(r.Context(), pr.Account, sid); err == nil {
-			s.logins.forget(string(sid))
-			writeNoContent(w)
-			return
-		}
-	}
+	k, err := s.Verifier.FetchAPIKey(r.Context(), pr.Account, sid)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, keyJSON(k))
+}
+
+func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request, pr *principal) {
+	sid, err := keyOf(r, pr)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	p, err := readParams(r, verify.EParam)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	k, err := s.Verifier.UpdateAPIKey(r.Context(), pr.Account, sid, p.str("FriendlyName"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, keyJSON(k))
+}
+
+// handleKeyDelete also drops the key from this node's login cache, so that
+// it stops working here at once.
+func (s *Server) handleKeyDelete(w http.ResponseWriter, r *http.Request, pr *principal) {
+	sid, err := keyOf(r, pr)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.Verifier.DeleteAPIKey(r.Context(), pr.Account, sid); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.logins.forget(string(sid))
+	writeNoContent(w)
 }
 
 func (s *Server) handleKeyList(w http.ResponseWriter, r *http.Request, pr *principal) {

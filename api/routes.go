@@ -68,7 +68,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("POST "+keys, s.authed(s.handleKeyCreate))
 	mux.HandleFunc("GET "+keys, s.authed(s.handleKeyList))
-	mux.HandleFunc("GET "+key, s.authed(s.handleKey))
-	mux.HandleFunc("POST "+key, s.authed(s.handleKey))
-	mux.HandleFunc("DELETE "+key, s.authed(s.handleKey))
+	mux.HandleFunc("GET "+key, s.authed(s.handleKeyFetch))
+	mux.HandleFunc("POST "+key, s.authed(s.handleKeyUpdate))
+	mux.HandleFunc("DELETE "+key, s.authed(s.handleKeyDelete))
 }

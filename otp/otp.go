@@ -170,23 +170,40 @@ func Code(secret []byte, t time.Time, p Params) (string, error) {
 // Validate checks code against the steps Counter(now)-Skew .. Counter(now)+Skew, ignoring any step
 // whose counter is < minCounter (so a caller can refuse replays: it passes one more than the last
 // accepted counter). code must be exactly p.Digits ASCII digits, nothing stripped or trimmed
-// (otherwise ok=false). Codes are compared with crypto/subtle and every candidate step is checked
-// (no early return on the first match) so timing does not reveal which step matched; if several
-// steps match, the lowest matching counter is returned. It returns the matched counter and true,
-// or 0, false. Invalid Params never validate.
+// (otherwise ok=false). If several steps match, the lowest matching counter is returned. It returns
+// the matched counter and true, or 0, false. Invalid Params never validate. It is NewWindow
+// followed by Window.Match.
 func Validate(secret []byte, code string, now time.Time, p Params, minCounter uint64) (uint64, bool) {
-	if p.Check() != nil || len(code) != p.Digits {
-		return 0, false
+	w := NewWindow(secret, now, p, minCounter)
+	return w.Match(code)
+}
+
+// maxSteps is the widest window: Skew 2 either side of the current step.
+const maxSteps = 5
+
+// Window is the set of codes a TOTP check accepts at one moment: the code
+// of each step within the skew whose counter is not below the minimum.
+// It depends on the secret and the time only, never on the code offered,
+// so a server can do the HMAC work before it reserves an attempt and
+// compare the offered code (Match, a few constant-time byte comparisons)
+// only once it holds one.
+type Window struct {
+	digits   int
+	n        int
+	counters [maxSteps]uint64
+	codes    [maxSteps]string
+}
+
+// NewWindow computes the codes accepted at now. Invalid Params give an
+// empty window, which matches nothing.
+func NewWindow(secret []byte, now time.Time, p Params, minCounter uint64) Window {
+	var w Window
+	if p.Check() != nil {
+		return w
 	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < '0' || code[i] > '9' {
-			return 0, false
-		}
-	}
+	w.digits = p.Digits
 	h := hashFunc(p.Alg)
 	cur := Counter(now, p.Period)
-	var matched uint64
-	found := 0
 	for d := -p.Skew; d <= p.Skew; d++ {
 		if d < 0 && cur < uint64(-d) {
 			continue // before the epoch
@@ -195,9 +212,31 @@ func Validate(secret []byte, code string, now time.Time, p Params, minCounter ui
 		if c < minCounter {
 			continue
 		}
-		eq := subtle.ConstantTimeCompare([]byte(hotp(h, secret, c, p.Digits)), []byte(code))
+		w.counters[w.n], w.codes[w.n] = c, hotp(h, secret, c, p.Digits)
+		w.n++
+	}
+	return w
+}
+
+// Match reports whether code is one of the window's codes and, if so, the
+// lowest counter it matches. code must be exactly the window's number of
+// ASCII digits. Every code of the window is compared with crypto/subtle,
+// with no early return, so timing does not reveal which step matched.
+func (w *Window) Match(code string) (uint64, bool) {
+	if w.n == 0 || len(code) != w.digits {
+		return 0, false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return 0, false
+		}
+	}
+	var matched uint64
+	found := 0
+	for i := range w.n {
+		eq := subtle.ConstantTimeCompare([]byte(w.codes[i]), []byte(code))
 		mask := -uint64(eq &^ found) // all ones only for the first (lowest) match
-		matched = c&mask | matched&^mask
+		matched = w.counters[i]&mask | matched&^mask
 		found |= eq
 	}
 	if found == 1 {

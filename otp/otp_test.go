@@ -314,3 +314,47 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+// TestWindow checks that a window computed before the code is known
+// accepts exactly what Validate accepts, for every step around now, every
+// skew and minimum counter, and refuses malformed codes and invalid Params.
+func TestWindow(t *testing.T) {
+	secret := []byte("12345678901234567890")
+	now := time.Unix(1234567890, 0)
+	for skew := 0; skew <= 2; skew++ {
+		p := Params{Alg: "sha1", Digits: 6, Period: 30, Skew: skew}
+		cur := Counter(now, p.Period)
+		for _, minCounter := range []uint64{0, cur, cur + 1, cur + 3} {
+			w := NewWindow(secret, now, p, minCounter)
+			for c := cur - 3; c <= cur+3; c++ {
+				code, err := HOTP(secret, c, p.Alg, p.Digits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotC, gotOK := w.Match(code)
+				wantC, wantOK := Validate(secret, code, now, p, minCounter)
+				inWindow := c+uint64(skew) >= cur && c <= cur+uint64(skew) && c >= minCounter
+				if gotC != wantC || gotOK != wantOK || gotOK != inWindow || (gotOK && gotC != c) {
+					t.Errorf("skew %d, min %d, step %d: Match = %d, %v; Validate = %d, %v; in window %v",
+						skew, minCounter, c, gotC, gotOK, wantC, wantOK, inWindow)
+				}
+			}
+		}
+	}
+	p := Params{Alg: "sha1", Digits: 6, Period: 30, Skew: 1}
+	w := NewWindow(secret, now, p, 0)
+	code, _ := Code(secret, now, p)
+	for _, bad := range []string{"", code[:5], code + "0", " " + code[1:], code[:5] + "x", "-" + code[1:]} {
+		if _, ok := w.Match(bad); ok {
+			t.Errorf("Match(%q) accepted", bad)
+		}
+	}
+	invalid := NewWindow(secret, now, Params{Alg: "md5", Digits: 6, Period: 30}, 0)
+	if _, ok := invalid.Match(code); ok {
+		t.Error("a window of invalid Params matched")
+	}
+	var zero Window
+	if _, ok := zero.Match(code); ok {
+		t.Error("the zero Window matched")
+	}
+}

@@ -107,16 +107,23 @@ type Store interface {
 	// DateUpdated. Status, secrets and counters are changed only by the
 	// compare-and-swap methods below.
 	UpdateFactor(ctx context.Context, f *Factor) error
-	// VerifyFactor moves an unverified factor to verified; EFactorState if
-	// it is not unverified any more.
+	// VerifyFactor moves an unverified factor to verified and clears its
+	// count of wrong attempts; EFactorState if it is not unverified any
+	// more.
 	VerifyFactor(ctx context.Context, sid Sid, now time.Time) error
 	// UseTotpStep records that the factor accepted the code of the time step
 	// [start, end): it succeeds only if no code of a step ending after start
 	// was accepted before, and returns false (no error) for a replay.
 	UseTotpStep(ctx context.Context, factor Sid, start, end int64) (bool, error)
-	// AddFactorFailure adds one wrong attempt unless max were reached, and
-	// returns the count after the call and whether it was added.
-	AddFactorFailure(ctx context.Context, factor Sid, max int) (int, bool, error)
+	// TakeFactorAttempt reserves one of an unverified factor's max attempts
+	// at a code, before the code is compared, and returns the count with
+	// it. The reservation stands as a wrong attempt; a verification in the
+	// same transaction (VerifyFactor) clears the count. EFactorTries when
+	// max are taken, EFactorState when the factor is verified already,
+	// ENotFound when it does not exist. One conditional UPDATE, so that no
+	// more than max codes are ever compared, whatever runs in parallel on
+	// however many nodes.
+	TakeFactorAttempt(ctx context.Context, factor Sid, max int) (int, error)
 	DeleteFactor(ctx context.Context, entity, sid Sid) error
 	// ListFactors lists an entity's factors without their TOTP secrets
 	// (Totp.Secret is nil): a list never shows them.
@@ -134,8 +141,19 @@ type Store interface {
 	// and, if not nil, Metadata. It returns EChallengeDone or
 	// EChallengeExpire when the challenge is no longer pending at now.
 	RespondChallenge(ctx context.Context, sid Sid, status ChallengeStatus, reason string, metadata map[string]string, now time.Time) error
-	// AddChallengeFailure adds one wrong attempt unless max were reached.
-	AddChallengeFailure(ctx context.Context, challenge Sid, max int) (int, bool, error)
+	// TakeChallengeAttempt reserves one of a pending challenge's max
+	// attempts at a code, before the code is compared, and returns the
+	// count with it. The reservation stands as a wrong attempt unless
+	// ApproveChallenge gives it back in the same transaction. It fails,
+	// taking nothing, with EChallengeTries when max are taken, and as
+	// RespondChallenge does when the challenge is not pending at now. One
+	// conditional UPDATE, so that no more than max codes are ever
+	// compared, whatever runs in parallel on however many nodes.
+	TakeChallengeAttempt(ctx context.Context, challenge Sid, max int, now time.Time) (int, error)
+	// ApproveChallenge is RespondChallenge with status approved for a code
+	// that was right: it also gives back the attempt that
+	// TakeChallengeAttempt reserved for the code.
+	ApproveChallenge(ctx context.Context, sid Sid, metadata map[string]string, now time.Time) error
 
 	CreateAccessToken(ctx context.Context, t *AccessToken) error
 	FindAccessToken(ctx context.Context, service, sid Sid) (*AccessToken, error)

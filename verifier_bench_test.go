@@ -149,6 +149,39 @@ func benchTotpChallenge(b *testing.B, send func(code string) string, want verify
 	}
 }
 
+// BenchmarkAnswerTotpChallenge creates a pending TOTP challenge and
+// answers it with the right code: the attempt is reserved, the code
+// compared, the step used and the challenge approved in one transaction.
+func BenchmarkAnswerTotpChallenge(b *testing.B) {
+	benchAnswerTotp(b, func(code string) string { return code }, verify.ChallengeApproved)
+}
+
+// BenchmarkAnswerTotpChallengeWrong answers with a wrong code: the
+// reserved attempt stands as the failure.
+func BenchmarkAnswerTotpChallengeWrong(b *testing.B) {
+	offByOne := func(code string) string { return code[:5] + string('0'+(code[5]-'0'+1)%10) }
+	benchAnswerTotp(b, offByOne, verify.ChallengePending)
+}
+
+func benchAnswerTotp(b *testing.B, send func(code string) string, want verify.ChallengeStatus) {
+	e := newBenchEnv(b)
+	f := e.totpFactor(b, "user-0001")
+	sid := string(f.Sid)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.clock.t = e.clock.t.Add(quotaStep)
+		c, err := e.v.CreateChallenge(e.ctx, benchAccount, e.service, "user-0001", verify.ChallengeParams{FactorSid: &sid})
+		if err != nil {
+			b.Fatal(err)
+		}
+		code := send(e.code(b, f))
+		c, err = e.v.UpdateChallenge(e.ctx, benchAccount, e.service, "user-0001", c.Sid, verify.ChallengeUpdate{AuthPayload: &code})
+		if err != nil || c.Status != want {
+			b.Fatalf("%v %v", c, err)
+		}
+	}
+}
+
 // credStore answers FindFactorByCredential from memory, to separate the
 // device JWT check from the store lookup.
 type credStore struct {

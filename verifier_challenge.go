@@ -94,15 +94,17 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 	if err := checkTotpPayload(*p.AuthPayload); err != nil {
 		return nil, err
 	}
-	step, match := v.matchTotp(f, *p.AuthPayload)
+	check := v.totpCheck(f)
 	err = v.Store.Tx(ctx, func(st Store) error {
 		// The quota comes first: past it, a right code is refused too, so
-		// that guessing cannot go on whatever the codes are.
+		// that guessing cannot go on whatever the codes are. The code is
+		// compared only once the quota is taken: this new challenge's one
+		// attempt.
 		if err := st.TakeChallengeQuota(ctx, f.Sid, ChallengeQuotaFor(f), now); err != nil {
 			return err
 		}
 		ok := false
-		if match {
+		if step, match := check.match(*p.AuthPayload); match {
 			var err error
 			if ok, err = useTotpStep(ctx, st, f, step); err != nil {
 				return err
@@ -264,40 +266,47 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 		return nil, err
 	}
 	if c.FailedAttempts >= MaxChallengeAttempts {
+		// The snapshot may be stale: this only spares a write when the
+		// attempts are known to be used up. TakeChallengeAttempt decides.
 		return nil, Errorf(EChallengeTries, "Max attempts reached for this challenge")
 	}
 	f, err := v.Store.FindFactor(ctx, c.EntitySid, c.FactorSid)
 	if err != nil {
 		return nil, err
 	}
-	approved := false
+	check := v.totpCheck(f)
 	now := v.now()
-	step, match := v.matchTotp(f, *p.AuthPayload)
+	approved, n := false, 0
 	err = v.Store.Tx(ctx, func(st Store) error {
+		// An attempt is reserved before the code is compared, in the
+		// transaction that approves the challenge (giving the attempt
+		// back) or leaves the reservation standing as a wrong code: however
+		// many requests race, on however many nodes, no more than
+		// MaxChallengeAttempts codes are compared, and a right code that
+		// comes after the last wrong one is refused like any other.
+		var err error
+		if n, err = st.TakeChallengeAttempt(ctx, c.Sid, MaxChallengeAttempts, now); err != nil {
+			return err
+		}
+		step, match := check.match(*p.AuthPayload)
 		if !match {
 			return nil
 		}
 		ok, err := useTotpStep(ctx, st, f, step)
 		if err != nil || !ok {
-			return err
+			return err // a replay: the reservation stands
 		}
 		approved = true
-		return st.RespondChallenge(ctx, c.Sid, ChallengeApproved, ReasonNone, metadata, now)
+		return st.ApproveChallenge(ctx, c.Sid, metadata, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if !approved {
-		n, added, err := v.Store.AddChallengeFailure(ctx, c.Sid, MaxChallengeAttempts)
-		if err != nil {
-			return nil, err
-		}
-		if !added {
-			return nil, Errorf(EChallengeTries, "Max attempts reached for this challenge")
-		}
 		c.FailedAttempts = n
 		return c, nil
 	}
+	c.FailedAttempts = n - 1
 	c.responded(ChallengeApproved, metadata, now)
 	return c, nil
 }

@@ -155,9 +155,20 @@ func checkTotpPayload(payload string) error {
 }
 
 // verifyTotpFactor checks a TOTP code that checkVerification let through.
+// The code is compared only once one of the factor's MaxFactorAttempts is
+// reserved for it, in the transaction that then verifies the factor (which
+// clears the count) or leaves the reservation standing as a wrong attempt:
+// parallel requests can have no more than MaxFactorAttempts codes compared,
+// and a right code after the last wrong one is refused like any other.
 func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string) (*Factor, error) {
-	step, match := v.matchTotp(f, code)
+	check := v.totpCheck(f)
+	verified, n := false, 0
 	err := v.Store.Tx(ctx, func(st Store) error {
+		var err error
+		if n, err = st.TakeFactorAttempt(ctx, f.Sid, MaxFactorAttempts); err != nil {
+			return err
+		}
+		step, match := check.match(code)
 		if !match {
 			return nil
 		}
@@ -165,42 +176,52 @@ func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string)
 		if err != nil || !ok {
 			return err
 		}
+		verified = true
 		return v.in(st).markVerifiedTx(ctx, f)
 	})
-	if err != nil {
+	switch {
+	case IsCode(err, EFactorState):
+		// Verified by a request that ran meanwhile: this code was not
+		// compared, and the factor is verified either way.
+		return v.Store.FindFactor(ctx, f.EntitySid, f.Sid)
+	case err != nil:
 		return nil, err
+	case verified:
+		f.FailedAttempts = 0
+	default:
+		f.FailedAttempts = n
 	}
-	if f.Status == FactorVerified {
-		return f, nil
-	}
-	n, added, err := v.Store.AddFactorFailure(ctx, f.Sid, MaxFactorAttempts)
-	if err != nil {
-		return nil, err
-	}
-	if !added {
-		return nil, Errorf(EFactorTries, "Max verification attempts reached for this factor")
-	}
-	f.FailedAttempts = n
 	return f, nil
 }
 
 // totpStep is a time step [Start, End) whose code was given.
 type totpStep struct{ Start, End int64 }
 
-// matchTotp checks code against the factor at now, among the steps after
-// the last one it accepted, and returns the step it matches. It is only
-// CPU, so callers run it before their transaction: on SQLite everything
-// inside a transaction runs on the one writer, one request after another.
-func (v *Verifier) matchTotp(f *Factor, code string) (totpStep, bool) {
+// totpCheck is what a factor accepts at one moment: the codes of the steps
+// within its skew that start at or after its last used step. It is
+// computed (the HMACs) before an attempt is reserved, so that the writer's
+// transaction only compares.
+type totpCheck struct {
+	window otp.Window
+	period int64
+}
+
+func (v *Verifier) totpCheck(f *Factor) totpCheck {
 	t := f.Totp
 	period := int64(t.TimeStep)
 	minCounter := uint64((t.LastUsedEnd + period - 1) / period) // first step starting at or after LastUsedEnd
-	counter, ok := otp.Validate(t.Secret, code, v.now(), t.params(), minCounter)
+	return totpCheck{otp.NewWindow(t.Secret, v.now(), t.params(), minCounter), period}
+}
+
+// match compares code with the accepted codes in constant time and returns
+// the step it is the code of.
+func (c *totpCheck) match(code string) (totpStep, bool) {
+	counter, ok := c.window.Match(code)
 	if !ok {
 		return totpStep{}, false
 	}
-	start := int64(counter) * period
-	return totpStep{start, start + period}, true
+	start := int64(counter) * c.period
+	return totpStep{start, start + c.period}, true
 }
 
 // useTotpStep records step as used by f. It reports false if a code of the

@@ -132,11 +132,11 @@ func (w *writer) VerifyFactor(ctx context.Context, sid verify.Sid, now time.Time
 	return w.done(n, w.Store.VerifyFactor(ctx, sid, now))
 }
 
-func (w *writer) AddFactorFailure(ctx context.Context, factor verify.Sid, max int) (int, bool, error) {
+func (w *writer) TakeFactorAttempt(ctx context.Context, factor verify.Sid, max int) (int, error) {
 	n := w.notes()
 	n.factors = append(n.factors, factor)
-	count, added, err := w.Store.AddFactorFailure(ctx, factor, max)
-	return count, added, w.done(n, err)
+	count, err := w.Store.TakeFactorAttempt(ctx, factor, max)
+	return count, w.done(n, err)
 }
 
 // DeleteFactor drops everything: the deletion takes the factor's
@@ -165,11 +165,17 @@ func (w *writer) RespondChallenge(ctx context.Context, sid verify.Sid, status ve
 	return w.done(n, w.Store.RespondChallenge(ctx, sid, status, reason, metadata, now))
 }
 
-func (w *writer) AddChallengeFailure(ctx context.Context, challenge verify.Sid, max int) (int, bool, error) {
+func (w *writer) ApproveChallenge(ctx context.Context, sid verify.Sid, metadata map[string]string, now time.Time) error {
+	n := w.notes()
+	n.challenges = append(n.challenges, sid)
+	return w.done(n, w.Store.ApproveChallenge(ctx, sid, metadata, now))
+}
+
+func (w *writer) TakeChallengeAttempt(ctx context.Context, challenge verify.Sid, max int, now time.Time) (int, error) {
 	n := w.notes()
 	n.challenges = append(n.challenges, challenge)
-	count, added, err := w.Store.AddChallengeFailure(ctx, challenge, max)
-	return count, added, w.done(n, err)
+	count, err := w.Store.TakeChallengeAttempt(ctx, challenge, max, now)
+	return count, w.done(n, err)
 }
 
 // Tx runs fn on a store that reads through to the transaction (inside one,

@@ -184,14 +184,27 @@ func (s *store) ListChallenges(ctx context.Context, entity verify.Sid, f verify.
 // denied).
 func (s *store) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
 	reason string, metadata map[string]string, now time.Time) error {
+	return s.respond(ctx, sid, status, reason, metadata, now, 0)
+}
+
+// ApproveChallenge approves the challenge as RespondChallenge does and
+// gives back the attempt TakeChallengeAttempt reserved for the right code,
+// in the same statement.
+func (s *store) ApproveChallenge(ctx context.Context, sid verify.Sid, metadata map[string]string, now time.Time) error {
+	return s.respond(ctx, sid, verify.ChallengeApproved, verify.ReasonNone, metadata, now, 1)
+}
+
+func (s *store) respond(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
+	reason string, metadata map[string]string, now time.Time, giveBack int) error {
 	meta, err := marshalMap(metadata)
 	if err != nil {
 		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
 	}
 	ok, err := s.execOne(ctx, `UPDATE challenges SET status = ?, responded_reason = ?,
-date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata)
+date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata),
+failed_attempts = failed_attempts - ?
 WHERE sid = ? AND status = ? AND expiration_date > ?`,
-		string(status), reason, unix(now), unix(now), meta,
+		string(status), reason, unix(now), unix(now), meta, giveBack,
 		string(sid), string(verify.ChallengePending), unix(now))
 	if err != nil {
 		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
@@ -199,26 +212,64 @@ WHERE sid = ? AND status = ? AND expiration_date > ?`,
 	if ok {
 		return nil
 	}
-	var stored string
-	var expires int64
-	err = s.queryRowW(ctx, `SELECT status, expiration_date FROM challenges WHERE sid = ?`,
-		string(sid)).Scan(&stored, &expires)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
-	case err != nil:
-		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
-	case verify.ChallengeStatus(stored) == verify.ChallengeExpired,
-		verify.ChallengeStatus(stored) == verify.ChallengePending && unix(now) >= expires:
-		return verify.Errorf(verify.EChallengeExpire, "Challenge %s has expired", sid)
-	default:
-		return verify.Errorf(verify.EChallengeDone, "Challenge %s was already responded to", sid)
+	_, err = s.notPending(ctx, sid, now)
+	if err == nil {
+		err = fmt.Errorf("sqlstore: respond to challenge %s: the row did not change", sid)
 	}
+	return err
 }
 
-// AddChallengeFailure adds one wrong attempt unless the count has reached
-// limit, and returns the count after the call and whether it was added.
-// ENotFound if the challenge does not exist.
-func (s *store) AddChallengeFailure(ctx context.Context, challenge verify.Sid, limit int) (int, bool, error) {
-	return s.addFailure(ctx, "challenges", "Challenge", challenge, limit)
+// TakeChallengeAttempt reserves an attempt with one conditional UPDATE: on
+// PostgreSQL a concurrent one waits for the row lock and then re-checks
+// the condition against the committed row, on SQLite writes are serial,
+// so at most limit reservations ever succeed. It runs in a transaction of
+// its own when called outside one, so that the count it reads back is the
+// one it wrote.
+func (s *store) TakeChallengeAttempt(ctx context.Context, challenge verify.Sid, limit int, now time.Time) (int, error) {
+	var n int
+	err := s.atomic(ctx, func(t *store) error {
+		err := t.queryRowW(ctx, `UPDATE challenges SET failed_attempts = failed_attempts + 1
+WHERE sid = ? AND status = ? AND expiration_date > ? AND failed_attempts < ?
+RETURNING failed_attempts`, string(challenge), string(verify.ChallengePending), unix(now), limit).Scan(&n)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		failed, err := t.notPending(ctx, challenge, now)
+		if err != nil {
+			return err
+		}
+		if failed >= limit {
+			return verify.Errorf(verify.EChallengeTries, "Max attempts reached for this challenge")
+		}
+		return fmt.Errorf("challenge %s is pending with %d of %d attempts, yet none was taken", challenge, failed, limit)
+	})
+	if err != nil && !errors.As(err, new(*verify.Error)) {
+		err = fmt.Errorf("sqlstore: take an attempt of challenge %s: %w", challenge, err)
+	}
+	return n, err
+}
+
+// notPending tells why a compare-and-swap on a pending challenge changed
+// nothing: ENotFound, EChallengeExpire (marked expired by the sweep, or
+// still pending but expired at now) or EChallengeDone (approved or
+// denied). For a challenge still pending at now it returns nil and the
+// stored count of failed attempts.
+func (s *store) notPending(ctx context.Context, sid verify.Sid, now time.Time) (int, error) {
+	var stored string
+	var expires int64
+	var failed int
+	err := s.queryRowW(ctx, `SELECT status, expiration_date, failed_attempts FROM challenges WHERE sid = ?`,
+		string(sid)).Scan(&stored, &expires, &failed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
+	case err != nil:
+		return 0, fmt.Errorf("sqlstore: read challenge %s: %w", sid, err)
+	case verify.ChallengeStatus(stored) == verify.ChallengeExpired,
+		verify.ChallengeStatus(stored) == verify.ChallengePending && unix(now) >= expires:
+		return 0, verify.Errorf(verify.EChallengeExpire, "Challenge %s has expired", sid)
+	case verify.ChallengeStatus(stored) != verify.ChallengePending:
+		return 0, verify.Errorf(verify.EChallengeDone, "Challenge %s was already responded to", sid)
+	}
+	return failed, nil
 }

@@ -212,7 +212,7 @@ func (s *store) UpdateFactor(ctx context.Context, f *verify.Factor) error {
 // compare-and-swap, so two concurrent verifications cannot both succeed.
 // ENotFound if it does not exist, EFactorState if it is not unverified.
 func (s *store) VerifyFactor(ctx context.Context, sid verify.Sid, now time.Time) error {
-	ok, err := s.execOne(ctx, `UPDATE factors SET status = ?, date_updated = ?
+	ok, err := s.execOne(ctx, `UPDATE factors SET status = ?, date_updated = ?, failed_attempts = 0
 WHERE sid = ? AND status = ?`,
 		string(verify.FactorVerified), unix(now), string(sid), string(verify.FactorUnverified))
 	if err != nil {
@@ -266,39 +266,37 @@ WHERE sid = ? AND totp_last_used_end <= ?`, end, string(factor), start)
 	return false, nil
 }
 
-// AddFactorFailure adds one wrong attempt unless the count has reached limit, and
-// returns the count after the call and whether it was added. ENotFound if
-// the factor does not exist.
-func (s *store) AddFactorFailure(ctx context.Context, factor verify.Sid, limit int) (int, bool, error) {
-	return s.addFailure(ctx, "factors", "Factor", factor, limit)
-}
-
-// addFailure increments failed_attempts of the row sid of table below limit
-// and reads the count back in the same transaction, so the count returned is
-// the one this call produced.
-func (s *store) addFailure(ctx context.Context, table, noun string, sid verify.Sid, limit int) (int, bool, error) {
+// TakeFactorAttempt reserves an attempt with one conditional UPDATE, as
+// TakeChallengeAttempt does for challenges.
+func (s *store) TakeFactorAttempt(ctx context.Context, factor verify.Sid, limit int) (int, error) {
 	var n int
-	var added bool
 	err := s.atomic(ctx, func(t *store) error {
-		var err error
-		added, err = t.execOne(ctx, `UPDATE `+table+` SET failed_attempts = failed_attempts + 1
-WHERE sid = ? AND failed_attempts < ?`, string(sid), limit)
-		if err != nil {
+		err := t.queryRowW(ctx, `UPDATE factors SET failed_attempts = failed_attempts + 1
+WHERE sid = ? AND status = ? AND failed_attempts < ?
+RETURNING failed_attempts`, string(factor), string(verify.FactorUnverified), limit).Scan(&n)
+		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		err = t.queryRowW(ctx, `SELECT failed_attempts FROM `+table+` WHERE sid = ?`, string(sid)).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
-			return verify.Errorf(verify.ENotFound, "%s %s was not found", noun, sid)
+		var status string
+		var failed int
+		err = t.queryRowW(ctx, `SELECT status, failed_attempts FROM factors WHERE sid = ?`,
+			string(factor)).Scan(&status, &failed)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return verify.Errorf(verify.ENotFound, "Factor %s was not found", factor)
+		case err != nil:
+			return err
+		case verify.FactorStatus(status) != verify.FactorUnverified:
+			return verify.Errorf(verify.EFactorState, "Factor %s is not unverified", factor)
+		case failed >= limit:
+			return verify.Errorf(verify.EFactorTries, "Max verification attempts reached for this factor")
 		}
-		return err
+		return fmt.Errorf("factor %s is unverified with %d of %d attempts, yet none was taken", factor, failed, limit)
 	})
-	if verify.IsCode(err, verify.ENotFound) {
-		return 0, false, err
+	if err != nil && !errors.As(err, new(*verify.Error)) {
+		err = fmt.Errorf("sqlstore: take an attempt of factor %s: %w", factor, err)
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("sqlstore: add failure to %s %s: %w", strings.ToLower(noun), sid, err)
-	}
-	return n, added, nil
+	return n, err
 }
 
 // DeleteFactor deletes the entity's factor; its challenges and their

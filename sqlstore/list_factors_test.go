@@ -40,7 +40,7 @@ func TestListFactorsMatchesFind(t *testing.T) {
 			if ok, err := db.UseTotpStep(f.ctx, all[1].Sid, 1000, 1030); err != nil || !ok {
 				t.Fatal(ok, err)
 			}
-			if _, _, err := db.AddFactorFailure(f.ctx, all[4].Sid, 5); err != nil {
+			if _, err := db.TakeFactorAttempt(f.ctx, all[4].Sid, 5); err != nil {
 				t.Fatal(err)
 			}
 			for i, fa := range all { // the stored rows, as FindFactor reads them

@@ -42,14 +42,45 @@ func testChallenges(t *testing.T, db *DB) {
 	_, err = db.FindChallenge(ctx, f.entity.Sid, newSid(t, "YC"))
 	wantCode(t, err, verify.ENotFound)
 
+	// Attempts: five are taken, the sixth is refused and counts nothing.
+	at := t0.Add(time.Minute)
 	for i := 1; i <= 6; i++ {
-		n, added, err := db.AddChallengeFailure(ctx, c.Sid, 5)
-		if err != nil || n != min(i, 5) || added != (i <= 5) {
-			t.Fatalf("call %d: %d, %v, %v", i, n, added, err)
+		n, err := db.TakeChallengeAttempt(ctx, c.Sid, 5, at)
+		if i <= 5 && (err != nil || n != i) {
+			t.Fatalf("attempt %d: %d, %v", i, n, err)
+		}
+		if i == 6 {
+			wantCode(t, err, verify.EChallengeTries)
 		}
 	}
-	_, _, err = db.AddChallengeFailure(ctx, newSid(t, "YC"), 5)
+	if got, err := db.FindChallenge(ctx, f.entity.Sid, c.Sid); err != nil || got.FailedAttempts != 5 {
+		t.Fatalf("after six attempts: %+v, %v", got, err)
+	}
+	_, err = db.TakeChallengeAttempt(ctx, newSid(t, "YC"), 5, at)
 	wantCode(t, err, verify.ENotFound)
+	// Expired at now, or marked so by the sweep: nothing to attempt.
+	_, err = db.TakeChallengeAttempt(ctx, bare.Sid, 5, bare.ExpirationDate)
+	wantCode(t, err, verify.EChallengeExpire)
+
+	// An approval gives back the attempt its code took, in one statement;
+	// an answered challenge takes no more attempts.
+	c3 := f.newChallenge(fa, t0, t0.Add(5*time.Minute))
+	for i := 1; i <= 3; i++ {
+		if _, err := db.TakeChallengeAttempt(ctx, c3.Sid, 5, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.ApproveChallenge(ctx, c3.Sid, map[string]string{"k": "v"}, at); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.FindChallenge(ctx, f.entity.Sid, c3.Sid)
+	if err != nil || got.Status != verify.ChallengeApproved || got.FailedAttempts != 2 ||
+		got.DateResponded == nil || !got.DateResponded.Equal(at) || got.Metadata["k"] != "v" {
+		t.Fatalf("approved: %+v, %v", got, err)
+	}
+	_, err = db.TakeChallengeAttempt(ctx, c3.Sid, 5, at)
+	wantCode(t, err, verify.EChallengeDone)
+	wantCode(t, db.ApproveChallenge(ctx, c3.Sid, nil, at), verify.EChallengeDone)
 }
 
 func testChallengeFilters(t *testing.T, db *DB) {
@@ -226,7 +257,8 @@ func testNotifications(t *testing.T, db *DB) {
 }
 
 // testConcurrency races compare-and-swaps: of 20 responses to one challenge
-// exactly one wins, and 20 failures against a limit of 5 add exactly 5.
+// exactly one wins, and of 20 attempts against a limit of 5 exactly 5 are
+// taken.
 func testConcurrency(t *testing.T, db *DB) {
 	f := setup(t, db)
 	fa := f.newPush(f.entity, t0)
@@ -235,14 +267,13 @@ func testConcurrency(t *testing.T, db *DB) {
 	const n = 20
 	var wg sync.WaitGroup
 	respondErrs := make([]error, n)
-	added := make([]bool, n)
 	failErrs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
 			respondErrs[i] = db.RespondChallenge(f.ctx, c.Sid, verify.ChallengeApproved, verify.ReasonNone, nil, t0.Add(time.Minute))
 		})
 		wg.Go(func() {
-			_, added[i], failErrs[i] = db.AddChallengeFailure(f.ctx, c2.Sid, 5)
+			_, failErrs[i] = db.TakeChallengeAttempt(f.ctx, c2.Sid, 5, t0.Add(time.Minute))
 		})
 	}
 	wg.Wait()
@@ -254,15 +285,15 @@ func testConcurrency(t *testing.T, db *DB) {
 		case verify.ErrorCode(respondErrs[i]) != verify.EChallengeDone:
 			t.Errorf("respond %d: %v", i, respondErrs[i])
 		}
-		if failErrs[i] != nil {
-			t.Errorf("failure %d: %v", i, failErrs[i])
-		}
-		if added[i] {
+		switch {
+		case failErrs[i] == nil:
 			adds++
+		case verify.ErrorCode(failErrs[i]) != verify.EChallengeTries:
+			t.Errorf("attempt %d: %v", i, failErrs[i])
 		}
 	}
 	if wins != 1 || adds != 5 {
-		t.Fatalf("%d responses won (want 1), %d failures added (want 5)", wins, adds)
+		t.Fatalf("%d responses won (want 1), %d attempts taken (want 5)", wins, adds)
 	}
 	got, err := db.FindChallenge(f.ctx, f.entity.Sid, c2.Sid)
 	if err != nil || got.FailedAttempts != 5 {

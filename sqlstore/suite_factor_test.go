@@ -201,20 +201,32 @@ func testFactorCAS(t *testing.T, db *DB) {
 		wantCode(t, err, verify.ENotFound)
 	})
 
-	t.Run("AddFactorFailure", func(t *testing.T) {
+	t.Run("TakeFactorAttempt", func(t *testing.T) {
+		fa := f.newTotp(f.entity, t0) // unverified
 		for i := 1; i <= 4; i++ {
-			n, added, err := db.AddFactorFailure(ctx, fa.Sid, 3)
-			want := min(i, 3)
-			if err != nil || n != want || added != (i <= 3) {
-				t.Fatalf("call %d: %d, %v, %v; want %d, %v", i, n, added, err, want, i <= 3)
+			n, err := db.TakeFactorAttempt(ctx, fa.Sid, 3)
+			if i <= 3 && (err != nil || n != i) {
+				t.Fatalf("attempt %d: %d, %v", i, n, err)
+			}
+			if i == 4 {
+				wantCode(t, err, verify.EFactorTries)
 			}
 		}
 		got, err := db.FindFactor(ctx, f.entity.Sid, fa.Sid)
 		if err != nil || got.FailedAttempts != 3 {
 			t.Fatalf("FailedAttempts = %v, %v", got, err)
 		}
-		_, _, err = db.AddFactorFailure(ctx, missing, 3)
+		_, err = db.TakeFactorAttempt(ctx, missing, 3)
 		wantCode(t, err, verify.ENotFound)
+		// Verifying clears the count; a verified factor takes no attempts.
+		if err := db.VerifyFactor(ctx, fa.Sid, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = db.FindFactor(ctx, f.entity.Sid, fa.Sid); err != nil || got.FailedAttempts != 0 {
+			t.Fatalf("verified: %v, %v", got, err)
+		}
+		_, err = db.TakeFactorAttempt(ctx, fa.Sid, 3)
+		wantCode(t, err, verify.EFactorState)
 	})
 }
 

@@ -350,13 +350,14 @@ func testTx(t *testing.T, db *DB) {
 
 	// A committed transaction keeps everything, including a failure counter
 	// and a notification, whose own transactions join the outer one.
-	fa := f.newTotp(f.entity, t0)
+	fa, fb := f.newTotp(f.entity, t0), f.newTotp(f.entity, t0)
 	err = db.Tx(ctx, func(s verify.Store) error {
-		if err := s.VerifyFactor(ctx, fa.Sid, t0.Add(time.Minute)); err != nil {
-			return err
+		for range 2 {
+			if _, err := s.TakeFactorAttempt(ctx, fa.Sid, 5); err != nil {
+				return err
+			}
 		}
-		_, _, err := s.AddFactorFailure(ctx, fa.Sid, 5)
-		return err
+		return s.VerifyFactor(ctx, fb.Sid, t0.Add(time.Minute))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -365,7 +366,10 @@ func testTx(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != verify.FactorVerified || got.FailedAttempts != 1 {
+	if got.Status != verify.FactorUnverified || got.FailedAttempts != 2 {
 		t.Fatalf("after commit: status %s, failures %d", got.Status, got.FailedAttempts)
+	}
+	if got, err = db.FindFactor(ctx, f.entity.Sid, fb.Sid); err != nil || got.Status != verify.FactorVerified {
+		t.Fatalf("after commit: %+v, %v", got, err)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -47,12 +49,7 @@ func (c *codes) next(t *testing.T) string {
 // wrong returns a well-formed code that matches no step of the window.
 func (c *codes) wrong(t *testing.T) string {
 	t.Helper()
-	cur := int64(otp.Counter(time.Now(), c.p.Period))
-	valid := map[string]bool{}
-	for s := cur - 3; s <= cur+3; s++ {
-		code, _ := otp.HOTP(c.secret, uint64(s), c.p.Alg, c.p.Digits)
-		valid[code] = true
-	}
+	valid := c.near()
 	for d := '0'; d <= '9'; d++ {
 		cand := strings.Repeat(string(d), c.p.Digits)
 		if !valid[cand] {
@@ -61,4 +58,31 @@ func (c *codes) wrong(t *testing.T) string {
 	}
 	t.Fatal("no wrong code found")
 	return ""
+}
+
+// wrongN returns n distinct well-formed codes that match no step of the
+// window.
+func (c *codes) wrongN(t *testing.T, n int) []string {
+	t.Helper()
+	seen := c.near()
+	var out []string
+	for i := 0; len(out) < n; i++ {
+		cand := fmt.Sprintf("%0*d", c.p.Digits, (i*7919+13)%int(math.Pow10(c.p.Digits)))
+		if !seen[cand] {
+			seen[cand] = true
+			out = append(out, cand)
+		}
+	}
+	return out
+}
+
+// near is the set of codes of the steps around now, beyond the skew.
+func (c *codes) near() map[string]bool {
+	cur := int64(otp.Counter(time.Now(), c.p.Period))
+	valid := map[string]bool{}
+	for s := cur - 3; s <= cur+3; s++ {
+		code, _ := otp.HOTP(c.secret, uint64(s), c.p.Alg, c.p.Digits)
+		valid[code] = true
+	}
+	return valid
 }

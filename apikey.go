@@ -56,7 +56,7 @@ func newSecret(r io.Reader) (string, error) {
 // AuthenticateKey checks an API key SID and secret and returns the key.
 // Every failure is the same EAuthenticate error, as for accounts.
 func (v *Verifier) AuthenticateKey(ctx context.Context, sid, secret string) (*APIKey, error) {
-	return checkCredential(ctx, sid, PrefixAPIKey, secret, v.Store.FindAPIKey, func(k *APIKey) []byte { return k.SecretHash })
+	return checkCredential(ctx, sid, PrefixAPIKey, secret, v.Store.FindAPIKey, func(k *APIKey) [][]byte { return [][]byte{k.SecretHash} })
 }
 
 // CreateAPIKey creates a key for the account and returns it with its

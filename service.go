@@ -8,8 +8,16 @@ type Account struct {
 	Sid Sid
 	// TokenHash is the SHA-256 of the auth token. The token itself is never
 	// stored, so a copy of the database does not hand out credentials.
-	TokenHash   []byte
-	DateCreated time.Time
+	TokenHash []byte
+	// SecondaryHash is the SHA-256 of the secondary auth token, nil if there
+	// is none. As on Twilio, the secondary token is valid beside the primary
+	// until it is promoted (it becomes the primary, and the old primary stops
+	// working) or deleted, so that clients can move to a new token before the
+	// old one is revoked.
+	SecondaryHash []byte
+	// SecondaryCreated is when the secondary token was made; zero if none.
+	SecondaryCreated time.Time
+	DateCreated      time.Time
 }
 
 // Service is a Verify Service (VA...), the container of entities, factors and

@@ -60,10 +60,35 @@ type Store interface {
 
 	// FindAccount returns the account with the given SID.
 	FindAccount(ctx context.Context, sid Sid) (*Account, error)
-	// PutAccount creates the account or replaces its token hash.
+	// PutAccount creates the account, or sets its primary token hash to
+	// a.TokenHash unless a.TokenHash is what the last PutAccount of the
+	// account set: serve calls it at every start with the configured token,
+	// and a token rotated through the API since must stay rotated. Setting a
+	// new primary this way also deletes the secondary token, since it is how
+	// an operator takes back an account whose tokens were lost or leaked.
+	// The creation date of an existing account is kept.
 	PutAccount(ctx context.Context, a *Account) error
 	// CountAccounts returns how many accounts exist.
 	CountAccounts(ctx context.Context) (int, error)
+	// ListAccounts pages through every account, for the operator.
+	ListAccounts(ctx context.Context, p Page) ([]*Account, bool, error)
+	// DeleteAccount deletes the account and everything it owns: services
+	// with all that is inside them, and API keys. ENotFound if it does not
+	// exist.
+	DeleteAccount(ctx context.Context, sid Sid) error
+	// SetSecondaryToken makes hash the account's secondary token hash,
+	// created at now, replacing the secondary token it had. ENotFound if
+	// the account does not exist.
+	SetSecondaryToken(ctx context.Context, account Sid, hash []byte, now time.Time) error
+	// DeleteSecondaryToken deletes the account's secondary token; ENotFound
+	// if the account has none.
+	DeleteSecondaryToken(ctx context.Context, account Sid) error
+	// PromoteSecondaryToken makes the secondary token the primary one, and
+	// the old primary invalid, in one compare-and-swap: of two concurrent
+	// calls one promotes and the other finds no secondary. It returns the
+	// account as it was before, so SecondaryHash and SecondaryCreated are
+	// those of the new primary. ENotFound if the account has no secondary.
+	PromoteSecondaryToken(ctx context.Context, account Sid) (*Account, error)
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// FindAPIKey returns the key with the given SID, of any account: it is

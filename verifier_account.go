@@ -34,14 +34,29 @@ func (v *Verifier) Login(ctx context.Context, user, secret string) (Sid, error) 
 // constant time. Every failure, unknown account included, is the same
 // EAuthenticate error, so a caller cannot probe which accounts exist.
 func (v *Verifier) Authenticate(ctx context.Context, sid, token string) (*Account, error) {
-	return checkCredential(ctx, sid, PrefixAccount, token, v.Store.FindAccount, func(a *Account) []byte { return a.TokenHash })
+	return checkCredential(ctx, sid, PrefixAccount, token, v.Store.FindAccount, accountHashes)
+}
+
+// noHash stands for a missing secondary token in the comparison, so that
+// the check costs the same with or without one. No token hashes to it.
+var noHash = make([]byte, sha256.Size)
+
+// accountHashes returns the hashes an account's token may match: the
+// primary, and the secondary while there is one.
+func accountHashes(a *Account) [][]byte {
+	secondary := a.SecondaryHash
+	if secondary == nil {
+		secondary = noHash
+	}
+	return [][]byte{a.TokenHash, secondary}
 }
 
 // checkCredential finds the holder of a credential by its SID and compares
-// the SHA-256 of secret with the hash it keeps, in constant time. A
-// malformed SID, an unknown one and a wrong secret are the same error.
+// the SHA-256 of secret with each hash it keeps, every one in constant time
+// and all of them always. A malformed SID, an unknown one and a wrong
+// secret are the same error.
 func checkCredential[T any](ctx context.Context, sid, prefix, secret string,
-	find func(context.Context, Sid) (T, error), hash func(T) []byte) (T, error) {
+	find func(context.Context, Sid) (T, error), hashes func(T) [][]byte) (T, error) {
 	var none T
 	fail := Errorf(EAuthenticate, "Authentication Error - invalid username")
 	if !Sid(sid).Valid(prefix) {
@@ -54,7 +69,11 @@ func checkCredential[T any](ctx context.Context, sid, prefix, secret string,
 	if err != nil {
 		return none, err
 	}
-	if subtle.ConstantTimeCompare(hash(c), HashToken(secret)) != 1 {
+	h, match := HashToken(secret), 0
+	for _, want := range hashes(c) {
+		match |= subtle.ConstantTimeCompare(want, h)
+	}
+	if match != 1 {
 		return none, fail
 	}
 	return c, nil

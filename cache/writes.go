@@ -114,6 +114,14 @@ func (w *writer) DeleteService(ctx context.Context, account, sid verify.Sid) err
 	return w.done(n, w.Store.DeleteService(ctx, account, sid))
 }
 
+// DeleteAccount drops every cached row: the account's services, entities
+// and factors are gone with it.
+func (w *writer) DeleteAccount(ctx context.Context, sid verify.Sid) error {
+	n := w.notes()
+	n.all = true
+	return w.done(n, w.Store.DeleteAccount(ctx, sid))
+}
+
 func (w *writer) DeleteEntity(ctx context.Context, service verify.Sid, identity string) error {
 	n := w.notes()
 	n.all = true

@@ -5,32 +5,55 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/verifyd/verify"
 )
 
+const accountColumns = `sid, token_hash, secondary_token_hash, secondary_token_date, date_created`
+
+func scanAccount(sc scanner) (*verify.Account, error) {
+	a := &verify.Account{}
+	var sid string
+	var secondary sql.NullInt64
+	var created int64
+	if err := sc.Scan(&sid, &a.TokenHash, &a.SecondaryHash, &secondary, &created); err != nil {
+		return nil, err
+	}
+	a.Sid, a.DateCreated = verify.Sid(sid), fromUnix(created)
+	if secondary.Valid {
+		a.SecondaryCreated = fromUnix(secondary.Int64)
+	}
+	return a, nil
+}
+
+func accountNotFound(sid verify.Sid) error {
+	return verify.Errorf(verify.ENotFound, "Account %s was not found", sid)
+}
+
 // FindAccount returns the account with the given SID, or ENotFound.
 func (s *store) FindAccount(ctx context.Context, sid verify.Sid) (*verify.Account, error) {
-	a := &verify.Account{Sid: sid}
-	var created int64
-	err := s.queryRow(ctx, `SELECT token_hash, date_created FROM accounts WHERE sid = ?`,
-		string(sid)).Scan(&a.TokenHash, &created)
+	a, err := scanAccount(s.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE sid = ?`, string(sid)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, verify.Errorf(verify.ENotFound, "Account %s was not found", sid)
+		return nil, accountNotFound(sid)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find account %s: %w", sid, err)
 	}
-	a.DateCreated = fromUnix(created)
 	return a, nil
 }
 
-// PutAccount creates the account, or replaces the token hash of an existing
-// one (rotating its auth token) while keeping its creation date.
+// PutAccount creates the account, or replaces its primary token hash (and
+// drops the secondary token) when a.TokenHash differs from the hash the
+// last PutAccount set, kept in configured_token_hash; the creation date of
+// an existing account is kept. The comparison is in the upsert itself, so
+// nodes starting together apply a new configuration once, atomically.
 func (s *store) PutAccount(ctx context.Context, a *verify.Account) error {
-	_, err := s.exec(ctx, `INSERT INTO accounts (sid, token_hash, date_created) VALUES (?, ?, ?)
-ON CONFLICT (sid) DO UPDATE SET token_hash = excluded.token_hash`,
-		string(a.Sid), a.TokenHash, unix(a.DateCreated))
+	_, err := s.exec(ctx, `INSERT INTO accounts (sid, token_hash, configured_token_hash, date_created) VALUES (?, ?, ?, ?)
+ON CONFLICT (sid) DO UPDATE SET token_hash = excluded.token_hash, configured_token_hash = excluded.configured_token_hash,
+	secondary_token_hash = NULL, secondary_token_date = NULL
+WHERE accounts.configured_token_hash IS NULL OR accounts.configured_token_hash <> excluded.configured_token_hash`,
+		string(a.Sid), a.TokenHash, a.TokenHash, unix(a.DateCreated))
 	if err != nil {
 		return fmt.Errorf("sqlstore: put account %s: %w", a.Sid, err)
 	}
@@ -45,4 +68,99 @@ func (s *store) CountAccounts(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqlstore: count accounts: %w", err)
 	}
 	return n, nil
+}
+
+// ListAccounts pages through every account in (date_created, sid) order.
+func (s *store) ListAccounts(ctx context.Context, p verify.Page) ([]*verify.Account, bool, error) {
+	items, more, err := list(ctx, s, `SELECT `+accountColumns+` FROM accounts`, nil, nil, p, scanAccount)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: list accounts: %w", err)
+	}
+	return items, more, nil
+}
+
+// DeleteAccount deletes the account row; the foreign keys cascade to its
+// services and API keys, and from the services to their entities, factors,
+// challenges, notifications and access tokens (migrations 0001 and 0005).
+// Every table that holds an account's rows hangs from it that way, which
+// TestDeleteAccountLeavesNothing checks table by table.
+func (s *store) DeleteAccount(ctx context.Context, sid verify.Sid) error {
+	ok, err := s.execOne(ctx, `DELETE FROM accounts WHERE sid = ?`, string(sid))
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete account %s: %w", sid, err)
+	}
+	if !ok {
+		return accountNotFound(sid)
+	}
+	return nil
+}
+
+// SetSecondaryToken stores the secondary token hash of the account,
+// replacing the one it had.
+func (s *store) SetSecondaryToken(ctx context.Context, account verify.Sid, hash []byte, now time.Time) error {
+	ok, err := s.execOne(ctx, `UPDATE accounts SET secondary_token_hash = ?, secondary_token_date = ? WHERE sid = ?`,
+		hash, unix(now), string(account))
+	if err != nil {
+		return fmt.Errorf("sqlstore: set secondary token of %s: %w", account, err)
+	}
+	if !ok {
+		return accountNotFound(account)
+	}
+	return nil
+}
+
+func noSecondary(account verify.Sid) error {
+	return verify.Errorf(verify.ENotFound, "Account %s has no secondary auth token", account)
+}
+
+// DeleteSecondaryToken clears the secondary token if there is one.
+func (s *store) DeleteSecondaryToken(ctx context.Context, account verify.Sid) error {
+	ok, err := s.execOne(ctx, `UPDATE accounts SET secondary_token_hash = NULL, secondary_token_date = NULL
+WHERE sid = ? AND secondary_token_hash IS NOT NULL`, string(account))
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete secondary token of %s: %w", account, err)
+	}
+	if !ok {
+		return noSecondary(account)
+	}
+	return nil
+}
+
+// PromoteSecondaryToken reads the account (locking its row on PostgreSQL)
+// and swaps the tokens with an update conditioned on both hashes it read,
+// in one transaction: a concurrent promotion, deletion or replacement of
+// the secondary makes this one change nothing and report no secondary,
+// and no reader ever sees one token moved without the other.
+func (s *store) PromoteSecondaryToken(ctx context.Context, account verify.Sid) (*verify.Account, error) {
+	var before *verify.Account
+	err := s.atomic(ctx, func(t *store) error {
+		a, err := scanAccount(t.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE sid = ?`+t.lockRow(), string(account)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return accountNotFound(account)
+		}
+		if err != nil {
+			return err
+		}
+		if a.SecondaryHash == nil {
+			return noSecondary(account)
+		}
+		ok, err := t.execOne(ctx, `UPDATE accounts SET token_hash = secondary_token_hash,
+	secondary_token_hash = NULL, secondary_token_date = NULL
+WHERE sid = ? AND token_hash = ? AND secondary_token_hash = ?`, string(account), a.TokenHash, a.SecondaryHash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return noSecondary(account)
+		}
+		before = a
+		return nil
+	})
+	if err != nil {
+		if verify.IsCode(err, verify.ENotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("sqlstore: promote secondary token of %s: %w", account, err)
+	}
+	return before, nil
 }

@@ -63,6 +63,10 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		fn   func(t *testing.T, db *DB)
 	}{
 		{"Accounts", testAccounts},
+		{"ListAccounts", testListAccounts},
+		{"SecondaryToken", testSecondaryToken},
+		{"PromoteRace", testPromoteRace},
+		{"DeleteAccount", testDeleteAccount},
 		{"APIKeys", testAPIKeys},
 		{"Services", testServices},
 		{"Entities", testEntities},

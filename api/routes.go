@@ -18,7 +18,8 @@ const factorPattern = pathServices + "/{ServiceSid}/Entities/{Identity}/Factors/
 // Verifier and encodes. Updates are POSTs to the instance url, as in
 // Twilio's API. Path values are used literally: ServeMux does not turn '+'
 // into a space. Besides Verify v2, the table holds the one resource of the
-// 2010-04-01 API that Verify users need: API keys.
+// 2010-04-01 API that Verify users need, API keys, and the auth-token
+// rotation of the Accounts v1 API.
 func (s *Server) routes(mux *http.ServeMux) {
 	const (
 		services   = pathServices
@@ -71,4 +72,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+key, s.authed(s.handleKeyFetch))
 	mux.HandleFunc("POST "+key, s.authed(s.handleKeyUpdate))
 	mux.HandleFunc("DELETE "+key, s.authed(s.handleKeyDelete))
+
+	mux.HandleFunc("POST "+pathSecondaryToken, s.authed(s.handleSecondaryTokenCreate))
+	mux.HandleFunc("DELETE "+pathSecondaryToken, s.authed(s.handleSecondaryTokenDelete))
+	mux.HandleFunc("POST "+pathPromoteToken, s.authed(s.handlePromoteToken))
 }

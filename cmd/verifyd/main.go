@@ -6,11 +6,13 @@
 //	verifyd migrate [--db ./verifyd.db]
 //	verifyd totp    [--alg sha1] [--digits 6] [--period 30] SECRET
 //	verifyd bench   [--target URL | --db DSN] [--workloads ...] [--duration 10s] [--concurrency 16]
+//	verifyd accounts [--db ./verifyd.db] list | remove AC…
 //	verifyd version
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,8 +26,18 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "verifyd:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a command line that cannot run as written, as flag
+// packages and most tools do, and 1 for any other failure.
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
 }
 
 // run is the whole program: main only wires it to the process, and the
@@ -56,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return bench(ctx, args[1:], getenv, stdout, stderr)
 	case "device":
 		return deviceCommand(ctx, args[1:], stdout, stderr)
+	case "accounts":
+		return accountsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -76,6 +90,7 @@ Commands:
   totp      print the current TOTP code of a base32 secret (a development aid)
   bench     measure: provision, drive loopback load, report req/s and latency
   device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")
+  accounts  list or remove the accounts of a database (run "verifyd accounts -h")
   version   print the version
 
 Run "verifyd serve -h" for the server's flags.

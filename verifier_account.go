@@ -7,6 +7,12 @@ import (
 	"strings"
 )
 
+// MinAuthTokenLen is the shortest auth token an account may be given. Twilio's
+// are 32 hex characters (128 bits); a shorter, chosen token such as "a" would
+// fall to online guessing long before any rate limit mattered, and a token is
+// stored only as an unsalted SHA-256, so it must carry its own entropy.
+const MinAuthTokenLen = 32
+
 // HashToken returns the stored form of an auth token.
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))

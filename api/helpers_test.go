@@ -19,12 +19,13 @@ import (
 )
 
 // Test credentials look like real ones: twilio-go refuses non-alphanumeric
-// usernames and passwords, twilio-node account SIDs not starting with AC.
+// usernames and passwords, twilio-node account SIDs not starting with AC,
+// and serve tokens shorter than verify.MinAuthTokenLen.
 const (
 	acctA  = "AC11111111111111111111111111111111"
-	tokenA = "tokenA1234567890"
+	tokenA = "tokenA1234567890tokenA1234567890"
 	acctB  = "AC22222222222222222222222222222222"
-	tokenB = "tokenB1234567890"
+	tokenB = "tokenB1234567890tokenB1234567890"
 )
 
 // clock is a settable Verifier clock, safe for concurrent use.

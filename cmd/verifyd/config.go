@@ -97,9 +97,10 @@ func (c config) validate() error {
 	if c.AccountSid != "" && !validAccountSid(c.AccountSid) {
 		return fmt.Errorf("VERIFYD_ACCOUNT_SID must be AC followed by 32 hex characters")
 	}
-	if c.AuthToken != "" && !alnum(c.AuthToken) {
-		// twilio-go refuses credentials that are not alphanumeric.
-		return fmt.Errorf("VERIFYD_AUTH_TOKEN must be letters and digits only")
+	if c.AccountSid != "" {
+		if err := checkAuthToken(c.AuthToken); err != nil {
+			return err
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key must be given together")
@@ -126,6 +127,21 @@ func (c config) validate() error {
 func (c config) checkKey() error {
 	if sqlstore.IsPostgres(c.DB) && c.SecretKey == "" {
 		return fmt.Errorf("VERIFYD_SECRET_KEY must be set with a PostgreSQL --db: every node needs the same key (32 bytes, hex or base64; e.g. openssl rand -hex 32), and there is no key file beside a PostgreSQL database")
+	}
+	return nil
+}
+
+// checkAuthToken refuses a VERIFYD_AUTH_TOKEN that is short or not
+// alphanumeric. It is the one check for every token the binary sets (serve
+// and migrate read it from the environment; the tokens serve and the load
+// tool generate are 32 hex characters already).
+func checkAuthToken(token string) error {
+	if len(token) < verify.MinAuthTokenLen {
+		return fmt.Errorf("VERIFYD_AUTH_TOKEN must be at least %d characters (it has %d), letters and digits only, as Twilio's are: e.g. openssl rand -hex 16", verify.MinAuthTokenLen, len(token))
+	}
+	if !alnum(token) {
+		// twilio-go refuses credentials that are not alphanumeric.
+		return fmt.Errorf("VERIFYD_AUTH_TOKEN must be letters and digits only (and at least %d of them)", verify.MinAuthTokenLen)
 	}
 	return nil
 }

@@ -20,12 +20,13 @@ import (
 	"github.com/verifyd/verify/sqlstore"
 )
 
-// Test credentials: twilio-go refuses non-alphanumeric ones.
+// Test credentials: twilio-go refuses non-alphanumeric ones, and serve
+// tokens shorter than verify.MinAuthTokenLen.
 const (
 	testAccount  = "AC0123456789abcdef0123456789abcdef"
-	testToken    = "s3cretT0kenForTests"
+	testToken    = "s3cretT0kenForTests0123456789abcd"
 	otherAccount = "ACfedcba9876543210fedcba9876543210"
-	otherToken   = "an0therT0ken"
+	otherToken   = "an0therT0kenForTests0123456789ab"
 )
 
 // server is a verifyd started through run, exactly as the binary starts.

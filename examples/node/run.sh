@@ -10,7 +10,7 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 export VERIFYD_ACCOUNT_SID=AC00000000000000000000000000000001
-export VERIFYD_AUTH_TOKEN=nodeExampleToken1
+export VERIFYD_AUTH_TOKEN=nodeExampleToken0123456789abcdef
 port=$(( 20000 + RANDOM % 20000 ))
 "$work/verifyd" serve --addr "127.0.0.1:$port" --db "$work/verifyd.db" >"$work/out.log" 2>&1 &
 pid=$!

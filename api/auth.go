@@ -48,7 +48,13 @@ const deviceUser = "token"
 // before one retry.
 func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	user, pass, ok := r.BasicAuth()
-	if !ok {
+	if !ok || user == "" {
+		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
+	}
+	if pass == "" {
+		// An empty secret is never a credential. Without this check an
+		// empty enrollment token ("token:") read as no token at all, and
+		// create factor went on as account "": a 404 instead of a 401.
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
 	}
 	if user != deviceUser {

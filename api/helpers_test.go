@@ -97,19 +97,31 @@ func (e *testEnv) do(method, target, body, acct, token string) response {
 	if acct != "" {
 		req.SetBasicAuth(acct, token)
 	}
-	res, err := e.ts.Client().Do(req)
+	return e.send(req)
+}
+
+// send sends req as it is and decodes the answer.
+func (e *testEnv) send(req *http.Request) response {
+	e.t.Helper()
+	return send(e.t, e.ts.Client(), req)
+}
+
+// send sends req with c and decodes the answer, a JSON object or nothing.
+func send(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	r := response{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
-			e.t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, target, err, raw)
+			t.Fatalf("%s %s: body is not a JSON object: %v\n%s", req.Method, req.URL, err, raw)
 		}
 	}
 	return r

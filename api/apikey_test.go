@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 )
 
 var secretPattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
@@ -80,4 +83,63 @@ func TestAPIKeys(t *testing.T) {
 	e.do(http.MethodGet, "/v2/Services", "", sid, secret).wantError(t, http.StatusUnauthorized, verify.EAuthenticate)
 	e.as(http.MethodGet, one, "").wantError(t, http.StatusNotFound, verify.ENotFound)
 	e.as(http.MethodDelete, one, "").wantError(t, http.StatusNotFound, verify.ENotFound)
+}
+
+// holdKeyRead is the real store with one staged pause: once armed, the
+// next FindAPIKey reads the key, reports that it has, and returns only when
+// released, so a test can delete the key between the read and the login's
+// end.
+type holdKeyRead struct {
+	verify.Store
+	armed   atomic.Bool
+	read    chan struct{}
+	release chan struct{}
+}
+
+func (h *holdKeyRead) FindAPIKey(ctx context.Context, sid verify.Sid) (*verify.APIKey, error) {
+	k, err := h.Store.FindAPIKey(ctx, sid)
+	if h.armed.CompareAndSwap(true, false) {
+		h.read <- struct{}{}
+		<-h.release
+	}
+	return k, err
+}
+
+// TestDeletedKeyNotRecached stages the race of a login with its key's
+// deletion: the login reads the key, the key is deleted (and forgotten by
+// the login cache), then the login finishes. That request may pass (it was
+// in flight), but it must not put the key back into the cache: the next
+// request with the key is refused at once, not for loginTTL more.
+func TestDeletedKeyNotRecached(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		hold := &holdKeyRead{read: make(chan struct{}), release: make(chan struct{})}
+		e := newEnvOn(t, dsn, func(s verify.Store) verify.Store { hold.Store = s; return hold })
+		c := e.as(http.MethodPost, "/2010-04-01/Accounts/"+acctA+"/Keys.json", "").want(t, http.StatusCreated)
+		sid, secret := c.str(t, "sid"), c.str(t, "secret")
+
+		hold.armed.Store(true)
+		inFlight := make(chan int, 1) // its status, or 0 if it failed
+		go func() {
+			req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/v2/Services", nil)
+			req.SetBasicAuth(sid, secret)
+			res, err := e.ts.Client().Do(req)
+			if err != nil {
+				inFlight <- 0
+				return
+			}
+			res.Body.Close()
+			inFlight <- res.StatusCode
+		}()
+		select {
+		case <-hold.read:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the login never read the key")
+		}
+		e.as(http.MethodDelete, "/2010-04-01/Accounts/"+acctA+"/Keys/"+sid+".json", "").want(t, http.StatusNoContent)
+		close(hold.release)
+		if st := <-inFlight; st != http.StatusOK {
+			t.Fatalf("the login in flight: status %d, want 200 (it read the key before the delete)", st)
+		}
+		e.do(http.MethodGet, "/v2/Services", "", sid, secret).wantError(t, http.StatusUnauthorized, verify.EAuthenticate)
+	})
 }

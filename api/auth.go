@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verifyd/verify"
@@ -61,11 +62,15 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 		if acct, ok := s.logins.ok(user, pass, s.now()); ok {
 			return loginPrincipal(user, acct), nil
 		}
+		// The generation is taken before the store is read: if a key is
+		// deleted on this node while Login runs, remember sees another
+		// generation and drops what may be the deleted key.
+		gen := s.logins.generation()
 		acct, err := s.Verifier.Login(r.Context(), user, pass)
 		if err != nil {
 			return nil, err
 		}
-		s.logins.remember(user, pass, acct, s.now())
+		s.logins.remember(user, pass, acct, s.now(), gen)
 		return loginPrincipal(user, acct), nil
 	}
 	switch a {
@@ -157,9 +162,21 @@ func (s *Server) with(a access, h handler) http.HandlerFunc {
 // time, so another token is still checked against the database. loginTTL is
 // how long a token replaced on another node (a restart with a new
 // VERIFYD_AUTH_TOKEN) can still be accepted here.
+//
+// A revoked credential must never come back. A login that read an API key
+// just before another request deleted it would otherwise remember the key
+// after forget had run, and the key would work here for loginTTL more. So
+// every forget bumps a generation, and remember stores an entry only if the
+// generation is still the one its caller read before it read the store: a
+// login that overlapped any revocation on this node is simply not cached
+// (it is checked against the database next time). Account tokens change
+// only when serve starts (PutAccount before the server exists), so key
+// deletion is the only revocation on a running node; a future one (a token
+// rotation endpoint) must call forget after its write commits.
 type loginCache struct {
-	mu sync.Mutex
-	m  map[string]login
+	mu  sync.Mutex
+	m   map[string]login
+	gen atomic.Uint64 // bumped under mu by forget; read without it
 }
 
 type login struct {
@@ -186,19 +203,31 @@ func (c *loginCache) ok(user, token string, now time.Time) (verify.Sid, bool) {
 	return "", false
 }
 
-func (c *loginCache) remember(user, token string, account verify.Sid, now time.Time) {
+// generation returns the current generation, to pass to remember after
+// reading the store.
+func (c *loginCache) generation() uint64 { return c.gen.Load() }
+
+// remember stores a login proved against the store, unless a credential was
+// forgotten since gen was read: the store read may predate that revocation.
+func (c *loginCache) remember(user, token string, account verify.Sid, now time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
 	if c.m == nil || len(c.m) >= maxLoginsCache {
 		c.m = make(map[string]login)
 	}
 	c.m[user] = login{hash: sha256.Sum256([]byte(token)), account: account, until: now.Add(loginTTL)}
 }
 
-// forget drops user's entry, so that a key deleted through this node stops
-// working here at once; other nodes stop within loginTTL.
+// forget drops user's entry and bumps the generation, so that a key
+// deleted through this node stops working here at once, even for a login
+// in flight that read it before the deletion; other nodes stop within
+// loginTTL. Call it after the revocation has committed.
 func (c *loginCache) forget(user string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen.Add(1)
 	delete(c.m, user)
 }

@@ -16,8 +16,8 @@ func TestLoginCache(t *testing.T) {
 	if _, ok := c.ok("AC1", "tok", now); ok {
 		t.Fatal("empty cache accepted a login")
 	}
-	c.remember("AC1", "tok", "AC1", now)
-	c.remember("SK1", "secret", "AC9", now)
+	c.remember("AC1", "tok", "AC1", now, c.generation())
+	c.remember("SK1", "secret", "AC9", now, c.generation())
 	for _, tc := range []struct {
 		user, token string
 		at          time.Time
@@ -37,8 +37,18 @@ func TestLoginCache(t *testing.T) {
 			t.Errorf("ok(%s, %q, +%v) = %q, %v, want %q", tc.user, tc.token, tc.at.Sub(now), got, ok, tc.want)
 		}
 	}
+	gen := c.generation()
 	c.forget("SK1")
 	if _, ok := c.ok("SK1", "secret", now); ok {
 		t.Error("a forgotten key still passes")
+	}
+	// A login that read the store before the forget is not remembered.
+	c.remember("SK1", "secret", "AC9", now, gen)
+	if _, ok := c.ok("SK1", "secret", now); ok {
+		t.Error("a login read before a forget was remembered")
+	}
+	c.remember("SK1", "secret", "AC9", now, c.generation())
+	if _, ok := c.ok("SK1", "secret", now); !ok {
+		t.Error("a login read after the forget was not remembered")
 	}
 }

@@ -38,18 +38,27 @@ type testEnv struct {
 	t     *testing.T
 	ts    *httptest.Server
 	clock *clock
+	srv   *Server
 }
 
 // newEnv serves the API over real loopback HTTP against a real SQLite
 // store with two accounts, A and B.
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newEnvOn(t, filepath.Join(t.TempDir(), "t.db"), nil)
+}
+
+// newEnvOn is newEnv on the database at dsn (SQLite or PostgreSQL), with
+// the Verifier's store wrapped by wrap if it is not nil: a test that must
+// stage a race holds a store call there, on the real store underneath.
+func newEnvOn(t *testing.T, dsn string, wrap func(verify.Store) verify.Store) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "t.db"), key)
+	db, err := sqlstore.Open(ctx, dsn, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,13 +73,17 @@ func newEnv(t *testing.T) *testEnv {
 	if _, err := rand.Read(tokenKey); err != nil {
 		t.Fatal(err)
 	}
-	v := &verify.Verifier{Store: db, Now: c.Now, Rand: rand.Reader, TokenKey: tokenKey}
+	var st verify.Store = db
+	if wrap != nil {
+		st = wrap(db)
+	}
+	v := &verify.Verifier{Store: st, Now: c.Now, Rand: rand.Reader, TokenKey: tokenKey}
 	s := &Server{Verifier: v, Now: c.Now}
 	ts := httptest.NewUnstartedServer(s.Handler())
 	s.BaseURL = "http://" + ts.Listener.Addr().String()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &testEnv{t: t, ts: ts, clock: c}
+	return &testEnv{t: t, ts: ts, clock: c, srv: s}
 }
 
 // response is a decoded API response.
@@ -233,5 +246,5 @@ func serve(t *testing.T, s *Server) *testEnv {
 	t.Helper()
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testEnv{t: t, ts: ts, clock: &clock{}}
+	return &testEnv{t: t, ts: ts, clock: &clock{}, srv: s}
 }

@@ -13,6 +13,7 @@ const (
 	EParam           = 20001 // invalid parameter where no Verify code fits (the Keys API)
 	EAuthenticate    = 20003 // missing or wrong credentials
 	ENotFound        = 20404 // resource not found
+	ETooManyRequests = 20429 // too many failed logins from a client or for a SID
 	EInvalidParam    = 60200 // invalid parameter (services, verifications)
 	EPushParam       = 60300 // invalid parameter (entities, factors, challenges)
 	EEntityExists    = 60301 // entity already exists

@@ -46,7 +46,8 @@ const deviceUser = "token"
 // is checked by Verifier.Login; the username "token" carries a device
 // credential, accepted only on the routes that allow it. A 401 always
 // carries a Date header, from which the Push SDKs correct their clock
-// before one retry.
+// before one retry. Too many failed account or key logins answer 429
+// (20429) with Retry-After instead (throttle.go).
 func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok || user == "" {
@@ -56,22 +57,11 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 		// An empty secret is never a credential. Without this check an
 		// empty enrollment token ("token:") read as no token at all, and
 		// create factor went on as account "": a 404 instead of a 401.
+		// Such a request guesses nothing, so the throttle does not count it.
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
 	}
 	if user != deviceUser {
-		if acct, ok := s.logins.ok(user, pass, s.now()); ok {
-			return loginPrincipal(user, acct), nil
-		}
-		// The generation is taken before the store is read: if a key is
-		// deleted on this node while Login runs, remember sees another
-		// generation and drops what may be the deleted key.
-		gen := s.logins.generation()
-		acct, err := s.Verifier.Login(r.Context(), user, pass)
-		if err != nil {
-			return nil, err
-		}
-		s.logins.remember(user, pass, acct, s.now(), gen)
-		return loginPrincipal(user, acct), nil
+		return s.login(r, user, pass)
 	}
 	switch a {
 	case enrollToken:
@@ -88,6 +78,33 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	default:
 		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - device credentials are not accepted for this operation")
 	}
+}
+
+// login checks the Basic credentials of an account or API key: first the
+// throttle of failed logins (throttle.go), which answers for a throttled
+// address or SID without looking at the credentials; then the login cache;
+// then the store, counting a refusal against both the address and the SID.
+func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
+	addr, now := clientAddr(r), s.now()
+	if err := s.throttle.check(addr, user, now); err != nil {
+		return nil, err
+	}
+	if acct, ok := s.logins.ok(user, pass, now); ok {
+		return loginPrincipal(user, acct), nil
+	}
+	// The generation is taken before the store is read: if a key is
+	// deleted on this node while Login runs, remember sees another
+	// generation and drops what may be the deleted key.
+	gen := s.logins.generation()
+	acct, err := s.Verifier.Login(r.Context(), user, pass)
+	if verify.IsCode(err, verify.EAuthenticate) {
+		s.throttle.fail(addr, user, s.now())
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.logins.remember(user, pass, acct, s.now(), gen)
+	return loginPrincipal(user, acct), nil
 }
 
 // loginPrincipal is the principal of Basic credentials that user (an

@@ -3,8 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/verifyd/verify"
 )
@@ -34,7 +36,7 @@ func statusOf(code int) int {
 	case verify.EEntityExists, 60302, 60304, verify.EBindingExists, 60411:
 		return http.StatusConflict
 	case verify.EChallengeTries, verify.ENotifyMax, verify.EFactorTries, verify.EChallengeQuota, verify.EFactorQuota, 60328,
-		20429, 60202, 60203, 60212:
+		verify.ETooManyRequests, 60202, 60203, 60212:
 		return http.StatusTooManyRequests
 	case verify.EFactorVerify, verify.ENotAuthorized, verify.EFactorUnverifed, verify.EChallengeDone,
 		verify.EChallengeExpire, verify.EChallengeVerify, verify.EFactorState, 60410, 60412, 60413:
@@ -82,6 +84,11 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		// The Push SDKs correct their clock from the Date of a 401; set it
 		// from our clock rather than leave it to net/http.
 		w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
+	}
+	var retry *retryError
+	if errors.As(err, &retry) {
+		secs := (retry.after + time.Second - 1) / time.Second // rounded up
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(secs, 1))))
 	}
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(body) // cannot fail: ints and strings only

@@ -29,13 +29,14 @@ type Server struct {
 	// libraries need absolute next_page_url values.
 	BaseURL string
 	// Now returns the current time. It stamps the Date header of 401
-	// answers, which the Push SDKs use to correct their clock; nil means
-	// time.Now.
+	// answers, which the Push SDKs use to correct their clock, and runs
+	// the failed-login throttle; nil means time.Now.
 	Now func() time.Time
 	// Logger receives internal errors and recovered panics; nil discards.
 	Logger *slog.Logger
 
-	logins loginCache // recent account logins (auth.go)
+	logins   loginCache    // recent account logins (auth.go)
+	throttle loginThrottle // failed logins per address and SID (throttle.go)
 }
 
 // HTTPServer returns an http.Server for the API with the timeouts verifyd

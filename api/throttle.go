@@ -1,0 +1,200 @@
+package api
+
+import (
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// loginThrottle slows down the guessing of account tokens and API key
+// secrets. Without it one client could try about 4,000 wrong tokens a
+// second. It counts failed logins (Basic credentials of an account SID or
+// API key SID that Verifier.Login refused) twice: per client address and
+// per credential SID, each in a GCRA limiter (the token bucket written as a
+// single "theoretical arrival time" per key). Once either limiter is
+// spent, every login of that address or SID is answered 429 with Twilio
+// code 20429 and a Retry-After header, right credentials included, until
+// the bucket refills.
+//
+// Design choices:
+//
+//   - A throttled request never reaches the login cache or the store: its
+//     answer does not depend on its credentials, so the 429 tells a guesser
+//     nothing, and a guess made while throttled is not a guess at all.
+//     Requests refused while throttled are not counted either, so the
+//     Retry-After a client is told stays true.
+//   - Only failures are counted. The happy path costs two read-locked map
+//     lookups (usually of absent keys): no store round trip, no sleep, no
+//     write. A success does not reset the counters, so an attacker cannot
+//     interleave its own right logins to keep guessing another account.
+//   - The client address is the TCP peer (r.RemoteAddr), never
+//     X-Forwarded-For, which any client can write. IPv6 clients are counted
+//     per /64, the block one host usually has. Behind a proxy or load
+//     balancer every client shares the proxy's address, so there the
+//     per-address limit is one for all clients together (see README).
+//   - Per address: 10 failures at once, then one every 2 s (at most 30 a
+//     minute). A client with a wrong token configured sees its 401s turn
+//     into 429s after ten tries, and one try every 2 s after that.
+//   - Per SID: 100 failures at once, then 10 a second. It bounds guessing
+//     from many addresses at once to 864,000 a day, nothing against a
+//     32-character token (128 bits or more). It is the lock-out trade-off:
+//     anyone who sustains more than 10 failures a second against a SID
+//     makes that SID's right logins 429 too, from every address. At 30 a
+//     minute per address that takes at least 20 addresses attacking
+//     without pause; a tighter budget would make the lock-out cheap, a
+//     looser one would bound distributed guessing less. SIDs are counted
+//     only when well formed (AC or SK and 32 hex), so junk usernames cost
+//     only their address's budget.
+//   - Memory is bounded: each table holds at most maxThrottled keys. A full
+//     table first drops the keys whose bucket is full again (they are the
+//     same as absent), then arbitrary ones down to 7/8. Every new key is a
+//     failure that its address's budget allowed, so flushing the tables
+//     takes many thousands of addresses.
+//   - Time is the server's clock (Server.Now), so tests move it.
+//   - Counts live in the memory of each node: with several nodes behind a
+//     load balancer an attacker gets each node's budget, and a restart
+//     forgets them. Both only scale the bounds above by the node count.
+//   - Device JWTs and enrollment tokens (username "token") are neither
+//     counted nor throttled: they are ES256 signatures and HMACs that
+//     cannot be guessed, and phones share carrier NAT addresses, so a
+//     per-address limit on them would let one phone with a bad clock (its
+//     JWTs are refused until it corrects it) lock out its neighbours.
+type loginThrottle struct {
+	addrs limiter[netip.Addr]
+	sids  limiter[string]
+}
+
+// limit is a GCRA rate: burst failures at once from a clean slate, then one
+// more per every.
+type limit struct {
+	burst int
+	every time.Duration
+}
+
+var (
+	addrLimit = limit{burst: 10, every: 2 * time.Second}
+	sidLimit  = limit{burst: 100, every: 100 * time.Millisecond}
+)
+
+// maxThrottled bounds each table of loginThrottle: about 4 MB at most.
+const maxThrottled = 1 << 16
+
+// check returns a 20429 error, with the time to wait, if logins from addr
+// or for user are throttled at now; nil otherwise.
+func (t *loginThrottle) check(addr netip.Addr, user string, now time.Time) error {
+	wait := t.addrs.wait(addr, now, addrLimit)
+	if throttledSid(user) {
+		wait = max(wait, t.sids.wait(user, now, sidLimit))
+	}
+	if wait <= 0 {
+		return nil
+	}
+	return &retryError{
+		err:   verify.Errorf(verify.ETooManyRequests, "Too Many Requests"),
+		after: wait,
+	}
+}
+
+// fail counts one failed login from addr for user at now.
+func (t *loginThrottle) fail(addr netip.Addr, user string, now time.Time) {
+	t.addrs.fail(addr, now, addrLimit)
+	if throttledSid(user) {
+		t.sids.fail(user, now, sidLimit)
+	}
+}
+
+// throttledSid reports whether failures for user are counted per SID.
+func throttledSid(user string) bool {
+	s := verify.Sid(user)
+	return s.Valid(verify.PrefixAccount) || s.Valid(verify.PrefixAPIKey)
+}
+
+// clientAddr is the address logins from r are counted under: the TCP
+// peer's IP, or its /64 for IPv6. A RemoteAddr that does not parse (not TCP)
+// gives the zero Addr, one key for all such clients.
+func clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.WithZone("").Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
+// limiter is one GCRA table: for each key, the theoretical arrival time
+// (tat) of its next failure if failures came at exactly the limit's rate.
+// A key may fail at now unless tat lies more than (burst-1)*every ahead of
+// now; each failure moves tat to max(tat, now)+every. An absent key is a
+// full bucket. The zero value is an empty table.
+type limiter[K comparable] struct {
+	mu  sync.RWMutex
+	tat map[K]time.Time
+}
+
+// wait returns how long k must wait before its next failure would be
+// admitted at lim; zero or less if it may fail now.
+func (l *limiter[K]) wait(k K, now time.Time, lim limit) time.Duration {
+	l.mu.RLock()
+	tat, ok := l.tat[k]
+	l.mu.RUnlock()
+	if !ok {
+		return 0
+	}
+	return tat.Sub(now) - time.Duration(lim.burst-1)*lim.every
+}
+
+// fail counts one failure of k at now. It counts even past the limit: a
+// burst of concurrent requests that all passed wait before any failed pushes
+// tat further ahead, so it pays for itself in waiting.
+func (l *limiter[K]) fail(k K, now time.Time, lim limit) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tat, ok := l.tat[k]
+	if !ok {
+		if l.tat == nil {
+			l.tat = make(map[K]time.Time)
+		}
+		if len(l.tat) >= maxThrottled {
+			l.evict(now)
+		}
+	}
+	if tat.Before(now) {
+		tat = now
+	}
+	l.tat[k] = tat.Add(lim.every)
+}
+
+// evict makes room in a full table: first the keys whose bucket is full
+// again, then arbitrary ones (map order) down to 7/8 of the bound, so that
+// a full table is swept once per maxThrottled/8 new keys, not on each one.
+func (l *limiter[K]) evict(now time.Time) {
+	for k, tat := range l.tat {
+		if !tat.After(now) {
+			delete(l.tat, k)
+		}
+	}
+	for k := range l.tat {
+		if len(l.tat) < maxThrottled*7/8 {
+			break
+		}
+		delete(l.tat, k)
+	}
+}
+
+// retryError is a *verify.Error that asks the client to retry after a
+// while: s.error sends the Retry-After header with it, in whole seconds,
+// rounded up.
+type retryError struct {
+	err   *verify.Error
+	after time.Duration
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }

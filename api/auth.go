@@ -85,7 +85,7 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 // address or SID without looking at the credentials; then the login cache;
 // then the store, counting a refusal against both the address and the SID.
 func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
-	addr, now := clientAddr(r), s.now()
+	addr, now := clientAddr(r, s.TrustedProxies), s.now()
 	if err := s.throttle.check(addr, user, now); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"runtime/debug"
 	"time"
@@ -32,6 +33,11 @@ type Server struct {
 	// answers, which the Push SDKs use to correct their clock, and runs
 	// the failed-login throttle; nil means time.Now.
 	Now func() time.Time
+	// TrustedProxies are the proxies and load balancers in front of the
+	// server: from a peer in one of them, the failed-login throttle counts
+	// the client address in X-Forwarded-For instead of the peer's. Empty,
+	// the header is never read, since any client can write it.
+	TrustedProxies []netip.Prefix
 	// Logger receives internal errors and recovered panics; nil discards.
 	Logger *slog.Logger
 

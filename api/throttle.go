@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,11 +31,12 @@ import (
 //     lookups (usually of absent keys): no store round trip, no sleep, no
 //     write. A success does not reset the counters, so an attacker cannot
 //     interleave its own right logins to keep guessing another account.
-//   - The client address is the TCP peer (r.RemoteAddr), never
-//     X-Forwarded-For, which any client can write. IPv6 clients are counted
-//     per /64, the block one host usually has. Behind a proxy or load
-//     balancer every client shares the proxy's address, so there the
-//     per-address limit is one for all clients together (see README).
+//   - The client address is the TCP peer (r.RemoteAddr). X-Forwarded-For,
+//     which any client can write, is read only from a peer in
+//     Server.TrustedProxies (see clientAddr). IPv6 clients are counted per
+//     /64, the block one host usually has. Behind a proxy that is not
+//     trusted, every client shares the proxy's address, and with it one
+//     per-address budget.
 //   - Per address: 10 failures at once, then one every 2 s (at most 30 a
 //     minute). A client with a wrong token configured sees its 401s turn
 //     into 429s after ten tries, and one try every 2 s after that.
@@ -113,19 +115,57 @@ func throttledSid(user string) bool {
 }
 
 // clientAddr is the address logins from r are counted under: the TCP
-// peer's IP, or its /64 for IPv6. A RemoteAddr that does not parse (not TCP)
-// gives the zero Addr, one key for all such clients.
-func clientAddr(r *http.Request) netip.Addr {
+// peer's IP, or, when the peer is one of trusted (a proxy or load balancer
+// of the operator's), the nearest address in X-Forwarded-For that is not
+// trusted: each proxy appends the address it received the request from, so
+// the entries left of that one are whatever the client wrote and are never
+// read. IPv6 addresses count by their /64. A RemoteAddr that does not parse
+// (not TCP) gives the zero Addr, one key for all such clients.
+func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.Addr{}
 	}
-	a := ap.Addr().Unmap()
+	a := ap.Addr().Unmap().WithZone("")
+	if isTrusted(a, trusted) {
+		a = forwardedFor(r.Header.Values("X-Forwarded-For"), a, trusted)
+	}
 	if a.Is6() {
-		p, _ := a.WithZone("").Prefix(64)
+		p, _ := a.Prefix(64)
 		return p.Addr()
 	}
 	return a
+}
+
+// forwardedFor walks the X-Forwarded-For entries from the right, starting
+// at the trusted proxy peer, and returns the first address that is not
+// trusted; an entry that is not an address stops the walk at the last
+// trusted hop, which is then the client.
+func forwardedFor(values []string, peer netip.Addr, trusted []netip.Prefix) netip.Addr {
+	hop := peer
+	for i := len(values) - 1; i >= 0; i-- {
+		entries := strings.Split(values[i], ",")
+		for j := len(entries) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(entries[j]))
+			if err != nil {
+				return hop
+			}
+			hop = a.Unmap().WithZone("")
+			if !isTrusted(hop, trusted) {
+				return hop
+			}
+		}
+	}
+	return hop
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // limiter is one GCRA table: for each key, the theoretical arrival time

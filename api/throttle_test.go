@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
@@ -205,21 +206,67 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
-// TestClientAddr: IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 by its /64,
-// and X-Forwarded-For ignored.
+// TestClientAddr: IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 by its /64;
+// X-Forwarded-For ignored unless the peer is a trusted proxy, and then read
+// from the right, past trusted hops only, so that what a client wrote to the
+// left of its own address is never used.
 func TestClientAddr(t *testing.T) {
-	for _, tc := range []struct{ remote, want string }{
-		{"192.0.2.7:5555", "192.0.2.7"},
-		{"[::ffff:192.0.2.7]:5555", "192.0.2.7"},
-		{"[2001:db8:1:2:3:4:5:6]:5555", "2001:db8:1:2::"},
-		{"[fe80::1%eth0]:5555", "fe80::"},
-		{"@", "invalid IP"},
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ff::/48")}
+	for _, tc := range []struct {
+		remote  string
+		xff     []string
+		trusted []netip.Prefix
+		want    string
+	}{
+		{"192.0.2.7:5555", nil, nil, "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:5555", nil, nil, "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:5555", nil, nil, "2001:db8:1:2::"},
+		{"[fe80::1%eth0]:5555", nil, nil, "fe80::"},
+		{"@", nil, nil, "invalid IP"},
+		{"192.0.2.7:5555", []string{"198.51.100.1"}, nil, "192.0.2.7"},
+		{"192.0.2.7:5555", []string{"198.51.100.1"}, trusted, "192.0.2.7"},
+		{"10.1.2.3:5555", []string{"198.51.100.1"}, trusted, "198.51.100.1"},
+		{"10.1.2.3:5555", []string{"203.0.113.9, 198.51.100.1"}, trusted, "198.51.100.1"},
+		{"10.1.2.3:5555", []string{"203.0.113.9", "198.51.100.1, 10.9.9.9"}, trusted, "198.51.100.1"},
+		{"10.1.2.3:5555", []string{"2001:db8:7:7::1"}, trusted, "2001:db8:7:7::"},
+		{"[2001:db8:ff::1]:5555", []string{"198.51.100.1"}, trusted, "198.51.100.1"},
+		{"10.1.2.3:5555", []string{"198.51.100.1, garbage, 10.9.9.9"}, trusted, "10.9.9.9"},
+		{"10.1.2.3:5555", nil, trusted, "10.1.2.3"},
+		{"10.1.2.3:5555", []string{"10.4.4.4"}, trusted, "10.4.4.4"},
 	} {
 		r, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
 		r.RemoteAddr = tc.remote
-		r.Header.Set("X-Forwarded-For", "198.51.100.1")
-		if got := clientAddr(r); got.String() != tc.want {
-			t.Errorf("clientAddr(%s) = %s, want %s", tc.remote, got, tc.want)
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := clientAddr(r, tc.trusted); got.String() != tc.want {
+			t.Errorf("clientAddr(%s, XFF %q, trusted %v) = %s, want %s", tc.remote, tc.xff, tc.trusted, got, tc.want)
 		}
 	}
+}
+
+// TestLoginThrottleBehindProxy: behind a trusted proxy, the throttle counts
+// the client address the proxy forwards, so one client's wrong tokens do not
+// throttle another client behind the same proxy; a peer that is not trusted
+// cannot escape its own budget by writing X-Forwarded-For.
+func TestLoginThrottleBehindProxy(t *testing.T) {
+	e := newEnv(t)
+	e.srv.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.5/32")}
+	viaProxy := func(c *http.Client, client, user, pass string) response {
+		req, err := http.NewRequest(http.MethodGet, e.ts.URL+"/v2/Services", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(user, pass)
+		req.Header.Set("X-Forwarded-For", client)
+		return send(t, c, req)
+	}
+	proxy, direct := e.from("127.0.0.5"), e.from("127.0.0.6")
+	for i := range addrLimit.burst {
+		viaProxy(proxy, "198.51.100.1", acctA, "wrong").wantError(t, http.StatusUnauthorized, verify.EAuthenticate)
+		viaProxy(direct, fmt.Sprintf("198.51.100.%d", 10+i), acctB, "wrong").wantError(t, http.StatusUnauthorized, verify.EAuthenticate)
+	}
+	viaProxy(proxy, "198.51.100.1", acctA, tokenA).wantThrottled(t, addrLimit.every)
+	viaProxy(proxy, "198.51.100.2", acctA, tokenA).want(t, http.StatusOK)
+	viaProxy(direct, "198.51.100.99", acctB, tokenB).wantThrottled(t, addrLimit.every)
 }

@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/verifyd/verify"
@@ -25,6 +27,10 @@ type config struct {
 	TLSCert, TLSKey  string // PEM files: serve HTTPS
 	TLSSelfSigned    bool   // development: make (once) and use a self-signed certificate
 	TLSSelfSignedDir string // where to keep it; default beside the SQLite file, or "." with PostgreSQL
+
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client for the failed-login throttle; none by default.
+	TrustedProxies []netip.Prefix
 
 	SweepInterval       time.Duration // how often background clean-up runs; 0 turns it off
 	UnverifiedFactorTTL time.Duration // unverified factors older than this are deleted
@@ -51,6 +57,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("VERIFYD_TLS_KEY", ""), "PEM private key file for --tls-cert (VERIFYD_TLS_KEY)")
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", env("VERIFYD_TLS_SELF_SIGNED", "") == "true", "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
 	fs.StringVar(&cfg.TLSSelfSignedDir, "tls-self-signed-dir", env("VERIFYD_TLS_SELF_SIGNED_DIR", ""), "directory of the --tls-self-signed certificate (VERIFYD_TLS_SELF_SIGNED_DIR; default beside the SQLite database, or the working directory with PostgreSQL)")
+	proxies := fs.String("trusted-proxies", env("VERIFYD_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of the proxies in front of verifyd, whose X-Forwarded-For names the client for the failed-login throttle (VERIFYD_TRUSTED_PROXIES; default none)")
 	for _, d := range []struct {
 		p          *time.Duration
 		name, envv string
@@ -77,6 +84,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.TrustedProxies, err = parsePrefixes(*proxies); err != nil {
+		return cfg, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	return cfg, cfg.validate()
 }
@@ -144,6 +155,31 @@ func checkAuthToken(token string) error {
 		return fmt.Errorf("VERIFYD_AUTH_TOKEN must be letters and digits only (and at least %d of them)", verify.MinAuthTokenLen)
 	}
 	return nil
+}
+
+// parsePrefixes parses a comma-separated list of IP addresses and CIDR
+// prefixes; an address is a prefix of its full length.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix", f)
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func alnum(s string) bool {

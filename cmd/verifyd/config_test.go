@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -29,5 +30,24 @@ func TestAuthTokenStrength(t *testing.T) {
 	}
 	if _, err := parseServe(nil, func(k string) string { return accountEnv(testAccount, strings.Repeat("a1", 16))[k] }, io.Discard); err != nil {
 		t.Errorf("a 32-character token refused: %v", err)
+	}
+}
+
+// TestTrustedProxies: --trusted-proxies (VERIFYD_TRUSTED_PROXIES) takes
+// addresses and CIDR prefixes, and refuses anything else.
+func TestTrustedProxies(t *testing.T) {
+	cfg, err := parseServe([]string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.1,2001:db8::/32"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.TrustedProxies); got != "[10.0.0.0/8 192.0.2.1/32 2001:db8::/32]" {
+		t.Errorf("TrustedProxies = %s", got)
+	}
+	cfg, err = parseServe(nil, func(k string) string { return map[string]string{"VERIFYD_TRUSTED_PROXIES": "127.0.0.1"}[k] }, io.Discard)
+	if err != nil || fmt.Sprint(cfg.TrustedProxies) != "[127.0.0.1/32]" {
+		t.Errorf("from the environment: %v, %v", cfg.TrustedProxies, err)
+	}
+	if _, err := parseServe([]string{"--trusted-proxies", "proxy.internal"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a host name accepted as a trusted proxy")
 	}
 }

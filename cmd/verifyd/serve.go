@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: subkey(key, "access tokens")}
-	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger}).HTTPServer()
+	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
 	// Deferred after db.Close, so it runs first: the sweeper stops, on

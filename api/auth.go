@@ -84,12 +84,14 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 // throttle of failed logins (throttle.go), which answers for a throttled
 // address or SID without looking at the credentials; then the login cache;
 // then the store, counting a refusal against both the address and the SID.
+// A right login marks the address as known for the SID.
 func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	addr, now := clientAddr(r, s.TrustedProxies), s.now()
 	if err := s.throttle.check(addr, user, now); err != nil {
 		return nil, err
 	}
 	if acct, ok := s.logins.ok(user, pass, now); ok {
+		s.throttle.succeed(addr, user, now)
 		return loginPrincipal(user, acct), nil
 	}
 	// The generation is taken before the store is read: if a key is
@@ -104,6 +106,7 @@ func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 		return nil, err
 	}
 	s.logins.remember(user, pass, acct, s.now(), gen)
+	s.throttle.succeed(addr, user, now)
 	return loginPrincipal(user, acct), nil
 }
 

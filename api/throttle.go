@@ -27,9 +27,10 @@ import (
 //     nothing, and a guess made while throttled is not a guess at all.
 //     Requests refused while throttled are not counted either, so the
 //     Retry-After a client is told stays true.
-//   - Only failures are counted. The happy path costs two read-locked map
-//     lookups (usually of absent keys): no store round trip, no sleep, no
-//     write. A success does not reset the counters, so an attacker cannot
+//   - Only failures are counted. The happy path costs a few read-locked
+//     map lookups, and a write at most once a minute per (address, SID)
+//     to keep the address known (below): no store round trip, no sleep. A
+//     success does not reset the counters, so an attacker cannot
 //     interleave its own right logins to keep guessing another account.
 //   - The client address is the TCP peer (r.RemoteAddr). X-Forwarded-For,
 //     which any client can write, is read only from a peer in
@@ -44,12 +45,19 @@ import (
 //     from many addresses at once to 864,000 a day, nothing against a
 //     32-character token (128 bits or more). It is the lock-out trade-off:
 //     anyone who sustains more than 10 failures a second against a SID
-//     makes that SID's right logins 429 too, from every address. At 30 a
-//     minute per address that takes at least 20 addresses attacking
+//     makes that SID's right logins 429 too, from every new address. At 30
+//     a minute per address that takes at least 20 addresses attacking
 //     without pause; a tighter budget would make the lock-out cheap, a
 //     looser one would bound distributed guessing less. SIDs are counted
 //     only when well formed (AC or SK and 32 hex), so junk usernames cost
 //     only their address's budget.
+//   - An address that logged in with a SID in the last knownFor is exempt
+//     from that SID's limit (not from its own): a backend that uses its
+//     account keeps working through a distributed attack on it. What is
+//     decided still depends only on the address and the SID, never on the
+//     credentials of the request, so it is no oracle; and only a right
+//     login adds an address, so an attacker cannot fill or flush that
+//     table without the credentials.
 //   - Memory is bounded: each table holds at most maxThrottled keys. A full
 //     table first drops the keys whose bucket is full again (they are the
 //     same as absent), then arbitrary ones down to 7/8. Every new key is a
@@ -67,6 +75,7 @@ import (
 type loginThrottle struct {
 	addrs limiter[netip.Addr]
 	sids  limiter[string]
+	known knownAddrs
 }
 
 // limit is a GCRA rate: burst failures at once from a clean slate, then one
@@ -88,7 +97,7 @@ const maxThrottled = 1 << 16
 // or for user are throttled at now; nil otherwise.
 func (t *loginThrottle) check(addr netip.Addr, user string, now time.Time) error {
 	wait := t.addrs.wait(addr, now, addrLimit)
-	if throttledSid(user) {
+	if throttledSid(user) && !t.known.has(addr, user, now) {
 		wait = max(wait, t.sids.wait(user, now, sidLimit))
 	}
 	if wait <= 0 {
@@ -105,6 +114,13 @@ func (t *loginThrottle) fail(addr netip.Addr, user string, now time.Time) {
 	t.addrs.fail(addr, now, addrLimit)
 	if throttledSid(user) {
 		t.sids.fail(user, now, sidLimit)
+	}
+}
+
+// succeed records a right login from addr for user at now.
+func (t *loginThrottle) succeed(addr netip.Addr, user string, now time.Time) {
+	if throttledSid(user) {
+		t.known.add(addr, user, now)
 	}
 }
 
@@ -226,6 +242,61 @@ func (l *limiter[K]) evict(now time.Time) {
 		}
 		delete(l.tat, k)
 	}
+}
+
+// knownFor is how long after its last right login with a SID an address
+// stays exempt from that SID's limit.
+const knownFor = 24 * time.Hour
+
+// knownAddrs is, per (address, SID), the time of the last right login. It
+// holds at most maxThrottled pairs: a full table drops those older than
+// knownFor, then arbitrary ones down to 7/8.
+type knownAddrs struct {
+	mu sync.RWMutex
+	at map[knownKey]time.Time
+}
+
+type knownKey struct {
+	addr netip.Addr
+	sid  string
+}
+
+func (k *knownAddrs) has(addr netip.Addr, sid string, now time.Time) bool {
+	k.mu.RLock()
+	at, ok := k.at[knownKey{addr, sid}]
+	k.mu.RUnlock()
+	return ok && now.Sub(at) < knownFor
+}
+
+// add records a right login. It writes only when the pair is new or its
+// time more than a minute old, so the happy path is a read-locked lookup.
+func (k *knownAddrs) add(addr netip.Addr, sid string, now time.Time) {
+	key := knownKey{addr, sid}
+	k.mu.RLock()
+	at, ok := k.at[key]
+	k.mu.RUnlock()
+	if ok && now.Sub(at) < time.Minute {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.at == nil {
+		k.at = make(map[knownKey]time.Time)
+	}
+	if _, ok := k.at[key]; !ok && len(k.at) >= maxThrottled {
+		for key, at := range k.at {
+			if now.Sub(at) >= knownFor {
+				delete(k.at, key)
+			}
+		}
+		for key := range k.at {
+			if len(k.at) < maxThrottled*7/8 {
+				break
+			}
+			delete(k.at, key)
+		}
+	}
+	k.at[key] = now
 }
 
 // retryError is a *verify.Error that asks the client to retry after a

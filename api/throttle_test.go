@@ -83,12 +83,15 @@ func TestLoginThrottleAddress(t *testing.T) {
 
 // TestLoginThrottleSid: failures for one account SID from many addresses,
 // none of them throttled on its own, spend the SID's budget: then the
-// account's logins are 429 from everywhere, its right token from a fresh
-// address included (the documented price of bounding distributed guessing),
-// while another account from the same address passes. After Retry-After
-// the account logs in again.
+// account's logins are 429 from every new address, its right token
+// included (the documented price of bounding distributed guessing), while
+// another account from the same address passes, and so does the account
+// from an address it logged in from before the attack. After Retry-After
+// the account logs in again from anywhere.
 func TestLoginThrottleSid(t *testing.T) {
 	e := newEnv(t)
+	backend := e.from("127.0.2.2")
+	e.login(backend, acctA, tokenA).want(t, http.StatusOK)
 	failures := 0
 	for i := 0; failures < sidLimit.burst; i++ {
 		c := e.from(fmt.Sprintf("127.0.1.%d", i+1))
@@ -103,6 +106,8 @@ func TestLoginThrottleSid(t *testing.T) {
 	fresh := e.from("127.0.2.1")
 	wait := e.login(fresh, acctA, tokenA).wantThrottled(t, sidLimit.every+time.Second)
 	e.login(fresh, acctB, tokenB).want(t, http.StatusOK)
+	e.login(backend, acctA, tokenA).want(t, http.StatusOK)
+	e.login(fresh, acctA, "wrong").wantThrottled(t, sidLimit.every+time.Second)
 	e.clock.Advance(wait)
 	e.login(fresh, acctA, tokenA).want(t, http.StatusOK)
 }
@@ -163,6 +168,25 @@ func status(c *http.Client, req *http.Request) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// TestKnownAddrs: a pair is known after a right login for knownFor, and a
+// full table keeps at most maxThrottled pairs, dropping stale ones first.
+func TestKnownAddrs(t *testing.T) {
+	var k knownAddrs
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	k.add(a, acctA, now)
+	if !k.has(a, acctA, now.Add(knownFor-time.Second)) || k.has(a, acctA, now.Add(knownFor)) || k.has(b, acctA, now) || k.has(a, acctB, now) {
+		t.Fatal("has is wrong")
+	}
+	for i := 0; len(k.at) < maxThrottled; i++ {
+		k.add(a, fmt.Sprint(i), now)
+	}
+	k.add(b, acctA, now.Add(knownFor))
+	if len(k.at) != 1 || !k.has(b, acctA, now.Add(knownFor)) {
+		t.Fatalf("after expiry, %d pairs held", len(k.at))
+	}
 }
 
 // TestLimiter checks the GCRA arithmetic and the memory bound: burst

@@ -28,11 +28,24 @@ const (
 	tokenB = "tokenB1234567890tokenB1234567890"
 )
 
-// clock is a settable Verifier clock, safe for concurrent use.
-type clock struct{ off atomic.Int64 }
+// clock is a settable Verifier clock, safe for concurrent use. It runs
+// with real time until frozen.
+type clock struct {
+	off    atomic.Int64
+	frozen atomic.Int64 // Unix nanoseconds the clock stands at, 0 if running
+}
 
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *clock) Now() time.Time {
+	if f := c.frozen.Load(); f != 0 {
+		return time.Unix(0, f).Add(time.Duration(c.off.Load()))
+	}
+	return time.Now().Add(time.Duration(c.off.Load()))
+}
 func (c *clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// Freeze stops the clock where it is: only Advance moves it then, so a test
+// of rates does not depend on how fast the machine runs it.
+func (c *clock) Freeze() { c.frozen.Store(time.Now().UnixNano()) }
 
 type testEnv struct {
 	t     *testing.T

@@ -60,6 +60,7 @@ func (r response) wantThrottled(t *testing.T, max time.Duration) time.Duration {
 // from the throttled address passes again.
 func TestLoginThrottleAddress(t *testing.T) {
 	e := newEnv(t)
+	e.clock.Freeze()
 	bad, good := e.from("127.0.0.2"), e.from("127.0.0.1")
 	for i := range addrLimit.burst {
 		if r := e.login(bad, acctA, fmt.Sprintf("wrong%d", i)); r.status != http.StatusUnauthorized {
@@ -90,6 +91,7 @@ func TestLoginThrottleAddress(t *testing.T) {
 // the account logs in again from anywhere.
 func TestLoginThrottleSid(t *testing.T) {
 	e := newEnv(t)
+	e.clock.Freeze()
 	backend := e.from("127.0.2.2")
 	e.login(backend, acctA, tokenA).want(t, http.StatusOK)
 	failures := 0
@@ -118,6 +120,7 @@ func TestLoginThrottleSid(t *testing.T) {
 // Run with -race, it also checks the throttle's locking.
 func TestLoginThrottleParallel(t *testing.T) {
 	e := newEnv(t)
+	e.clock.Freeze()
 	const workers, each = 8, 10
 	bad, good := e.from("127.0.0.4"), e.from("127.0.0.1")
 	var mu sync.Mutex
@@ -275,6 +278,7 @@ func TestClientAddr(t *testing.T) {
 // cannot escape its own budget by writing X-Forwarded-For.
 func TestLoginThrottleBehindProxy(t *testing.T) {
 	e := newEnv(t)
+	e.clock.Freeze()
 	e.srv.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.5/32")}
 	viaProxy := func(c *http.Client, client, user, pass string) response {
 		req, err := http.NewRequest(http.MethodGet, e.ts.URL+"/v2/Services", nil)

@@ -58,7 +58,8 @@ import (
 //     credentials of the request, so it is no oracle; and only a right
 //     login adds an address, so an attacker cannot fill or flush that
 //     table without the credentials.
-//   - Memory is bounded: each table holds at most maxThrottled keys. A full
+//   - Memory is bounded: each of the three tables holds at most
+//     maxThrottled keys (some 5 to 10 MB each when full). A full limiter
 //     table first drops the keys whose bucket is full again (they are the
 //     same as absent), then arbitrary ones down to 7/8. Every new key is a
 //     failure that its address's budget allowed, so flushing the tables
@@ -90,7 +91,7 @@ var (
 	sidLimit  = limit{burst: 100, every: 100 * time.Millisecond}
 )
 
-// maxThrottled bounds each table of loginThrottle: about 4 MB at most.
+// maxThrottled bounds each table of loginThrottle.
 const maxThrottled = 1 << 16
 
 // check returns a 20429 error, with the time to wait, if logins from addr

@@ -182,8 +182,11 @@ func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string)
 	switch {
 	case IsCode(err, EFactorState):
 		// Verified by a request that ran meanwhile: this code was not
-		// compared, and the factor is verified either way.
-		return v.Store.FindFactor(ctx, f.EntitySid, f.Sid)
+		// compared, and the factor is verified either way. Not read again:
+		// on SQLite that verification may still wait for its group commit,
+		// and a read would find the factor unverified.
+		f.Status, f.FailedAttempts = FactorVerified, 0
+		return f, nil
 	case err != nil:
 		return nil, err
 	case verified:

@@ -29,7 +29,8 @@ type benchClock struct{ t time.Time }
 
 func (c *benchClock) Now() time.Time { return c.t }
 
-// benchEnv is a Verifier on a new SQLite file with one account and service.
+// benchEnv is a Verifier on a new SQLite file with one account and service;
+// the device JWT tests and fuzz target use it too.
 type benchEnv struct {
 	ctx     context.Context
 	v       *verify.Verifier
@@ -37,7 +38,7 @@ type benchEnv struct {
 	service verify.Sid
 }
 
-func newBenchEnv(b *testing.B) *benchEnv {
+func newBenchEnv(b testing.TB) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
 	key := make([]byte, 32)
@@ -87,7 +88,7 @@ func (e *benchEnv) code(b *testing.B, f *verify.Factor) string {
 }
 
 // pushFactor enrolls and verifies a push factor with a new key.
-func (e *benchEnv) pushFactor(b *testing.B, identity string) (*verify.Factor, *ecdsa.PrivateKey) {
+func (e *benchEnv) pushFactor(b testing.TB, identity string) (*verify.Factor, *ecdsa.PrivateKey) {
 	b.Helper()
 	key, pub := verifytest.DeviceKey(b)
 	name, typ, app, platform, sdk := "device", "push", "com.example", "none", "3.0.0"
@@ -103,7 +104,7 @@ func (e *benchEnv) pushFactor(b *testing.B, identity string) (*verify.Factor, *e
 	return nf.Factor, key
 }
 
-func deviceJWT(b *testing.B, key *ecdsa.PrivateKey, f *verify.Factor, now time.Time) string {
+func deviceJWT(b testing.TB, key *ecdsa.PrivateKey, f *verify.Factor, now time.Time) string {
 	tok, err := jws.SignES256(key,
 		map[string]string{"cty": verify.DeviceJWTType, "kid": string(f.Push.CredentialSid), "typ": "JWT", "alg": "ES256"},
 		map[string]any{"sub": string(benchAccount), "nbf": now.Unix(), "exp": now.Unix() + 600})

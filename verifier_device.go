@@ -20,6 +20,18 @@ const (
 	DeviceLeeway = 60 * time.Second
 	// maxDeviceJWTLife bounds exp-nbf; the SDKs use 600 seconds.
 	maxDeviceJWTLife = 3600
+	// maxDeviceClaimSkew bounds how far nbf, exp and iat may lie from the
+	// server's clock before any arithmetic is done on them, so that exp-nbf
+	// and the leeway sums cannot overflow int64 (an nbf near MinInt64 and an
+	// exp near MaxInt64 would otherwise make exp-nbf negative and the token
+	// valid for ever). The SDKs send nbf = now and exp = now+600 from a
+	// clock they correct from the Date header of our 401, so every genuine
+	// token is within minutes of now; a year is far wider than any accepted
+	// token (nbf within now-3660s..now+60s) and still small enough that no
+	// sum of two claims comes near the int64 range. A device whose clock is
+	// further off still gets the 401 and Date header, and its retry is in
+	// range.
+	maxDeviceClaimSkew = int64(365 * 24 * time.Hour / time.Second)
 )
 
 // SignatureFields are the challenge fields, in JSON form, that a device signs
@@ -61,10 +73,13 @@ func (v *Verifier) AuthenticateDevice(ctx context.Context, token string) (*Facto
 	if err := t.VerifyES256(pub); err != nil {
 		return nil, deny("invalid device token signature")
 	}
+	// Integer claims only: the SDKs send whole seconds, and a fraction or
+	// exponent (1.7e9) fails to decode into int64 and is refused.
 	var claims struct {
 		Sub string `json:"sub"`
 		Nbf *int64 `json:"nbf"`
 		Exp *int64 `json:"exp"`
+		Iat *int64 `json:"iat"`
 	}
 	if err := json.Unmarshal(t.Payload, &claims); err != nil || claims.Nbf == nil || claims.Exp == nil {
 		return nil, deny("device token lacks sub, nbf or exp")
@@ -73,6 +88,11 @@ func (v *Verifier) AuthenticateDevice(ctx context.Context, token string) (*Facto
 		return nil, deny("device token is for another account")
 	}
 	now := v.Now().Unix()
+	for _, c := range []*int64{claims.Nbf, claims.Exp, claims.Iat} {
+		if c != nil && (*c < now-maxDeviceClaimSkew || *c > now+maxDeviceClaimSkew) {
+			return nil, deny("device token is not valid at the server's time")
+		}
+	}
 	leeway := int64(DeviceLeeway / time.Second)
 	if *claims.Exp-*claims.Nbf > maxDeviceJWTLife || *claims.Exp <= *claims.Nbf {
 		return nil, deny("device token lifetime out of range")

@@ -25,10 +25,13 @@ func (db *DB) Claim() error {
 		return fmt.Errorf("sqlstore: claim: no database file")
 	}
 	path := strings.TrimSuffix(db.batch.sync.wal, "-wal") + ".lock"
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, PrivateMode)
 	if err != nil {
 		return fmt.Errorf("sqlstore: claim: %w", err)
 	}
+	// The lock file holds nothing, but one another user can open is one
+	// they can hold the lock on, keeping the server from starting.
+	db.modes = append(db.modes, tightenAll(path)...)
 	if err := lockFile(f); err != nil {
 		f.Close()
 		if errors.Is(err, errLocked) {

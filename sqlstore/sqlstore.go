@@ -39,7 +39,8 @@ import (
 type DB struct {
 	store
 	rdb, wdb *sql.DB
-	claim    *os.File // held lock file, see Claim
+	claim    *os.File     // held lock file, see Claim
+	modes    []ModeChange // files made private at Open and Claim
 }
 
 var _ verify.Store = (*DB)(nil)
@@ -85,6 +86,15 @@ func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
 
 // openSQLite opens the writer, migrates, then opens the read pool.
 func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) {
+	// Before SQLite opens anything: an existing file made private now gets
+	// private -wal and -shm, and a new one is created private.
+	var modes []ModeChange
+	if path := sqlitePath(dsn); path != "" {
+		modes = tightenAll(sqliteFiles(path)...)
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
+	}
 	// busy_timeout comes first so that the pragmas after it wait for a lock
 	// held by another process instead of failing. synchronous(NORMAL): a
 	// commit is made durable by the syncer's fsync of the WAL before anyone
@@ -106,7 +116,7 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{wdb: w}
+	db := &DB{wdb: w, modes: modes}
 	db.store = store{d: sqlite, aead: aead, r: w, w: w, begin: w}
 	// Migrating first also switches the file to WAL before any reader opens.
 	if err := db.Migrate(ctx); err != nil {
@@ -147,6 +157,8 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 		w.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
 	}
+	// Whatever the DSN named, these are the files SQLite has open.
+	db.modes = append(db.modes, tightenAll(sqliteFiles(strings.TrimSuffix(wal, "-wal"))...)...)
 	db.store.batch = newCommitter(w, db.store, newSyncer(wal))
 	return db, nil
 }

@@ -53,6 +53,12 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, db string)) {
 // PostgreSQL it adds testSecretKey unless env sets a key.
 func startServer(t *testing.T, db string, env map[string]string, args ...string) *server {
 	t.Helper()
+	return startServerLog(t, db, env, io.Discard, args...)
+}
+
+// startServerLog is startServer with the server's log written to stderr.
+func startServerLog(t *testing.T, db string, env map[string]string, stderr io.Writer, args ...string) *server {
+	t.Helper()
 	if sqlstore.IsPostgres(db) && env["VERIFYD_SECRET_KEY"] == "" {
 		env = maps.Clone(env)
 		env["VERIFYD_SECRET_KEY"] = testSecretKey
@@ -62,7 +68,7 @@ func startServer(t *testing.T, db string, env map[string]string, args ...string)
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...), getenv, pw, io.Discard)
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...), getenv, pw, stderr)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		done <- err
 	}()

@@ -41,6 +41,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := db.Claim(); err != nil {
 		return err
 	}
+	privateFiles(cfg, db, logger)
 
 	tlsCfg, err := tlsConfig(selfSignedAt(cfg), stdout)
 	if err != nil {
@@ -90,6 +91,35 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	logger.Info("verifyd stopped")
 	return nil
+}
+
+// privateFiles makes the files beside the database that hold secrets
+// readable by this user only (sqlstore.PrivateMode): the database, its -wal
+// and -shm and the lock file (which Open and Claim see to), the key file and
+// the self-signed certificate's key. verifyd creates them so; a file found
+// looser, from an older release or a copy, is tightened and logged, because
+// what was readable may have been read and the operator should know.
+func privateFiles(cfg config, db *sqlstore.DB, logger *slog.Logger) {
+	changes := db.ModeChanges()
+	var paths []string
+	if cfg.SecretKey == "" && !sqlstore.IsPostgres(cfg.DB) {
+		paths = append(paths, cfg.DB+".key")
+	}
+	if cfg.TLSSelfSigned {
+		paths = append(paths, selfSignedAt(cfg).DB+".tls-key.pem")
+	}
+	for _, p := range paths {
+		if c, ok := sqlstore.TightenMode(p); ok {
+			changes = append(changes, c)
+		}
+	}
+	for _, c := range changes {
+		if c.Err != nil {
+			logger.Warn("file readable by other users, and its mode could not be changed", "file", c.Path, "mode", fmt.Sprintf("%#o", c.Was), "err", c.Err)
+			continue
+		}
+		logger.Warn("file was readable by other users: mode changed to 0600", "file", c.Path, "was", fmt.Sprintf("%#o", c.Was))
+	}
 }
 
 // ensureAccount makes the configured account exist with its token, or, on a

@@ -67,6 +67,9 @@ func (v *Verifier) CreateAPIKey(ctx context.Context, account Sid, friendlyName *
 		if err := checkLen(EParam, "FriendlyName", *friendlyName, MaxKeyFriendlyName); err != nil {
 			return nil, "", err
 		}
+		if err := checkText(EParam, "FriendlyName", *friendlyName, false); err != nil {
+			return nil, "", err
+		}
 		name = *friendlyName
 	}
 	sid, err := v.newSid(PrefixAPIKey)
@@ -106,6 +109,9 @@ func (v *Verifier) UpdateAPIKey(ctx context.Context, account, sid Sid, friendlyN
 	}
 	if friendlyName != nil {
 		if err := checkLen(EParam, "FriendlyName", *friendlyName, MaxKeyFriendlyName); err != nil {
+			return nil, err
+		}
+		if err := checkText(EParam, "FriendlyName", *friendlyName, false); err != nil {
 			return nil, err
 		}
 		k.FriendlyName = *friendlyName

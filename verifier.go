@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -89,15 +88,17 @@ func checkRange(code int, name string, n, lo, hi int) error {
 // ParseStringMap decodes a JSON object whose values are all strings, as sent
 // in Metadata and HiddenDetails. A value that decodes to a JSON string is
 // decoded once more, because twilio-go JSON-encodes a Go string that already
-// holds JSON. JSON null gives a nil map.
+// holds JSON. JSON null gives a nil map. Both decodings refuse what
+// decodeJSON refuses (a repeated key, invalid UTF-8); keys must be one line
+// of text and values text (ValidText).
 func ParseStringMap(raw string) (map[string]string, error) {
 	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
+	if err := decodeJSON(raw, &v); err != nil {
+		return nil, err
 	}
 	if s, ok := v.(string); ok {
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
+		if err := decodeJSON(s, &v); err != nil {
+			return nil, err
 		}
 	}
 	if v == nil {
@@ -112,6 +113,12 @@ func ParseStringMap(raw string) (map[string]string, error) {
 		s, ok := val.(string)
 		if !ok {
 			return nil, fmt.Errorf("value of %q is not a string", k)
+		}
+		if !ValidText(k, false) {
+			return nil, fmt.Errorf("key %q has control characters", k)
+		}
+		if !ValidText(s, true) {
+			return nil, fmt.Errorf("value of %q has control characters", k)
 		}
 		m[k] = s
 	}

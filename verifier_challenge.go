@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 )
 
@@ -131,6 +130,9 @@ func challengeDetails(c *Challenge, p ChallengeParams, push bool) error {
 		if err := checkLen(EDetails, "Details.Message", *p.DetailsMessage, MaxDetailsMessage); err != nil {
 			return err
 		}
+		if err := checkText(EDetails, "Details.Message", *p.DetailsMessage, true); err != nil {
+			return err
+		}
 		c.Details.Message = *p.DetailsMessage
 	}
 	if push && c.Details.Message == "" {
@@ -157,21 +159,24 @@ func challengeDetails(c *Challenge, p ChallengeParams, push bool) error {
 }
 
 // parseDetailField decodes one Details.Fields item, {"label":…,"value":…},
-// accepting it JSON-encoded twice as twilio-go may send it.
+// accepting it JSON-encoded twice as twilio-go may send it. The label is one
+// line of text, the value text (ValidText); a repeated key or invalid UTF-8
+// is refused (decodeJSON).
 func parseDetailField(raw string) (DetailField, error) {
-	bad := Errorf(EDetails, "Invalid parameter Details.Fields: each item must be a JSON object with string label (at most %d characters) and value (at most %d characters)", MaxFieldLabel, MaxFieldValue)
+	bad := Errorf(EDetails, "Invalid parameter Details.Fields: each item must be a JSON object with string label (at most %d characters) and value (at most %d characters) of valid UTF-8 text without control characters, each key once", MaxFieldLabel, MaxFieldValue)
 	var s string
-	if json.Unmarshal([]byte(raw), &s) == nil {
+	if decodeJSON(raw, &s) == nil {
 		raw = s
 	}
 	var f struct {
 		Label *string `json:"label"`
 		Value *string `json:"value"`
 	}
-	if err := json.Unmarshal([]byte(raw), &f); err != nil || f.Label == nil || f.Value == nil {
+	if err := decodeJSON(raw, &f); err != nil || f.Label == nil || f.Value == nil {
 		return DetailField{}, bad
 	}
-	if *f.Label == "" || checkLen(EDetails, "", *f.Label, MaxFieldLabel) != nil || checkLen(EDetails, "", *f.Value, MaxFieldValue) != nil {
+	if *f.Label == "" || checkLen(EDetails, "", *f.Label, MaxFieldLabel) != nil || checkLen(EDetails, "", *f.Value, MaxFieldValue) != nil ||
+		!ValidText(*f.Label, false) || !ValidText(*f.Value, true) {
 		return DetailField{}, bad
 	}
 	return DetailField{Label: *f.Label, Value: *f.Value}, nil

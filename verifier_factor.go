@@ -55,6 +55,9 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 	if err := checkLen(EPushParam, "FriendlyName", *p.FriendlyName, MaxFriendlyName); err != nil {
 		return nil, err
 	}
+	if err := checkText(EPushParam, "FriendlyName", *p.FriendlyName, false); err != nil {
+		return nil, err
+	}
 	if p.FactorType == nil || *p.FactorType == "" {
 		return nil, missing(EFactorType, "FactorType")
 	}
@@ -237,10 +240,16 @@ func applyPushConfig(pf *PushFactor, c FactorConfig) error {
 		if err := checkLen(EFactorConfig, "Config.AppId", *appID, MaxAppIDLength); err != nil {
 			return err
 		}
+		if err := checkText(EFactorConfig, "Config.AppId", *appID, false); err != nil {
+			return err
+		}
 		pf.AppID = *appID
 	}
 	if sdkVersion != nil {
 		if err := checkLen(EFactorConfig, "Config.SdkVersion", *sdkVersion, 64); err != nil {
+			return err
+		}
+		if err := checkText(EFactorConfig, "Config.SdkVersion", *sdkVersion, false); err != nil {
 			return err
 		}
 		pf.SdkVersion = *sdkVersion
@@ -255,6 +264,9 @@ func applyPushConfig(pf *PushFactor, c FactorConfig) error {
 		n := len(*token)
 		if n < MinNotificationToken || n > MaxNotificationToken {
 			return Errorf(EFactorConfig, "Invalid parameter Config.NotificationToken: must be %d to %d characters", MinNotificationToken, MaxNotificationToken)
+		}
+		if err := checkText(EFactorConfig, "Config.NotificationToken", *token, false); err != nil {
+			return err
 		}
 		pf.NotificationToken = *token
 	}

@@ -114,6 +114,9 @@ func applyFactorUpdate(f *Factor, p FactorUpdate) (bool, error) {
 		if err := checkLen(EPushParam, "FriendlyName", *p.FriendlyName, MaxFriendlyName); err != nil {
 			return false, err
 		}
+		if err := checkText(EPushParam, "FriendlyName", *p.FriendlyName, false); err != nil {
+			return false, err
+		}
 		f.FriendlyName = *p.FriendlyName
 		changed = true
 	}

@@ -82,6 +82,32 @@ func (v *Verifier) ListServices(ctx context.Context, account Sid, p Page) ([]*Se
 // applyServiceParams checks each parameter that was sent and copies it into s.
 func applyServiceParams(s *Service, p ServiceParams) error {
 	const code = EInvalidParam
+	texts := []struct {
+		name string
+		val  *string
+	}{
+		{"FriendlyName", p.FriendlyName},
+		{"TtsName", p.TtsName},
+		{"DefaultTemplateSid", p.DefaultTemplateSid},
+		{"Push.ApnCredentialSid", p.PushApnCredentialSid},
+		{"Push.FcmCredentialSid", p.PushFcmCredentialSid},
+		{"Totp.Issuer", p.TotpIssuer},
+		{"Whatsapp.MsgServiceSid", p.WhatsappMsgServiceSid},
+		{"Whatsapp.From", p.WhatsappFrom},
+		{"Passkeys.RelyingParty.Id", p.PasskeysRelyingPartyID},
+		{"Passkeys.RelyingParty.Name", p.PasskeysRelyingPartyName},
+		{"Passkeys.RelyingParty.Origins", p.PasskeysRelyingPartyOrigins},
+		{"Passkeys.AuthenticatorAttachment", p.PasskeysAuthenticatorAttach},
+		{"Passkeys.DiscoverableCredentials", p.PasskeysDiscoverableCreds},
+		{"Passkeys.UserVerification", p.PasskeysUserVerification},
+	}
+	for _, f := range texts {
+		if f.val != nil {
+			if err := checkText(code, f.name, *f.val, false); err != nil {
+				return err
+			}
+		}
+	}
 	if p.FriendlyName != nil {
 		if err := checkLen(code, "FriendlyName", *p.FriendlyName, MaxServiceNameLength); err != nil {
 			return err

@@ -35,6 +35,9 @@ func (v *Verifier) CreateAccessToken(ctx context.Context, account, service Sid, 
 		if err := checkLen(EAccessToken, "FactorFriendlyName", *p.FactorFriendlyName, MaxFriendlyName); err != nil {
 			return nil, err
 		}
+		if err := checkText(EAccessToken, "FactorFriendlyName", *p.FactorFriendlyName, false); err != nil {
+			return nil, err
+		}
 		t.FactorFriendlyName = *p.FactorFriendlyName
 	}
 	if p.TTL != nil {

@@ -41,6 +41,12 @@ var (
 	ErrSignature = errors.New("jws: signature does not verify")
 )
 
+// strict is base64url without padding that refuses unused bits other than
+// zero: otherwise the last character of a signature could be changed to
+// another that decodes to the same bytes, a second spelling of a token
+// that still verifies. Every encoder writes zero bits there.
+var strict = base64.RawURLEncoding.Strict()
+
 // Parse splits and decodes a compact JWS (base64url without padding, three
 // dot-separated parts). It checks the shape only; call VerifyES256.
 func Parse(compact string) (*Token, error) {
@@ -52,9 +58,9 @@ func Parse(compact string) (*Token, error) {
 	if !ok || strings.Contains(s, ".") {
 		return nil, ErrMalformed
 	}
-	hb, err1 := base64.RawURLEncoding.DecodeString(h)
-	pb, err2 := base64.RawURLEncoding.DecodeString(p)
-	sig, err3 := base64.RawURLEncoding.DecodeString(s)
+	hb, err1 := strict.DecodeString(h)
+	pb, err2 := strict.DecodeString(p)
+	sig, err3 := strict.DecodeString(s)
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, ErrMalformed
 	}

@@ -22,7 +22,7 @@ const (
 	vecRaw       = "W26f0iij5b6O4Ibuw6Xw88+6jNvxyymxS2m7ZPGfM/8i1VpFNTr2eK+VX3b1DLHy8rPm3MOpTvUH14hyNr0Gfg=="
 )
 
-func vecKey(t *testing.T) *ecdsa.PublicKey {
+func vecKey(t testing.TB) *ecdsa.PublicKey {
 	t.Helper()
 	der, err := base64.StdEncoding.DecodeString(vecPublicKey)
 	if err != nil {
@@ -102,7 +102,10 @@ func TestAlgorithmConfusion(t *testing.T) {
 }
 
 func TestParseMalformed(t *testing.T) {
-	for _, s := range []string{"", "a", "a.b", "a.b.c.d", "!!.e30.AA", "e30.!!.AA", "e30.e30.!!", "bm90IGpzb24.e30.AA"} {
+	// The vector with its signature's unused bits set: it decoded to the
+	// same signature and verified (testdata/fuzz/FuzzParse).
+	respelled := vecDeviceJWT[:len(vecDeviceJWT)-1] + "B"
+	for _, s := range []string{"", "a", "a.b", "a.b.c.d", "!!.e30.AA", "e30.!!.AA", "e30.e30.!!", "bm90IGpzb24.e30.AA", "e30.e31.AA", respelled} {
 		if _, err := Parse(s); !errors.Is(err, ErrMalformed) {
 			t.Errorf("Parse(%q) = %v", s, err)
 		}
@@ -137,5 +140,10 @@ func TestDERToRawVector(t *testing.T) {
 	}
 	if _, err := DERToRaw(append(der, 0)); err == nil {
 		t.Fatal("trailing byte accepted")
+	}
+	// A third element inside the SEQUENCE, which encoding/asn1 ignores
+	// (found by FuzzDERToRaw's seeds; testdata/fuzz/FuzzDERToRaw).
+	if _, err := DERToRaw([]byte{0x30, 0x08, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x05, 0x00}); err == nil {
+		t.Fatal("SEQUENCE with a third element accepted")
 	}
 }

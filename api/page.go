@@ -39,13 +39,14 @@ func encodeToken(dir byte, c verify.Cursor) string {
 
 var errToken = errors.New("malformed page token")
 
-// decodeToken parses a page token made by encodeToken.
+// decodeToken parses a page token made by encodeToken. The base64 must be
+// strict (unused bits zero), so that each cursor has one token.
 func decodeToken(tok string) (byte, verify.Cursor, error) {
 	rest, ok := strings.CutPrefix(tok, tokenPrefix)
 	if !ok {
 		return 0, verify.Cursor{}, errToken
 	}
-	b, err := base64.RawURLEncoding.DecodeString(rest)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
 	if err != nil || len(b) < 13+2 || len(b) > 13+64 || (b[0] != dirAfter && b[0] != dirBefore) {
 		return 0, verify.Cursor{}, errToken
 	}

@@ -63,6 +63,9 @@ func TestPageTokenMalformed(t *testing.T) {
 		"PAYF33333333333333333333333333333333", // Twilio's own format
 		"PT" + "eA",                            // too short
 		strings.Replace(good, "PTY", "PTZ", 1), // wrong direction byte
+		// Unused low bits set: the same cursor as ...Y00 (FuzzDecodeToken,
+		// testdata/fuzz/FuzzDecodeToken/nonzero-unused-bits).
+		"PTYX0000000000A0000010Y01",
 	} {
 		if _, _, err := decodeToken(tok); err == nil {
 			t.Errorf("decodeToken(%q) succeeded, want an error", tok)

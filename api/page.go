@@ -40,10 +40,11 @@ func encodeToken(dir byte, c verify.Cursor) string {
 var errToken = errors.New("malformed page token")
 
 // decodeToken parses a page token made by encodeToken. The base64 must be
-// strict (unused bits zero), so that each cursor has one token.
+// strict (unused bits zero, no line breaks), so that each cursor has one
+// token.
 func decodeToken(tok string) (byte, verify.Cursor, error) {
 	rest, ok := strings.CutPrefix(tok, tokenPrefix)
-	if !ok {
+	if !ok || strings.ContainsAny(rest, "\r\n") { // base64 skips them, even Strict
 		return 0, verify.Cursor{}, errToken
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)

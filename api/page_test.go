@@ -66,6 +66,10 @@ func TestPageTokenMalformed(t *testing.T) {
 		// Unused low bits set: the same cursor as ...Y00 (FuzzDecodeToken,
 		// testdata/fuzz/FuzzDecodeToken/nonzero-unused-bits).
 		"PTYX0000000000A0000010Y01",
+		// A line break, which base64 decoding skips (the same fuzzer,
+		// testdata/fuzz/FuzzDecodeToken/carriage-return).
+		"PTYX0000000000A0\r000000",
+		good[:20] + "\n" + good[20:],
 	} {
 		if _, _, err := decodeToken(tok); err == nil {
 			t.Errorf("decodeToken(%q) succeeded, want an error", tok)

@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		if strings.Count(s, ".") != 2 || !strings.HasPrefix(s, tok.signingInput+".") {
 			t.Fatalf("signing input %q of %q", tok.signingInput, s)
 		}
+		if strings.Trim(s, ".-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("accepted %q, which is not all base64url", s)
+		}
 		if tok.VerifyES256(&other.PublicKey) == nil {
 			t.Fatalf("%q verifies under a random key", s)
 		}

@@ -47,6 +47,16 @@ var (
 // that still verifies. Every encoder writes zero bits there.
 var strict = base64.RawURLEncoding.Strict()
 
+// decodePart decodes one part of a compact JWS. Line breaks are refused
+// first: the decoder skips CR and LF even when strict, which would make
+// another spelling of the same token.
+func decodePart(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, ErrMalformed
+	}
+	return strict.DecodeString(s)
+}
+
 // Parse splits and decodes a compact JWS (base64url without padding, three
 // dot-separated parts). It checks the shape only; call VerifyES256.
 func Parse(compact string) (*Token, error) {
@@ -58,9 +68,9 @@ func Parse(compact string) (*Token, error) {
 	if !ok || strings.Contains(s, ".") {
 		return nil, ErrMalformed
 	}
-	hb, err1 := strict.DecodeString(h)
-	pb, err2 := strict.DecodeString(p)
-	sig, err3 := strict.DecodeString(s)
+	hb, err1 := decodePart(h)
+	pb, err2 := decodePart(p)
+	sig, err3 := decodePart(s)
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, ErrMalformed
 	}

@@ -105,7 +105,9 @@ func TestParseMalformed(t *testing.T) {
 	// The vector with its signature's unused bits set: it decoded to the
 	// same signature and verified (testdata/fuzz/FuzzParse).
 	respelled := vecDeviceJWT[:len(vecDeviceJWT)-1] + "B"
-	for _, s := range []string{"", "a", "a.b", "a.b.c.d", "!!.e30.AA", "e30.!!.AA", "e30.e30.!!", "bm90IGpzb24.e30.AA", "e30.e31.AA", respelled} {
+	// A line break, which base64 decoding skips (testdata/fuzz/FuzzParse).
+	broken := vecDeviceJWT[:len(vecDeviceJWT)-10] + "\r\n" + vecDeviceJWT[len(vecDeviceJWT)-10:]
+	for _, s := range []string{"", "a", "a.b", "a.b.c.d", "!!.e30.AA", "e30.!!.AA", "e30.e30.!!", "bm90IGpzb24.e30.AA", "e30.e31.AA", respelled, broken} {
 		if _, err := Parse(s); !errors.Is(err, ErrMalformed) {
 			t.Errorf("Parse(%q) = %v", s, err)
 		}

@@ -8,9 +8,6 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -52,21 +49,18 @@ const readerConns = 4
 // Open opens the database at dsn and brings its schema up to date. A
 // postgres:// or postgresql:// URL selects PostgreSQL; anything else is a
 // SQLite file path or "file:" URI, created if needed. secretKey is the
-// 32-byte AES-256 key that seals TOTP secrets at rest; it must be the same
-// on every open of the same database (on PostgreSQL: on every node), or
-// reading a TOTP factor fails.
-func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
-	if len(secretKey) != 32 {
-		return nil, fmt.Errorf("sqlstore: open: secret key is %d bytes, want 32", len(secretKey))
-	}
-	block, err := aes.NewCipher(secretKey)
+// 32-byte AES-256 key that seals TOTP secrets at rest; previous are keys
+// that no longer seal but still open what they sealed, during a rotation
+// (keyring.go, reseal.go). Every open of the same database (on PostgreSQL:
+// every node) needs the keys its secrets were sealed with, or reading a TOTP
+// factor fails; CheckKeys finds out at once.
+func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte) (*DB, error) {
+	ring, err := newKeyring(secretKey, previous...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open: %w", err)
-	}
+	keys := &keyBox{}
+	keys.p.Store(ring)
 	if IsPostgres(dsn) {
 		p, schema, err := openPostgres(ctx, dsn)
 		if err != nil {
@@ -74,18 +68,18 @@ func Open(ctx context.Context, dsn string, secretKey []byte) (*DB, error) {
 			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 		}
 		db := &DB{rdb: p, wdb: p}
-		db.store = store{d: postgres, schema: schema, aead: aead, r: p, w: p, begin: p}
+		db.store = store{d: postgres, schema: schema, keys: keys, r: p, w: p, begin: p}
 		if err := db.Migrate(ctx); err != nil {
 			p.Close()
 			return nil, err
 		}
 		return db, nil
 	}
-	return openSQLite(ctx, dsn, aead)
+	return openSQLite(ctx, dsn, keys)
 }
 
 // openSQLite opens the writer, migrates, then opens the read pool.
-func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) {
+func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	// Before SQLite opens anything: an existing file made private now gets
 	// private -wal and -shm, and a new one is created private.
 	var modes []ModeChange
@@ -117,7 +111,7 @@ func openSQLite(ctx context.Context, dsn string, aead cipher.AEAD) (*DB, error) 
 	w.SetConnMaxIdleTime(0)
 
 	db := &DB{wdb: w, modes: modes}
-	db.store = store{d: sqlite, aead: aead, r: w, w: w, begin: w}
+	db.store = store{d: sqlite, keys: keys, r: w, w: w, begin: w}
 	// Migrating first also switches the file to WAL before any reader opens.
 	if err := db.Migrate(ctx); err != nil {
 		w.Close()
@@ -214,7 +208,7 @@ type querier interface {
 type store struct {
 	d      dialect
 	schema string
-	aead   cipher.AEAD
+	keys   *keyBox // shared by every copy of the store
 	r, w   querier
 	begin  *sql.DB
 	// batch, set outside a transaction on SQLite, groups writes into shared
@@ -353,32 +347,6 @@ func (s *store) execOne(ctx context.Context, query string, args ...any) (bool, e
 		return false, err
 	}
 	return n == 1, nil
-}
-
-// seal encrypts a secret for the factor sid with AES-256-GCM. The random
-// nonce is prepended, and the SID is the additional data, so a sealed
-// secret copied into another row does not open.
-func (s *store) seal(sid verify.Sid, secret []byte) ([]byte, error) {
-	if secret == nil {
-		return nil, nil
-	}
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(secret)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, secret, []byte(sid)), nil
-}
-
-// unseal reverses seal; it fails if the key or the SID differ.
-func (s *store) unseal(sid verify.Sid, sealed []byte) ([]byte, error) {
-	if sealed == nil {
-		return nil, nil
-	}
-	n := s.aead.NonceSize()
-	if len(sealed) < n+s.aead.Overhead() {
-		return nil, errors.New("sealed secret too short")
-	}
-	return s.aead.Open(nil, sealed[:n], sealed[n:], []byte(sid))
 }
 
 // unix converts a domain time (whole seconds) to its column value.

@@ -31,10 +31,10 @@ func mustOpen(t *testing.T) *DB {
 }
 
 // mustOpenFile opens the database at dsn (a SQLite path or a PostgreSQL
-// URL), closed when the test ends.
-func mustOpenFile(t *testing.T, dsn string, key []byte) *DB {
+// URL), closed when the test ends, with key and any previous keys.
+func mustOpenFile(t *testing.T, dsn string, key []byte, previous ...[]byte) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), dsn, key)
+	db, err := Open(context.Background(), dsn, key, previous...)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dsn, err)
 	}

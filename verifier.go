@@ -22,6 +22,11 @@ type Verifier struct {
 	// TokenKey is the HMAC key that derives enrollment access tokens from
 	// their SIDs; at least 32 bytes.
 	TokenKey []byte
+	// PreviousTokenKeys still accept the tokens they derived, for as long
+	// as a master key rotation runs: a token minted by a node that had not
+	// yet switched keys is still good on one that has, and the other way
+	// round while the new key is rolled out as a previous one first.
+	PreviousTokenKeys [][]byte
 }
 
 func (v *Verifier) now() time.Time { return v.Now().UTC().Truncate(time.Second) }

@@ -77,8 +77,20 @@ func (v *Verifier) FetchAccessToken(ctx context.Context, account, service, sid S
 // by base64url(HMAC-SHA256(TokenKey, SID)). Deriving instead of storing means
 // a database dump holds no usable enrollment tokens, and the SID inside lets
 // the server find the row without an index on a secret.
-func (v *Verifier) tokenFor(sid Sid) string {
-	m := hmac.New(sha256.New, v.TokenKey)
+func (v *Verifier) tokenFor(sid Sid) string { return tokenUnder(v.TokenKey, sid) }
+
+// tokenValid reports whether token is the token of sid under TokenKey or
+// one of PreviousTokenKeys.
+func (v *Verifier) tokenValid(token string, sid Sid) bool {
+	ok := hmac.Equal([]byte(token), []byte(v.tokenFor(sid)))
+	for _, k := range v.PreviousTokenKeys {
+		ok = hmac.Equal([]byte(token), []byte(tokenUnder(k, sid))) || ok
+	}
+	return ok
+}
+
+func tokenUnder(key []byte, sid Sid) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("verifyd access token v1\x00"))
 	m.Write([]byte(sid))
 	return string(sid) + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -96,7 +108,7 @@ func (v *Verifier) EnrollFactor(ctx context.Context, token string, service Sid, 
 		return nil, deny
 	}
 	sid := Sid(token[:34])
-	if !sid.Valid(PrefixAccessToken) || !hmac.Equal([]byte(token), []byte(v.tokenFor(sid))) {
+	if !sid.Valid(PrefixAccessToken) || !v.tokenValid(token, sid) {
 		return nil, deny
 	}
 	at, err := v.Store.FindAccessToken(ctx, service, sid)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -123,12 +124,15 @@ func (b *keyBox) ring() *keyring { return b.p.Load() }
 
 // SetKeys replaces the keys of a running store: primary seals from now on,
 // and primary and others open. A server calls it when its key file changes,
-// so that a rotation needs no restart. The ring must still open what the
-// database holds; CheckKeys tells.
-func (db *DB) SetKeys(primary []byte, others ...[]byte) error {
+// so that a rotation needs no restart. The new keys must pass CheckKeys
+// first, or the store keeps the keys it had and SetKeys wraps ErrWrongKey.
+func (db *DB) SetKeys(ctx context.Context, primary []byte, others ...[]byte) error {
 	r, err := newKeyring(primary, others...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: set keys: %w", err)
+	}
+	if err := db.checkRing(ctx, r); err != nil {
+		return err
 	}
 	db.keys.p.Store(r)
 	return nil

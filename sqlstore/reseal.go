@@ -155,8 +155,9 @@ var ErrWrongKey = errors.New("sqlstore: the secret key does not open the TOTP se
 // later. It proves the ring opens the rows it tried, not every row: a
 // database sealed under several old keys of which one is missing is found
 // by the re-seal (which stops at the first such row, naming it).
-func (db *DB) CheckKeys(ctx context.Context) error {
-	ring := db.keys.ring()
+func (db *DB) CheckKeys(ctx context.Context) error { return db.checkRing(ctx, db.keys.ring()) }
+
+func (db *DB) checkRing(ctx context.Context, ring *keyring) error {
 	h := ring.primary.header
 	for _, op := range []string{"=", "<>"} {
 		var sid string

@@ -37,14 +37,6 @@ then POST /v1/AuthTokens/Promote (twilio-go rest/accounts/v1). An operator who l
 account's tokens starts serve with VERIFYD_ACCOUNT_SID and a new VERIFYD_AUTH_TOKEN.
 `
 
-// usageError is a command line that cannot run as written; main exits 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
 // accountsCommand runs "verifyd accounts". Flags may come before or after
 // the subcommand.
 func accountsCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

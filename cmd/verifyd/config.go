@@ -23,6 +23,9 @@ type config struct {
 	AccountSid string // with AuthToken: make this account exist at start-up
 	AuthToken  string
 	SecretKey  string // hex or base64 of 32 bytes; else a key file beside the database
+	// PreviousKeys are keys that no longer seal but still open, comma
+	// separated, during a rotation (README, "Rotating the master key").
+	PreviousKeys string
 
 	TLSCert, TLSKey  string // PEM files: serve HTTPS
 	TLSSelfSigned    bool   // development: make (once) and use a self-signed certificate
@@ -34,6 +37,9 @@ type config struct {
 
 	SweepInterval       time.Duration // how often background clean-up runs; 0 turns it off
 	UnverifiedFactorTTL time.Duration // unverified factors older than this are deleted
+	// KeyCheckInterval is how often a SQLite server re-reads its key file
+	// and re-seals secrets not under the primary key (rekey.go); 0: never.
+	KeyCheckInterval time.Duration
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -47,6 +53,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		AccountSid: getenv("VERIFYD_ACCOUNT_SID"),
 		AuthToken:  getenv("VERIFYD_AUTH_TOKEN"),
 		SecretKey:  getenv("VERIFYD_SECRET_KEY"),
+
+		PreviousKeys: getenv("VERIFYD_PREVIOUS_SECRET_KEYS"),
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -68,6 +76,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 			"how often to mark expired challenges and delete stale factors and tokens; 0 turns it off (VERIFYD_SWEEP_INTERVAL)"},
 		{&cfg.UnverifiedFactorTTL, "unverified-factor-ttl", "VERIFYD_UNVERIFIED_FACTOR_TTL", verify.DefaultUnverifiedFactorTTL,
 			"delete factors still unverified this long after creation (VERIFYD_UNVERIFIED_FACTOR_TTL)"},
+		{&cfg.KeyCheckInterval, "key-check-interval", "VERIFYD_KEY_CHECK_INTERVAL", 10 * time.Second,
+			"SQLite: how often to re-read the key file and re-seal TOTP secrets not under the primary key; 0 turns it off (VERIFYD_KEY_CHECK_INTERVAL)"},
 	} {
 		def := d.def
 		if v := getenv(d.envv); v != "" {
@@ -98,6 +108,9 @@ func (c config) validate() error {
 	}
 	if c.SweepInterval < 0 {
 		return fmt.Errorf("--sweep-interval must not be negative")
+	}
+	if c.KeyCheckInterval < 0 {
+		return fmt.Errorf("--key-check-interval must not be negative")
 	}
 	if c.UnverifiedFactorTTL <= 0 {
 		return fmt.Errorf("--unverified-factor-ttl must be positive")

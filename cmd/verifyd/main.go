@@ -4,6 +4,7 @@
 //
 //	verifyd serve   [--addr 127.0.0.1:4010] [--db ./verifyd.db] [--public-url URL]
 //	verifyd migrate [--db ./verifyd.db]
+//	verifyd rotate-key [--db ./verifyd.db] [--new-key] [--status] [--batch 500]
 //	verifyd totp    [--alg sha1] [--digits 6] [--period 30] SECRET
 //	verifyd bench   [--target URL | --db DSN] [--workloads ...] [--duration 10s] [--concurrency 16]
 //	verifyd accounts [--db ./verifyd.db] list | remove AC…
@@ -29,6 +30,14 @@ func main() {
 		os.Exit(exitCode(err))
 	}
 }
+
+// usageError is a command line that cannot run as written; main exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // exitCode is 2 for a command line that cannot run as written, as flag
 // packages and most tools do, and 1 for any other failure.
@@ -61,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return migrate(ctx, cfg, stdout)
+	case "rotate-key":
+		return rotateKey(ctx, args[1:], getenv, stdout, stderr)
 	case "totp":
 		return totpCode(args[1:], stdout, stderr)
 	case "bench":
@@ -87,6 +98,7 @@ const usage = `verifyd: a self-hosted server for the Twilio Verify v2 API
 Commands:
   serve     run the server (SQLite by default, no configuration needed)
   migrate   apply database migrations and exit
+  rotate-key  re-seal the TOTP secrets under a new master key, online (run "verifyd rotate-key -h")
   totp      print the current TOTP code of a base32 secret (a development aid)
   bench     measure: provision, drive loopback load, report req/s and latency
   device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")

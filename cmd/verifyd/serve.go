@@ -28,12 +28,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := cfg.checkKey(); err != nil {
 		return err
 	}
-	key, err := loadKey(cfg)
+	keys, err := loadKeys(cfg)
 	if err != nil {
 		return err
 	}
 	// Opening migrates; on PostgreSQL nodes starting together take turns.
-	db, err := sqlstore.Open(ctx, cfg.DB, subkey(key, "secrets at rest"))
+	sealKey, sealPrevious := keys.sealing()
+	db, err := sqlstore.Open(ctx, cfg.DB, sealKey, sealPrevious...)
 	if err != nil {
 		return err
 	}
@@ -42,6 +43,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	privateFiles(cfg, db, logger)
+	if err := db.CheckKeys(ctx); err != nil {
+		return wrongKey(cfg, err)
+	}
 
 	tlsCfg, err := tlsConfig(selfSignedAt(cfg), stdout)
 	if err != nil {
@@ -64,7 +68,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: subkey(key, "access tokens")}
+	tokenKey, tokenPrevious := keys.tokenKeys()
+	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader,
+		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious}
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
@@ -72,7 +78,8 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// shutdown or on a failed Serve, before the store closes.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	waitSweep := startSweeper(sweepCtx, v, cfg.SweepInterval, cfg.UnverifiedFactorTTL, logger)
-	defer func() { stopSweep(); waitSweep() }()
+	waitRekey := startRekeyer(sweepCtx, db, cfg, logger)
+	defer func() { stopSweep(); waitSweep(); waitRekey() }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -120,6 +127,16 @@ func privateFiles(cfg config, db *sqlstore.DB, logger *slog.Logger) {
 		}
 		logger.Warn("file was readable by other users: mode changed to 0600", "file", c.Path, "was", fmt.Sprintf("%#o", c.Was))
 	}
+}
+
+// wrongKey explains a failed CheckKeys: the server refuses to start rather
+// than answer every TOTP request with an internal error.
+func wrongKey(cfg config, err error) error {
+	where := "VERIFYD_SECRET_KEY"
+	if cfg.SecretKey == "" && !sqlstore.IsPostgres(cfg.DB) {
+		where = "the key file " + keyFilePath(cfg.DB) + ", or VERIFYD_SECRET_KEY"
+	}
+	return fmt.Errorf("%w. Give the key it was sealed with (%s); during a rotation give the previous keys too (VERIFYD_PREVIOUS_SECRET_KEYS)", err, where)
 }
 
 // ensureAccount makes the configured account exist with its token, or, on a

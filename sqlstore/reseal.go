@@ -70,10 +70,12 @@ FROM factors WHERE totp_secret IS NOT NULL`, h[:]).Scan(&st.Total, &primary)
 // ResealBatch re-seals up to limit TOTP secrets that are not under the
 // primary key, taking factors in SID order after the SID after ("" to
 // start). The rows are read on the read pool and opened and sealed in Go;
-// only the compare-and-swap writes run in one writer transaction, so a
-// batch holds the SQLite writer for a few milliseconds and a request queues
-// behind it at most that long. A batch is all or nothing: cancelling ctx
-// rolls back the one under way, and the next run does it again.
+// only the compare-and-swap writes take the writer. On SQLite they run in
+// one transaction (one commit, one fsync), which holds the writer for a few
+// milliseconds; a request queues behind it at most that long, and
+// cancelling ctx rolls the batch back. On PostgreSQL each row commits on
+// its own (see below), so an interrupted batch keeps the rows it did.
+// Either way the next run finds what is left.
 //
 // A value that no key of the ring opens is an error naming the factor: the
 // keys given are not the ones the database was sealed with, and nothing of
@@ -121,7 +123,7 @@ ORDER BY sid LIMIT ?`, h[:], after, limit)
 			return Reseal{}, fmt.Errorf("sqlstore: reseal factor %s: %w", c.sid, err)
 		}
 	}
-	err = db.atomic(ctx, func(t *store) error {
+	write := func(t *store) error {
 		res.Resealed, res.Skipped = 0, 0
 		for _, c := range todo {
 			ok, err := t.execOne(ctx, `UPDATE factors SET totp_secret = ? WHERE sid = ? AND totp_secret = ?`,
@@ -136,7 +138,15 @@ ORDER BY sid LIMIT ?`, h[:], after, limit)
 			}
 		}
 		return nil
-	})
+	}
+	if db.d == postgres {
+		// Each row commits on its own: a transaction would hold every
+		// row lock of the batch until its end, and a request locking two
+		// of them in another order could deadlock with it.
+		err = write(&db.store)
+	} else {
+		err = db.atomic(ctx, write)
+	}
 	if err != nil {
 		return Reseal{}, fmt.Errorf("sqlstore: reseal: %w", err)
 	}

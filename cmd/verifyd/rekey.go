@@ -49,12 +49,24 @@ func startRekeyer(ctx context.Context, db *sqlstore.DB, cfg config, logger *slog
 	wg.Go(func() {
 		t := time.NewTicker(cfg.KeyCheckInterval)
 		defer t.Stop()
+		// pending: there may be secrets under old keys, at start and after
+		// a key change. Once a pass has finished, none can appear until
+		// the next change, since this server is the file's only writer
+		// and seals under its primary key; so the table is not scanned
+		// at every check.
+		pending := true
 		for {
 			if fromFile {
-				last = reloadKeyFile(ctx, db, cfg, last, logger)
+				var changed bool
+				last, changed = reloadKeyFile(ctx, db, cfg, last, logger)
+				pending = pending || changed
 			}
-			if err := serveReseal(ctx, db, logger); err != nil && ctx.Err() == nil {
-				logger.Error("re-sealing TOTP secrets failed", "err", err)
+			if pending {
+				err := serveReseal(ctx, db, logger)
+				if err != nil && ctx.Err() == nil {
+					logger.Error("re-sealing TOTP secrets failed", "err", err)
+				}
+				pending = err != nil
 			}
 			select {
 			case <-ctx.Done():
@@ -67,18 +79,18 @@ func startRekeyer(ctx context.Context, db *sqlstore.DB, cfg config, logger *slog
 }
 
 // reloadKeyFile switches db to the keys of the key file if its bytes differ
-// from last, and returns the bytes it acted on. Keys that do not open the
+// from last, and returns the bytes it acted on and whether it switched. Keys that do not open the
 // database are refused with an error in the log, and the server goes on
 // with the keys it has; the file is read again at the next check.
-func reloadKeyFile(ctx context.Context, db *sqlstore.DB, cfg config, last []byte, logger *slog.Logger) []byte {
+func reloadKeyFile(ctx context.Context, db *sqlstore.DB, cfg config, last []byte, logger *slog.Logger) ([]byte, bool) {
 	path := keyFilePath(cfg.DB)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		logger.Error("reading the key file failed", "path", path, "err", err)
-		return last
+		return last, false
 	}
 	if bytes.Equal(b, last) {
-		return last
+		return last, false
 	}
 	k, err := parseKeyFile(path, b)
 	if err == nil {
@@ -90,11 +102,11 @@ func reloadKeyFile(ctx context.Context, db *sqlstore.DB, cfg config, last []byte
 	}
 	if err != nil {
 		logger.Error("the changed key file was not loaded", "path", path, "err", err)
-		return last
+		return last, false
 	}
 	id := db.PrimaryKeyID()
 	logger.Info("loaded the changed key file", "path", path, "primary_key_id", hex.EncodeToString(id[:]))
-	return b
+	return b, true
 }
 
 // serveReseal re-seals what is left under old keys and logs how it went.

@@ -167,3 +167,21 @@ func TestRotateKeyUsage(t *testing.T) {
 		t.Error("a refused command line created the database")
 	}
 }
+
+// TestServeResealsAtStart starts a SQLite server whose keys come from the
+// environment, the new one primary and the old one previous: it re-seals
+// the database in the background by itself, and serves every factor.
+func TestServeResealsAtStart(t *testing.T) {
+	db := t.TempDir() + "/verifyd.db"
+	s := startServer(t, db, mergeEnv(map[string]string{"VERIFYD_SECRET_KEY": rotKeyA}, accountEnv(testAccount, testToken)))
+	l := provision(t, twilioClient(t, s, testAccount, testToken), 6)
+	s.stop()
+	if left, _ := notUnder(t, db, sealedBy(t, rotKeyA)); left != 0 {
+		t.Fatalf("%d values not under A before", left)
+	}
+	s = startServer(t, db, map[string]string{"VERIFYD_SECRET_KEY": rotKeyB, "VERIFYD_PREVIOUS_SECRET_KEYS": rotKeyA},
+		"--key-check-interval", "100ms")
+	waitUnder(t, db, sealedBy(t, rotKeyB), 20*time.Second)
+	s.stop()
+	serveOnlyKey(t, db, rotKeyB, l)
+}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 
 	"github.com/verifyd/verify/sqlstore"
@@ -135,12 +136,12 @@ func rotateKeyFlags(o *rotateOpts, getenv func(string) string, out io.Writer) *f
 // file must exist: a key made for a database that does not exist yet would
 // only be a first key, which serve makes itself.
 func newPrimaryKey(db string, stdout io.Writer) error {
+	if _, err := os.Stat(keyFilePath(db)); err != nil {
+		return fmt.Errorf("rotate-key: no key file to rotate (start the server once to create the database and its key): %w", err)
+	}
 	k, err := keyFile(db)
 	if err != nil {
 		return err
-	}
-	if k.primary == nil {
-		return fmt.Errorf("rotate-key: no key file %s", keyFilePath(db))
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {

@@ -166,6 +166,16 @@ func TestRotateKeyUsage(t *testing.T) {
 	if _, err := os.Stat(db); err == nil {
 		t.Error("a refused command line created the database")
 	}
+	// --new-key on a database that does not exist makes neither it nor a key.
+	err := run(context.Background(), []string{"rotate-key", "--db", db, "--new-key"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no key file to rotate") {
+		t.Errorf("--new-key without a database: %v", err)
+	}
+	for _, name := range []string{db, keyFilePath(db)} {
+		if _, err := os.Stat(name); err == nil {
+			t.Errorf("--new-key without a database created %s", name)
+		}
+	}
 }
 
 // TestServeResealsAtStart starts a SQLite server whose keys come from the

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -194,4 +196,37 @@ func TestServeResealsAtStart(t *testing.T) {
 	waitUnder(t, db, sealedBy(t, rotKeyB), 20*time.Second)
 	s.stop()
 	serveOnlyKey(t, db, rotKeyB, l)
+}
+
+// TestServeRefusesBadKeyFileChange replaces a running SQLite server's key
+// file with a key that does not open its database: the server keeps the
+// keys it has and goes on serving every factor, and picks up a good file
+// later.
+func TestServeRefusesBadKeyFileChange(t *testing.T) {
+	db := t.TempDir() + "/verifyd.db"
+	s := startServer(t, db, accountEnv(testAccount, testToken), "--key-check-interval", "50ms")
+	c := twilioClient(t, s, testAccount, testToken)
+	l := provision(t, c, 4)
+	oldKey := firstKey(t, db)
+	if err := os.WriteFile(keyFilePath(db), []byte(rotKeyB+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // several checks
+	l.readers = []*openapi.ApiService{c}
+	for _, u := range l.users { // the unverified ones are read and opened each time
+		if _, err := c.FetchFactor(l.svc, u.identity, u.sid); err != nil {
+			t.Fatalf("after a bad key file, fetch %s: %v", u.sid, err)
+		}
+	}
+	if left, _ := notUnder(t, db, sealedBy(t, oldKey)); left != 0 {
+		t.Fatalf("%d values were re-sealed under a key that does not open the database", left)
+	}
+	if err := os.WriteFile(keyFilePath(db), []byte(rotKeyB+"\n"+oldKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitUnder(t, db, sealedBy(t, rotKeyB), 20*time.Second)
+	if err := l.challenge(c); err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
 }

@@ -205,7 +205,7 @@ func sealedBy(t *testing.T, hexKey string) []byte {
 	return append([]byte{1}, id[:]...)
 }
 
-// allUnder reports how many of the sealed values are not under header.
+// notUnder counts the sealed values not under header, and all of them.
 func notUnder(t *testing.T, db string, header []byte) (left, total int) {
 	t.Helper()
 	hs := sealedHeaders(t, db)

@@ -123,60 +123,51 @@ const quotaStep = 15 * time.Minute
 // service, entity and factor, check the code, and in one transaction use
 // the time step and store the approved challenge.
 func BenchmarkCreateChallengeTotp(b *testing.B) {
-	benchTotpChallenge(b, func(code string) string { return code }, verify.ChallengeApproved)
+	benchTotpChallenge(b, false, rightCode, verify.ChallengeApproved)
 }
 
 // BenchmarkCreateChallengeTotpWrong stores a pending challenge with one
 // failed attempt, as totp-wrong does.
 func BenchmarkCreateChallengeTotpWrong(b *testing.B) {
-	offByOne := func(code string) string { return code[:5] + string('0'+(code[5]-'0'+1)%10) }
-	benchTotpChallenge(b, offByOne, verify.ChallengePending)
-}
-
-// benchTotpChallenge creates challenges on one TOTP factor with the code of
-// the clock's time step as send makes it, each expected to end as want.
-func benchTotpChallenge(b *testing.B, send func(code string) string, want verify.ChallengeStatus) {
-	e := newBenchEnv(b)
-	f := e.totpFactor(b, "user-0001")
-	sid := string(f.Sid)
-	b.ReportAllocs()
-	for b.Loop() {
-		e.clock.t = e.clock.t.Add(quotaStep)
-		code := send(e.code(b, f))
-		c, err := e.v.CreateChallenge(e.ctx, benchAccount, e.service, "user-0001", verify.ChallengeParams{FactorSid: &sid, AuthPayload: &code})
-		if err != nil || c.Status != want {
-			b.Fatalf("%v %v", c, err)
-		}
-	}
+	benchTotpChallenge(b, false, offByOne, verify.ChallengePending)
 }
 
 // BenchmarkAnswerTotpChallenge creates a pending TOTP challenge and
 // answers it with the right code: the attempt is reserved, the code
 // compared, the step used and the challenge approved in one transaction.
 func BenchmarkAnswerTotpChallenge(b *testing.B) {
-	benchAnswerTotp(b, func(code string) string { return code }, verify.ChallengeApproved)
+	benchTotpChallenge(b, true, rightCode, verify.ChallengeApproved)
 }
 
 // BenchmarkAnswerTotpChallengeWrong answers with a wrong code: the
 // reserved attempt stands as the failure.
 func BenchmarkAnswerTotpChallengeWrong(b *testing.B) {
-	offByOne := func(code string) string { return code[:5] + string('0'+(code[5]-'0'+1)%10) }
-	benchAnswerTotp(b, offByOne, verify.ChallengePending)
+	benchTotpChallenge(b, true, offByOne, verify.ChallengePending)
 }
 
-func benchAnswerTotp(b *testing.B, send func(code string) string, want verify.ChallengeStatus) {
+func rightCode(code string) string { return code }
+func offByOne(code string) string  { return code[:5] + string('0'+(code[5]-'0'+1)%10) }
+
+// benchTotpChallenge creates challenges on one TOTP factor with the code of
+// the clock's time step as send makes it, each expected to end as want;
+// with answer set, each challenge is created pending and the code sent in
+// a second call, as an answer.
+func benchTotpChallenge(b *testing.B, answer bool, send func(code string) string, want verify.ChallengeStatus) {
 	e := newBenchEnv(b)
 	f := e.totpFactor(b, "user-0001")
 	sid := string(f.Sid)
 	b.ReportAllocs()
 	for b.Loop() {
 		e.clock.t = e.clock.t.Add(quotaStep)
-		c, err := e.v.CreateChallenge(e.ctx, benchAccount, e.service, "user-0001", verify.ChallengeParams{FactorSid: &sid})
-		if err != nil {
-			b.Fatal(err)
-		}
 		code := send(e.code(b, f))
-		c, err = e.v.UpdateChallenge(e.ctx, benchAccount, e.service, "user-0001", c.Sid, verify.ChallengeUpdate{AuthPayload: &code})
+		p := verify.ChallengeParams{FactorSid: &sid, AuthPayload: &code}
+		if answer {
+			p.AuthPayload = nil
+		}
+		c, err := e.v.CreateChallenge(e.ctx, benchAccount, e.service, "user-0001", p)
+		if err == nil && answer {
+			c, err = e.v.UpdateChallenge(e.ctx, benchAccount, e.service, "user-0001", c.Sid, verify.ChallengeUpdate{AuthPayload: &code})
+		}
 		if err != nil || c.Status != want {
 			b.Fatalf("%v %v", c, err)
 		}

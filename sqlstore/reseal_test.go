@@ -179,19 +179,11 @@ func wantStatus(t *testing.T, db *DB, want KeyStatus) {
 // SID as additional data.
 func legacySeal(t *testing.T, key []byte, sid verify.Sid, secret []byte) []byte {
 	t.Helper()
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nonce := make([]byte, aead.NonceSize())
+	nonce := make([]byte, 12) // GCM's standard nonce
 	if _, err := rand.Read(nonce); err != nil {
 		t.Fatal(err)
 	}
-	return aead.Seal(nonce, nonce, secret, []byte(sid))
+	return resealWithNonce(t, key, sid, secret, nonce)
 }
 
 // TestLegacySealedValues checks that values sealed in the format without a

@@ -112,37 +112,59 @@ type payload struct {
 }
 
 // body encodes the payload, shortening the message (which appears twice)
-// until the body fits in MaxPayload. Twilio caps details.message at 256
-// characters, which always fits, so this only guards against a caller that
-// passes something longer: a shortened message beats a 413 PayloadTooLarge.
+// to the longest prefix, cut at a character boundary, that keeps the body
+// within MaxPayload. Twilio caps details.message at 256 characters, which
+// always fits, so this only guards against a caller that passes something
+// longer: a shortened message beats a 413 PayloadTooLarge.
 func (n *Notification) body() ([]byte, error) {
-	msg := n.Message
-	for {
-		b, err := json.Marshal(payload{
-			APS:          aps{Alert: msg, Category: PushType, Sound: "default"},
-			Type:         PushType,
-			ChallengeSid: n.ChallengeSid,
-			FactorSid:    n.FactorSid,
-			Message:      msg,
-		})
+	b, err := n.encode(n.Message)
+	if err != nil || len(b) <= MaxPayload {
+		return b, err
+	}
+	// Binary search over the cut point: JSON escaping makes a byte of the
+	// message cost one to six bytes of payload, so the size cannot simply
+	// be subtracted. fits(lo) holds and fits(hi) does not.
+	cut := func(k int) string {
+		for k > 0 && k < len(n.Message) && !utf8.RuneStart(n.Message[k]) {
+			k--
+		}
+		return n.Message[:k]
+	}
+	lo, hi := 0, len(n.Message)
+	best, err := n.encode("")
+	if err != nil {
+		return nil, err
+	}
+	if len(best) > MaxPayload {
+		return nil, fmt.Errorf("apns: payload is %d bytes without a message", len(best))
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		b, err := n.encode(cut(mid))
 		if err != nil {
-			return nil, fmt.Errorf("apns: encode payload: %w", err)
+			return nil, err
 		}
 		if len(b) <= MaxPayload {
-			return b, nil
+			lo, best = mid, b
+		} else {
+			hi = mid
 		}
-		if msg == "" {
-			return nil, fmt.Errorf("apns: payload is %d bytes without a message", len(b))
-		}
-		// Each message byte is at least one payload byte in each of its two
-		// copies, so cutting half the excess (rounded up) never overshoots
-		// by much and always makes progress.
-		cut := max(len(msg)-(len(b)-MaxPayload+1)/2, 0)
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut]
 	}
+	return best, nil
+}
+
+func (n *Notification) encode(msg string) ([]byte, error) {
+	b, err := json.Marshal(payload{
+		APS:          aps{Alert: msg, Category: PushType, Sound: "default"},
+		Type:         PushType,
+		ChallengeSid: n.ChallengeSid,
+		FactorSid:    n.FactorSid,
+		Message:      msg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apns: encode payload: %w", err)
+	}
+	return b, nil
 }
 
 // redact shortens a device token for errors and logs: enough to tell two

@@ -82,20 +82,22 @@ type reply struct {
 // fakeAPNs is Apple's provider API as far as this package uses it, over
 // HTTP/2 and TLS on loopback (delivery.md §10.1).
 type fakeAPNs struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	pub *ecdsa.PublicKey // token mode: verifies the provider JWT
 	now func() time.Time
 
-	mu     sync.Mutex
-	reqs   []seen
-	script func(i int) reply // answer to the i-th request (from 0); nil means 200
+	mu      sync.Mutex
+	reqs    []seen
+	counted int // requests not kept because of forget, for the benchmark
+	forget  bool
+	script  func(i int) reply // answer to the i-th request (from 0); nil means 200
 }
 
 // newFake starts a fake APNs. With pub set it requires a provider token
 // signed by that key; with clientCAs set it requires a client certificate
 // issued by them.
-func newFake(t *testing.T, pub *ecdsa.PublicKey, clientCAs *x509.CertPool, now func() time.Time) *fakeAPNs {
+func newFake(t testing.TB, pub *ecdsa.PublicKey, clientCAs *x509.CertPool, now func() time.Time) *fakeAPNs {
 	t.Helper()
 	f := &fakeAPNs{t: t, pub: pub, now: now}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
@@ -146,8 +148,12 @@ func (f *fakeAPNs) serve(w http.ResponseWriter, r *http.Request) {
 		f.checkJWT(r, &s)
 	}
 	f.mu.Lock()
-	i := len(f.reqs)
-	f.reqs = append(f.reqs, s)
+	i := len(f.reqs) + f.counted
+	if f.forget {
+		f.counted++
+	} else {
+		f.reqs = append(f.reqs, s)
+	}
 	script := f.script
 	f.mu.Unlock()
 

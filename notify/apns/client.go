@@ -17,6 +17,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -222,6 +223,9 @@ func (c *Client) post(ctx context.Context, n *Notification, exp string, body []b
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
+		// The body is empty; reading to its end lets the stream finish
+		// cleanly instead of being reset by Close.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return resp.Header.Get("apns-id"), nil
 	}
 	return "", classify(resp, n.DeviceToken, c.now())

@@ -466,6 +466,9 @@ func TestNewConfig(t *testing.T) {
 		if p := c.tr.Protocols; p == nil || p.HTTP1() || !p.HTTP2() {
 			t.Errorf("%s: protocols %v, want HTTP/2 only", tt.name, p)
 		}
+		if h := c.tr.HTTP2; h == nil || h.SendPingTimeout <= 0 || h.PingTimeout <= 0 {
+			t.Errorf("%s: no HTTP/2 keep-alive pings configured", tt.name)
+		}
 		c.Close()
 	}
 	bad := map[string]Config{

@@ -107,6 +107,9 @@ func (c *Client) ProjectID() string { return c.project }
 // expired early, so Send drops it, fetches a new one and tries once more.
 // A second 401 is Permanent.
 func (c *Client) Send(ctx context.Context, m Message) (string, error) {
+	if _, err := m.wire(c.now()); err != nil {
+		return "", &Error{Outcome: Permanent, Err: err}
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, sendTimeout)

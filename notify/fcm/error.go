@@ -29,6 +29,7 @@ const (
 	Permanent
 )
 
+// String is the outcome's name for logs and metrics labels.
 func (o Outcome) String() string {
 	switch o {
 	case Delivered:
@@ -55,6 +56,8 @@ type Error struct {
 	Err        error         // the transport or local cause, if any
 }
 
+// Error describes the failure with FCM's status and error code, without
+// any token.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("fcm: ")
@@ -79,6 +82,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the transport or local cause, so errors.Is finds
+// context.DeadlineExceeded and the like.
 func (e *Error) Unwrap() error { return e.Err }
 
 // OutcomeOf classifies the error Send returned: Delivered for nil, the

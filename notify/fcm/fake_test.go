@@ -160,11 +160,12 @@ func (f *fake) token(w http.ResponseWriter, r *http.Request) {
 	f.tokenCalls++
 	tok := fmt.Sprintf("ya29.test-token-%d", f.tokenCalls)
 	f.valid[tok] = true
+	status := f.tokenStatus
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	if f.tokenStatus != 0 {
+	if status != 0 {
 		w.Header().Set("Retry-After", "7")
-		w.WriteHeader(f.tokenStatus)
+		w.WriteHeader(status)
 		io.WriteString(w, `{"error":"invalid_grant","error_description":"Invalid grant: account not found"}`)
 		return
 	}

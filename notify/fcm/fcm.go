@@ -107,7 +107,7 @@ func (c *Client) ProjectID() string { return c.project }
 // expired early, so Send drops it, fetches a new one and tries once more.
 // A second 401 is Permanent.
 func (c *Client) Send(ctx context.Context, m Message) (string, error) {
-	if _, err := m.wire(c.now()); err != nil {
+	if err := m.validate(); err != nil {
 		return "", &Error{Outcome: Permanent, Err: err}
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -157,7 +157,11 @@ func (c *Client) post(ctx context.Context, tok string, m Message) (string, error
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode != http.StatusOK {
-		return "", classify(resp, rb, now)
+		e := classify(resp, rb, now)
+		// FCM is not known to echo the token, but the message ends up in
+		// logs, so make sure.
+		e.Message = strings.ReplaceAll(e.Message, m.Token, redact(m.Token))
+		return "", e
 	}
 	// FCM has accepted the message; a garbled answer must not cause a
 	// second push, so it is Delivered without a name.

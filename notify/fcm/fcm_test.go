@@ -122,14 +122,22 @@ func TestTokenCachedAndRefreshed(t *testing.T) {
 	if tc, _, _ := f.counts(); tc != 1 {
 		t.Fatalf("%d token fetches for 3 sends within 30 minutes, want 1", tc)
 	}
-	// 59 minutes after the fetch the token is within a minute of its
-	// 3599 s expiry and must be replaced before it is used.
-	f.clock.Add(29 * time.Minute)
+	// At 58 minutes the token (3599 s) still has more than a minute left.
+	f.clock.Add(28 * time.Minute)
 	if _, err := c.Send(ctx, testMessage(f.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if tc, sc, refused := f.counts(); tc != 2 || sc != 4 || refused != 0 {
-		t.Errorf("token fetches %d, sends %d, refused %d; want 2, 4, 0", tc, sc, refused)
+	if tc, _, _ := f.counts(); tc != 1 {
+		t.Fatalf("%d token fetches at 58 minutes, want 1", tc)
+	}
+	// At 59 minutes it is within a minute of expiry and must be replaced
+	// before it is used.
+	f.clock.Add(time.Minute)
+	if _, err := c.Send(ctx, testMessage(f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if tc, sc, refused := f.counts(); tc != 2 || sc != 5 || refused != 0 {
+		t.Errorf("token fetches %d, sends %d, refused %d; want 2, 5, 0", tc, sc, refused)
 	}
 }
 
@@ -210,6 +218,10 @@ func TestErrorClassification(t *testing.T) {
 			w.Write([]byte(`{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}`))
 		}, Permanent, "", 0},
 		{"404 without detail", func(w http.ResponseWriter) { w.WriteHeader(404) }, Permanent, "", 0},
+		{"message echoes the token", func(w http.ResponseWriter) {
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error":{"code":400,"message":"bad token ` + regToken + `","status":"INVALID_ARGUMENT"}}`))
+		}, Permanent, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,13 +271,22 @@ func TestTokenEndpointErrors(t *testing.T) {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
 			f := newFake(t)
 			f.tokenStatus = tt.status
-			_, err := f.client().Send(context.Background(), testMessage(f.clock.Now()))
+			c := f.client()
+			_, err := c.Send(context.Background(), testMessage(f.clock.Now()))
 			e, ok := errors.AsType[*Error](err)
 			if !ok || e.Outcome != tt.want || e.HTTPStatus != tt.status || e.Status != "invalid_grant" || e.RetryAfter != 7*time.Second {
 				t.Errorf("err = %#v, want %v from the token endpoint", err, tt.want)
 			}
 			if _, sc, refused := f.counts(); sc+refused != 0 {
 				t.Error("FCM was called without an access token")
+			}
+			// A failed fetch is not cached: once the endpoint recovers,
+			// the next send gets a token.
+			f.mu.Lock()
+			f.tokenStatus = 0
+			f.mu.Unlock()
+			if _, err := c.Send(context.Background(), testMessage(f.clock.Now())); err != nil {
+				t.Errorf("send after recovery: %v", err)
 			}
 		})
 	}

@@ -68,10 +68,18 @@ type wireAndroid struct {
 // without a token or SIDs: that is a caller bug no retry can fix.
 var errMissing = errors.New("fcm: message needs Token, ChallengeSid and FactorSid")
 
+// validate reports a Message no send could deliver.
+func (m Message) validate() error {
+	if m.Token == "" || m.ChallengeSid == "" || m.FactorSid == "" {
+		return errMissing
+	}
+	return nil
+}
+
 // wire builds the request body for m as of now.
 func (m Message) wire(now time.Time) (request, error) {
-	if m.Token == "" || m.ChallengeSid == "" || m.FactorSid == "" {
-		return request{}, errMissing
+	if err := m.validate(); err != nil {
+		return request{}, err
 	}
 	d := wireData{Type: pushType, ChallengeSid: m.ChallengeSid, FactorSid: m.FactorSid}
 	d.Message = truncate(m.Message, maxData-dataSize(d))
@@ -117,4 +125,14 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// redact shortens a registration token to a prefix that identifies it in a
+// log line without making it usable.
+func redact(tok string) string {
+	const keep = 8
+	if len(tok) <= 2*keep {
+		return "…"
+	}
+	return tok[:keep] + "…"
 }

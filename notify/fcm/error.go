@@ -121,13 +121,15 @@ const (
 
 // classify turns a non-200 FCM answer into an Error. It goes by the
 // FcmError errorCode and falls back to the HTTP status, as the Admin SDK
-// does.
-func classify(resp *http.Response, body []byte, now time.Time) *Error {
+// does. FCM is not known to echo the registration token regToken in its
+// message, but the message ends up in logs, so it is redacted anyway.
+func classify(resp *http.Response, body []byte, now time.Time, regToken string) *Error {
 	e := &Error{HTTPStatus: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now)}
 	var ae apiError
 	badToken := false
 	if json.Unmarshal(body, &ae) == nil {
-		e.Status, e.Message = ae.Error.Status, clip(ae.Error.Message)
+		e.Status = ae.Error.Status
+		e.Message = clip(strings.ReplaceAll(ae.Error.Message, regToken, redact(regToken)))
 		for _, d := range ae.Error.Details {
 			switch d.Type {
 			case fcmErrorType:

@@ -157,11 +157,7 @@ func (c *Client) post(ctx context.Context, tok string, m Message) (string, error
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode != http.StatusOK {
-		e := classify(resp, rb, now)
-		// FCM is not known to echo the token, but the message ends up in
-		// logs, so make sure.
-		e.Message = strings.ReplaceAll(e.Message, m.Token, redact(m.Token))
-		return "", e
+		return "", classify(resp, rb, now, m.Token)
 	}
 	// FCM has accepted the message; a garbled answer must not cause a
 	// second push, so it is Delivered without a name.

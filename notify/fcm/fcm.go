@@ -7,6 +7,26 @@
 // the error. The package keeps the OAuth access token for the service
 // account, so one Client per FCM credential should live as long as the
 // credential does.
+//
+// How answers map to outcomes (delivery.md §7.3; the FcmError errorCode
+// first, then the HTTP status):
+//
+//	200 with {"name": …}                       Delivered (Send returns the name)
+//	UNREGISTERED (404)                         TokenDead
+//	INVALID_ARGUMENT naming message.token      TokenDead
+//	INVALID_ARGUMENT for another field (400)   Permanent: our bug
+//	SENDER_ID_MISMATCH (403)                   Permanent: wrong service account
+//	THIRD_PARTY_AUTH_ERROR (401)               Permanent, not retried
+//	401 otherwise                              new access token, one retry; then Permanent
+//	UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED      Retry, with Retry-After if sent
+//	no errorCode: 408, 429, 5xx                Retry, with Retry-After if sent
+//	no errorCode: any other status             Permanent
+//	no answer (connection, TLS, timeout)       Retry
+//	token endpoint 408, 429, 5xx, no answer    Retry
+//	token endpoint other 4xx (invalid_grant)   Permanent: key revoked or account gone
+//
+// Nothing here logs. Errors carry FCM's status strings and message but
+// never the registration token, the access token or key material.
 package fcm
 
 import (

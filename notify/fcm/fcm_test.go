@@ -335,3 +335,35 @@ func TestWaitingSendHonoursContext(t *testing.T) {
 		t.Errorf("%d token fetches, want 1", tc)
 	}
 }
+
+// TestConcurrent401sRefreshOnce: sends refused with the same stale token
+// must not each throw away the token another send has just fetched.
+func TestConcurrent401sRefreshOnce(t *testing.T) {
+	f := newFake(t)
+	c := f.client()
+	if _, err := c.Send(context.Background(), testMessage(f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	f.revoke()
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			_, err := c.Send(context.Background(), testMessage(f.clock.Now()))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	// A send that starts after the refresh never sees the stale token, so
+	// up to n sends are refused; however many, one new token serves all.
+	if tc, sc, refused := f.counts(); tc != 2 || sc != n+1 || refused < 1 || refused > n {
+		t.Errorf("token fetches %d, sends %d, refused %d; want 2, %d, 1..%d", tc, sc, refused, n+1, n)
+	}
+}

@@ -18,6 +18,12 @@ type Account struct {
 	// SecondaryCreated is when the secondary token was made; zero if none.
 	SecondaryCreated time.Time
 	DateCreated      time.Time
+	// TokenSealed and SecondarySealed tell whether the store also keeps
+	// the primary and the secondary token sealed with the master key, to
+	// sign webhooks (Store.SigningToken). A token set before that existed
+	// is not, until its next login seals it (Verifier.Login). The sealed
+	// value itself is never read into an Account.
+	TokenSealed, SecondarySealed bool
 }
 
 // Service is a Verify Service (VA...), the container of entities, factors and

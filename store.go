@@ -89,6 +89,19 @@ type Store interface {
 	// account as it was before, so SecondaryHash and SecondaryCreated are
 	// those of the new primary. ENotFound if the account has no secondary.
 	PromoteSecondaryToken(ctx context.Context, account Sid) (*Account, error)
+	// SealToken keeps token sealed with the master key as the account's
+	// token of role, if none is sealed for that role and the account's
+	// hash for it is still HashToken(token), and reports whether it
+	// wrote: one conditional update, so that concurrent calls seal once
+	// and a token replaced meanwhile is never sealed. The writes that
+	// change a hash (PutAccount, SetSecondaryToken, DeleteSecondaryToken)
+	// clear the sealed value they outdate; PromoteSecondaryToken moves it.
+	SealToken(ctx context.Context, account Sid, role TokenRole, token string) (bool, error)
+	// SigningToken returns the account's primary auth token, opened, to
+	// sign webhooks with. ENotFound if the account does not exist; an
+	// EInternal error wrapping ErrNoSigningToken if the token is not kept
+	// sealed (yet).
+	SigningToken(ctx context.Context, account Sid) (string, error)
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// FindAPIKey returns the key with the given SID, of any account: it is

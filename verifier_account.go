@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"strings"
 )
 
@@ -20,7 +21,8 @@ func HashToken(token string) []byte {
 }
 
 // Login checks HTTP Basic credentials, an account SID and auth token or an
-// API key SID and secret, and returns the account they act for.
+// API key SID and secret, and returns the account they act for. A right
+// auth token that is not kept sealed yet is sealed (sealOnLogin).
 func (v *Verifier) Login(ctx context.Context, user, secret string) (Sid, error) {
 	if strings.HasPrefix(user, PrefixAPIKey) {
 		k, err := v.AuthenticateKey(ctx, user, secret)
@@ -33,6 +35,7 @@ func (v *Verifier) Login(ctx context.Context, user, secret string) (Sid, error) 
 	if err != nil {
 		return "", err
 	}
+	v.sealOnLogin(ctx, a, secret)
 	return a.Sid, nil
 }
 
@@ -83,4 +86,47 @@ func checkCredential[T any](ctx context.Context, sid, prefix, secret string,
 		return none, fail
 	}
 	return c, nil
+}
+
+// TokenRole names one of an account's two auth tokens.
+type TokenRole int
+
+const (
+	TokenPrimary TokenRole = iota
+	TokenSecondary
+)
+
+// ErrNoSigningToken is wrapped by SigningToken when the account's primary
+// token is kept only as a hash: it was set before migration 0008 and has
+// not logged in since (nor been given to serve as VERIFYD_AUTH_TOKEN).
+var ErrNoSigningToken = errors.New("verify: the account's auth token is not kept sealed yet; it will be at its next login")
+
+// SigningToken returns the account's primary auth token, the key of the
+// X-Twilio-Signature on the webhooks verifyd sends (docs/delivery.md §2.4:
+// sign with the primary). When the token is not kept sealed yet the error
+// wraps ErrNoSigningToken, and the webhook sender must not send the
+// callback unsigned, which a receiver that validates would reject anyway
+// and one that does not would accept from anyone: it drops the delivery
+// and logs the account and the remedy (log in once with the primary
+// token, or restart serve with VERIFYD_AUTH_TOKEN). The token must never
+// be logged or returned to a client.
+func (v *Verifier) SigningToken(ctx context.Context, account Sid) (string, error) {
+	return v.Store.SigningToken(ctx, account)
+}
+
+// sealOnLogin keeps the token that just logged in sealed if its role has
+// none sealed yet: how accounts made before migration 0008 come to have a
+// signing token. Login runs only on a miss of the API's login cache, and
+// the Account it read says whether anything is missing, so a sealed
+// account costs nothing more and an unsealed one one conditional write. A
+// failure is not the login's: the credentials were right, and the next
+// login tries again.
+func (v *Verifier) sealOnLogin(ctx context.Context, a *Account, token string) {
+	role, sealed := TokenPrimary, a.TokenSealed
+	if subtle.ConstantTimeCompare(a.TokenHash, HashToken(token)) != 1 {
+		role, sealed = TokenSecondary, a.SecondarySealed
+	}
+	if !sealed {
+		_, _ = v.Store.SealToken(ctx, a.Sid, role, token)
+	}
 }

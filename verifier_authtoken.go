@@ -34,7 +34,9 @@ func secondaryNotFound() error { return notFound("/AuthTokens/Secondary") }
 func promoteNotFound() error   { return notFound("/AuthTokens/Promote") }
 
 // CreateSecondaryToken makes a new secondary auth token for the account and
-// returns it, the one time it can be shown: only its hash is stored. Both
+// returns it, the one time it can be shown: the store keeps its hash, to
+// log in, and the token sealed with the master key, to sign webhooks once
+// it is promoted (SigningToken). Both
 // tokens are then valid until one of them is promoted or deleted. A
 // secondary token the account had is replaced, and stops working: a client
 // that lost the answer to a create can create again (Twilio documents no
@@ -46,6 +48,12 @@ func (v *Verifier) CreateSecondaryToken(ctx context.Context, account Sid) (AuthT
 	}
 	now := v.now()
 	if err := v.Store.SetSecondaryToken(ctx, account, HashToken(token), now); err != nil {
+		return AuthToken{}, "", err
+	}
+	// A second write, not one: the store hashes nothing and the Verifier
+	// seals nothing. Until it lands the secondary is unsealed, which only
+	// matters if it is promoted meanwhile (its first login would seal it).
+	if _, err := v.Store.SealToken(ctx, account, TokenSecondary, token); err != nil {
 		return AuthToken{}, "", err
 	}
 	return AuthToken{AccountSid: account, DateCreated: now, DateUpdated: now}, token, nil

@@ -10,14 +10,17 @@ import (
 	"github.com/verifyd/verify"
 )
 
-const accountColumns = `sid, token_hash, secondary_token_hash, secondary_token_date, date_created`
+// accountColumns reads whether each token is kept sealed, never the sealed
+// bytes: only SigningToken and PromoteSecondaryToken read those.
+const accountColumns = `sid, token_hash, secondary_token_hash, secondary_token_date, date_created,
+	sealed_token IS NOT NULL, sealed_secondary_token IS NOT NULL`
 
 func scanAccount(sc scanner) (*verify.Account, error) {
 	a := &verify.Account{}
 	var sid string
 	var secondary sql.NullInt64
 	var created int64
-	if err := sc.Scan(&sid, &a.TokenHash, &a.SecondaryHash, &secondary, &created); err != nil {
+	if err := sc.Scan(&sid, &a.TokenHash, &a.SecondaryHash, &secondary, &created, &a.TokenSealed, &a.SecondarySealed); err != nil {
 		return nil, err
 	}
 	a.Sid, a.DateCreated = verify.Sid(sid), fromUnix(created)
@@ -46,12 +49,15 @@ func (s *store) FindAccount(ctx context.Context, sid verify.Sid) (*verify.Accoun
 // PutAccount creates the account, or replaces its primary token hash (and
 // drops the secondary token) when a.TokenHash differs from the hash the
 // last PutAccount set, kept in configured_token_hash; the creation date of
-// an existing account is kept. The comparison is in the upsert itself, so
+// an existing account is kept. It seals nothing (it has only the hash) and
+// clears both sealed tokens when it replaces the hashes, so that a sealed
+// token always matches its hash; the caller that has the token then seals
+// it with SealToken. The comparison is in the upsert itself, so
 // nodes starting together apply a new configuration once, atomically.
 func (s *store) PutAccount(ctx context.Context, a *verify.Account) error {
 	_, err := s.exec(ctx, `INSERT INTO accounts (sid, token_hash, configured_token_hash, date_created) VALUES (?, ?, ?, ?)
 ON CONFLICT (sid) DO UPDATE SET token_hash = excluded.token_hash, configured_token_hash = excluded.configured_token_hash,
-	secondary_token_hash = NULL, secondary_token_date = NULL
+	secondary_token_hash = NULL, secondary_token_date = NULL, sealed_token = NULL, sealed_secondary_token = NULL
 WHERE accounts.configured_token_hash IS NULL OR accounts.configured_token_hash <> excluded.configured_token_hash`,
 		string(a.Sid), a.TokenHash, a.TokenHash, unix(a.DateCreated))
 	if err != nil {
@@ -96,9 +102,11 @@ func (s *store) DeleteAccount(ctx context.Context, sid verify.Sid) error {
 }
 
 // SetSecondaryToken stores the secondary token hash of the account,
-// replacing the one it had.
+// replacing the one it had, and clears the sealed secondary, which was the
+// old token's; the caller seals the new one with SealToken.
 func (s *store) SetSecondaryToken(ctx context.Context, account verify.Sid, hash []byte, now time.Time) error {
-	ok, err := s.execOne(ctx, `UPDATE accounts SET secondary_token_hash = ?, secondary_token_date = ? WHERE sid = ?`,
+	ok, err := s.execOne(ctx, `UPDATE accounts SET secondary_token_hash = ?, secondary_token_date = ?, sealed_secondary_token = NULL
+WHERE sid = ?`,
 		hash, unix(now), string(account))
 	if err != nil {
 		return fmt.Errorf("sqlstore: set secondary token of %s: %w", account, err)
@@ -113,9 +121,10 @@ func noSecondary(account verify.Sid) error {
 	return verify.Errorf(verify.ENotFound, "Account %s has no secondary auth token", account)
 }
 
-// DeleteSecondaryToken clears the secondary token if there is one.
+// DeleteSecondaryToken clears the secondary token, its hash and its sealed
+// value, if there is one.
 func (s *store) DeleteSecondaryToken(ctx context.Context, account verify.Sid) error {
-	ok, err := s.execOne(ctx, `UPDATE accounts SET secondary_token_hash = NULL, secondary_token_date = NULL
+	ok, err := s.execOne(ctx, `UPDATE accounts SET secondary_token_hash = NULL, secondary_token_date = NULL, sealed_secondary_token = NULL
 WHERE sid = ? AND secondary_token_hash IS NOT NULL`, string(account))
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete secondary token of %s: %w", account, err)
@@ -130,7 +139,11 @@ WHERE sid = ? AND secondary_token_hash IS NOT NULL`, string(account))
 // and swaps the tokens with an update conditioned on both hashes it read,
 // in one transaction: a concurrent promotion, deletion or replacement of
 // the secondary makes this one change nothing and report no secondary,
-// and no reader ever sees one token moved without the other.
+// and no reader ever sees one token moved without the other. The sealed
+// secondary becomes the sealed primary in the same update: opened and
+// sealed again, since the column is part of its additional data. A
+// secondary not kept sealed (created before migration 0008 and not used
+// since) leaves the new primary unsealed until its next login.
 func (s *store) PromoteSecondaryToken(ctx context.Context, account verify.Sid) (*verify.Account, error) {
 	var before *verify.Account
 	err := s.atomic(ctx, func(t *store) error {
@@ -144,9 +157,13 @@ func (s *store) PromoteSecondaryToken(ctx context.Context, account verify.Sid) (
 		if a.SecondaryHash == nil {
 			return noSecondary(account)
 		}
-		ok, err := t.execOne(ctx, `UPDATE accounts SET token_hash = secondary_token_hash,
-	secondary_token_hash = NULL, secondary_token_date = NULL
-WHERE sid = ? AND token_hash = ? AND secondary_token_hash = ?`, string(account), a.TokenHash, a.SecondaryHash)
+		primary, err := t.resealAsPrimary(ctx, account)
+		if err != nil {
+			return err
+		}
+		ok, err := t.execOne(ctx, `UPDATE accounts SET token_hash = secondary_token_hash, sealed_token = ?,
+	secondary_token_hash = NULL, secondary_token_date = NULL, sealed_secondary_token = NULL
+WHERE sid = ? AND token_hash = ? AND secondary_token_hash = ?`, primary, string(account), a.TokenHash, a.SecondaryHash)
 		if err != nil {
 			return err
 		}

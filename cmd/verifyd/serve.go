@@ -141,13 +141,23 @@ func wrongKey(cfg config, err error) error {
 
 // ensureAccount makes the configured account exist with its token, or, on a
 // database with no account and nothing configured, creates one and prints
-// its credentials once: the token is stored only as a hash. The first-start
+// its credentials once: the token is stored as a hash, to log in, and
+// sealed with the secret key, to sign webhooks; neither shows it again. The first-start
 // case runs under a lock, so that of several nodes starting together on an
 // empty PostgreSQL database one creates the account and the others, finding
 // the lock taken or the account there, print nothing.
 func ensureAccount(ctx context.Context, db *sqlstore.DB, cfg config, base string, stdout io.Writer) error {
 	if cfg.AccountSid != "" {
-		return db.PutAccount(ctx, &verify.Account{Sid: verify.Sid(cfg.AccountSid), TokenHash: verify.HashToken(cfg.AuthToken), DateCreated: time.Now().UTC().Truncate(time.Second)})
+		sid := verify.Sid(cfg.AccountSid)
+		if err := db.PutAccount(ctx, &verify.Account{Sid: sid, TokenHash: verify.HashToken(cfg.AuthToken), DateCreated: time.Now().UTC().Truncate(time.Second)}); err != nil {
+			return err
+		}
+		// Seals the configured token if it is still the primary and not
+		// sealed yet: after a new configuration, and on the first start
+		// after migration 0008. A token rotated through the API since is
+		// not the primary any more, and is left alone.
+		_, err := db.SealToken(ctx, sid, verify.TokenPrimary, cfg.AuthToken)
+		return err
 	}
 	_, err := db.TryLock(ctx, "first account", func(st verify.Store) error {
 		return firstAccount(ctx, st, base, stdout)
@@ -173,7 +183,10 @@ func firstAccount(ctx context.Context, db verify.Store, base string, stdout io.W
 	if err := db.PutAccount(ctx, &verify.Account{Sid: sid, TokenHash: verify.HashToken(token), DateCreated: time.Now().UTC().Truncate(time.Second)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, `Created account (shown once; the token is stored only as a hash):
+	if _, err := db.SealToken(ctx, sid, verify.TokenPrimary, token); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `Created account (shown once; the token is stored hashed, and sealed with the secret key to sign webhooks):
   VERIFYD_ACCOUNT_SID=%s
   VERIFYD_AUTH_TOKEN=%s
 Try it:

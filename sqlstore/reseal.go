@@ -1,16 +1,19 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/verifyd/verify"
 )
 
 // Re-sealing: after the primary key changes, the values sealed under the
-// other keys of the ring are opened and sealed again under the primary, a
+// other keys of the ring (TOTP secrets in factors, auth tokens in accounts)
+// are opened and sealed again under the primary, a
 // bounded batch at a time, until none is left; then the old keys can go.
 //
 // It needs no state of its own, and so no migration: a row still to do is
@@ -20,8 +23,8 @@ import (
 // time on another machine simply finds the rows that are left. The scan is
 // not indexed; a rotation is rare and reads each TOTP factor about once.
 //
-// Each row is written with a compare-and-swap on its old sealed value
-// (UPDATE … WHERE sid = ? AND totp_secret = old), so a factor deleted or
+// Each value is written with a compare-and-swap on its old sealed value
+// (UPDATE … WHERE sid = ? AND totp_secret = old), so a row deleted or
 // re-sealed by someone else meanwhile is left alone, and a secret is never
 // lost: the plaintext does not change, and the old value stays until the
 // new one has replaced it in one statement. Readers see either value, and
@@ -42,8 +45,10 @@ type Reseal struct {
 	Done bool
 }
 
-// KeyStatus counts the sealed TOTP secrets: how many there are, and how
-// many are sealed under the primary key. Total-Primary are left to re-seal.
+// KeyStatus counts the sealed values, TOTP secrets and auth tokens (each
+// sealed token column of an account counts as one): how many there are,
+// and how many are sealed under the primary key. Total-Primary are left to
+// re-seal.
 type KeyStatus struct {
 	Total, Primary int
 }
@@ -51,25 +56,34 @@ type KeyStatus struct {
 // Left is the number of sealed values not under the primary key.
 func (k KeyStatus) Left() int { return k.Total - k.Primary }
 
-// KeyStatus reads the counts; on a large table it scans it once.
+// KeyStatus reads the counts; on large tables it scans each once.
 func (db *DB) KeyStatus(ctx context.Context) (KeyStatus, error) {
 	var st KeyStatus
 	h := db.keys.ring().primary.header
-	var primary *int64
-	err := db.queryRow(ctx, `SELECT COUNT(*), SUM(CASE WHEN substr(totp_secret, 1, 5) = ? THEN 1 ELSE 0 END)
-FROM factors WHERE totp_secret IS NOT NULL`, h[:]).Scan(&st.Total, &primary)
-	if err != nil {
-		return st, fmt.Errorf("sqlstore: key status: %w", err)
-	}
-	if primary != nil {
-		st.Primary = int(*primary)
+	for _, q := range []string{
+		`SELECT COUNT(*), SUM(CASE WHEN substr(totp_secret, 1, 5) = ? THEN 1 ELSE 0 END)
+FROM factors WHERE totp_secret IS NOT NULL`,
+		`SELECT COUNT(*), SUM(CASE WHEN substr(sealed_token, 1, 5) = ? THEN 1 ELSE 0 END)
+FROM accounts WHERE sealed_token IS NOT NULL`,
+		`SELECT COUNT(*), SUM(CASE WHEN substr(sealed_secondary_token, 1, 5) = ? THEN 1 ELSE 0 END)
+FROM accounts WHERE sealed_secondary_token IS NOT NULL`,
+	} {
+		var total int
+		var primary *int64
+		if err := db.queryRow(ctx, q, h[:]).Scan(&total, &primary); err != nil {
+			return KeyStatus{}, fmt.Errorf("sqlstore: key status: %w", err)
+		}
+		st.Total += total
+		if primary != nil {
+			st.Primary += int(*primary)
+		}
 	}
 	return st, nil
 }
 
-// ResealBatch re-seals up to limit TOTP secrets that are not under the
-// primary key, taking factors in SID order after the SID after ("" to
-// start). The rows are read on the read pool and opened and sealed in Go;
+// ResealBatch re-seals the values not under the primary key in up to limit
+// rows: the sealed auth tokens of accounts, then the TOTP secrets of
+// factors, taking rows in SID order after the SID after ("" to start). The rows are read on the read pool and opened and sealed in Go;
 // only the compare-and-swap writes take the writer. On SQLite they run in
 // one transaction (one commit, one fsync), which holds the writer for a few
 // milliseconds; a request queues behind it at most that long, and
@@ -77,7 +91,7 @@ FROM factors WHERE totp_secret IS NOT NULL`, h[:]).Scan(&st.Total, &primary)
 // its own (see below), so an interrupted batch keeps the rows it did.
 // Either way the next run finds what is left.
 //
-// A value that no key of the ring opens is an error naming the factor: the
+// A value that no key of the ring opens is an error naming its row: the
 // keys given are not the ones the database was sealed with, and nothing of
 // the batch is written.
 func (db *DB) ResealBatch(ctx context.Context, after string, limit int) (Reseal, error) {
@@ -85,48 +99,32 @@ func (db *DB) ResealBatch(ctx context.Context, after string, limit int) (Reseal,
 		return Reseal{}, fmt.Errorf("sqlstore: reseal: batch size %d", limit)
 	}
 	ring := db.keys.ring()
-	h := ring.primary.header
-	rows, err := db.query(ctx, `SELECT sid, totp_secret FROM factors
-WHERE totp_secret IS NOT NULL AND substr(totp_secret, 1, 5) <> ? AND sid > ?
-ORDER BY sid LIMIT ?`, h[:], after, limit)
-	if err != nil {
-		return Reseal{}, fmt.Errorf("sqlstore: reseal: %w", err)
-	}
-	type change struct {
-		sid      string
-		old, new []byte
-	}
+	// Accounts first, then factors, in one SID order: every account SID
+	// ("AC…") sorts before every factor SID ("YF…"), so after says which
+	// table the scan is in, and callers need no second cursor.
 	var todo []change
-	for rows.Next() {
-		var c change
-		if err := rows.Scan(&c.sid, &c.old); err != nil {
-			rows.Close()
-			return Reseal{}, fmt.Errorf("sqlstore: reseal: %w", err)
-		}
-		todo = append(todo, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Reseal{}, fmt.Errorf("sqlstore: reseal: %w", err)
-	}
-	res := Reseal{Next: after, Done: len(todo) < limit}
-	if len(todo) == 0 {
-		return res, nil
-	}
-	for i := range todo {
-		c := &todo[i]
-		plain, _, err := ring.open(verify.Sid(c.sid), c.old)
+	var rows int
+	var err error
+	if after < verify.PrefixFactor {
+		todo, rows, err = db.toReseal(ctx, ring, accountSealed, after, limit)
 		if err != nil {
-			return Reseal{}, fmt.Errorf("sqlstore: reseal factor %s: %w", c.sid, err)
+			return Reseal{}, err
 		}
-		if c.new, err = ring.seal(verify.Sid(c.sid), plain); err != nil {
-			return Reseal{}, fmt.Errorf("sqlstore: reseal factor %s: %w", c.sid, err)
+	}
+	res := Reseal{Next: after}
+	if rows == 0 {
+		if todo, rows, err = db.toReseal(ctx, ring, factorSealed, after, limit); err != nil {
+			return Reseal{}, err
 		}
+		res.Done = rows < limit
+	}
+	if rows == 0 {
+		return res, nil
 	}
 	write := func(t *store) error {
 		res.Resealed, res.Skipped = 0, 0
 		for _, c := range todo {
-			ok, err := t.execOne(ctx, `UPDATE factors SET totp_secret = ? WHERE sid = ? AND totp_secret = ?`,
+			ok, err := t.execOne(ctx, `UPDATE `+c.col.table+` SET `+c.col.name+` = ? WHERE sid = ? AND `+c.col.name+` = ?`,
 				c.new, c.sid, c.old)
 			if err != nil {
 				return err
@@ -154,12 +152,98 @@ ORDER BY sid LIMIT ?`, h[:], after, limit)
 	return res, nil
 }
 
+// sealedColumn is a column that holds sealed values, and the identity each
+// value is sealed for (the "SID" of keyring.seal) given its row's SID.
+type sealedColumn struct {
+	table, name string
+	ad          func(sid string) verify.Sid
+}
+
+// what names a value of the column for messages: "factor YF…", or
+// "account AC… sealed_token".
+func (c sealedColumn) what(sid string) string {
+	if c.table == "factors" {
+		return "factor " + sid
+	}
+	return "account " + sid + " " + c.name
+}
+
+var (
+	factorSealed  = []sealedColumn{{"factors", "totp_secret", func(sid string) verify.Sid { return verify.Sid(sid) }}}
+	accountSealed = []sealedColumn{
+		{"accounts", "sealed_token", func(sid string) verify.Sid { return tokenAD(verify.Sid(sid), verify.TokenPrimary) }},
+		{"accounts", "sealed_secondary_token", func(sid string) verify.Sid { return tokenAD(verify.Sid(sid), verify.TokenSecondary) }},
+	}
+)
+
+// change is one sealed value to replace: old by new in col of row sid.
+type change struct {
+	col      sealedColumn
+	sid      string
+	old, new []byte
+}
+
+// toReseal reads up to limit rows of one table, after the SID after, that
+// hold a value of cols not under the primary key, and opens and seals each
+// such value again. It returns the changes and the number of rows read.
+func (db *DB) toReseal(ctx context.Context, ring *keyring, cols []sealedColumn, after string, limit int) ([]change, int, error) {
+	h := ring.primary.header
+	var names, conds []string
+	var args []any
+	for _, c := range cols {
+		names = append(names, c.name)
+		conds = append(conds, "("+c.name+" IS NOT NULL AND substr("+c.name+", 1, 5) <> ?)")
+		args = append(args, h[:])
+	}
+	rows, err := db.query(ctx, `SELECT sid, `+strings.Join(names, ", ")+` FROM `+cols[0].table+`
+WHERE (`+strings.Join(conds, " OR ")+`) AND sid > ? ORDER BY sid LIMIT ?`, append(args, after, limit)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: reseal: %w", err)
+	}
+	var todo []change
+	n := 0
+	for rows.Next() {
+		var sid string
+		vals := make([][]byte, len(cols))
+		dest := []any{&sid}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("sqlstore: reseal: %w", err)
+		}
+		n++
+		for i, v := range vals {
+			if v != nil && !bytes.HasPrefix(v, h[:]) {
+				todo = append(todo, change{col: cols[i], sid: sid, old: v})
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: reseal: %w", err)
+	}
+	for i := range todo {
+		c := &todo[i]
+		plain, _, err := ring.open(c.col.ad(c.sid), c.old)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: reseal %s: %w", c.col.what(c.sid), err)
+		}
+		if c.new, err = ring.seal(c.col.ad(c.sid), plain); err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: reseal %s: %w", c.col.what(c.sid), err)
+		}
+	}
+	return todo, n, nil
+}
+
 // ErrWrongKey is wrapped by CheckKeys when the keys given do not open the
 // secrets in the database.
-var ErrWrongKey = errors.New("sqlstore: the secret key does not open the TOTP secrets in this database")
+var ErrWrongKey = errors.New("sqlstore: the secret key does not open the secrets sealed in this database")
 
-// CheckKeys opens one sealed secret under the primary key and one under any
-// other key, if the database holds such, and wraps ErrWrongKey if either
+// CheckKeys opens, in each sealed column (TOTP secrets, primary and
+// secondary auth tokens), one value under the primary key and one under
+// any other key, if the database holds such, and wraps ErrWrongKey if one
 // fails to open. A server runs it at start, so that a wrong or missing key
 // stops it with a clear message instead of failing every TOTP request
 // later. It proves the ring opens the rows it tried, not every row: a
@@ -169,19 +253,21 @@ func (db *DB) CheckKeys(ctx context.Context) error { return db.checkRing(ctx, db
 
 func (db *DB) checkRing(ctx context.Context, ring *keyring) error {
 	h := ring.primary.header
-	for _, op := range []string{"=", "<>"} {
-		var sid string
-		var sealed []byte
-		err := db.queryRow(ctx, `SELECT sid, totp_secret FROM factors
-WHERE totp_secret IS NOT NULL AND substr(totp_secret, 1, 5) `+op+` ? LIMIT 1`, h[:]).Scan(&sid, &sealed)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: check keys: %w", err)
-		}
-		if _, _, err := ring.open(verify.Sid(sid), sealed); err != nil {
-			return fmt.Errorf("%w: factor %s is %v", ErrWrongKey, sid, err)
+	for _, c := range append(append([]sealedColumn{}, factorSealed...), accountSealed...) {
+		for _, op := range []string{"=", "<>"} {
+			var sid string
+			var sealed []byte
+			err := db.queryRow(ctx, `SELECT sid, `+c.name+` FROM `+c.table+`
+WHERE `+c.name+` IS NOT NULL AND substr(`+c.name+`, 1, 5) `+op+` ? LIMIT 1`, h[:]).Scan(&sid, &sealed)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("sqlstore: check keys: %w", err)
+			}
+			if _, _, err := ring.open(c.ad(sid), sealed); err != nil {
+				return fmt.Errorf("%w: %s is %v", ErrWrongKey, c.what(sid), err)
+			}
 		}
 	}
 	return nil

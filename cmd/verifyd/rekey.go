@@ -64,7 +64,7 @@ func startRekeyer(ctx context.Context, db *sqlstore.DB, cfg config, logger *slog
 			if pending {
 				err := serveReseal(ctx, db, logger)
 				if err != nil && ctx.Err() == nil {
-					logger.Error("re-sealing TOTP secrets failed", "err", err)
+					logger.Error("re-sealing secrets failed", "err", err)
 				}
 				pending = err != nil
 			}
@@ -117,6 +117,6 @@ func serveReseal(ctx context.Context, db *sqlstore.DB, logger *slog.Logger) erro
 		return err
 	}
 	n, err := resealAll(ctx, db, serveBatch, func(int) {})
-	logger.Info("re-sealed TOTP secrets under the primary key", "resealed", n, "left_before", st.Left())
+	logger.Info("re-sealed secrets under the primary key", "resealed", n, "left_before", st.Left())
 	return err
 }

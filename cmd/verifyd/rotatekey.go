@@ -16,9 +16,9 @@ import (
 
 const rotateKeyUsage = `usage: verifyd rotate-key [--db ./verifyd.db] [--new-key] [--status] [--batch 500]
 
-Re-seals every TOTP secret of the database under the primary master key, in
-batches, while servers go on serving. It can be interrupted and run again: it
-picks up the rows still under an old key.
+Re-seals every sealed secret of the database (TOTP secrets, auth tokens) under
+the primary master key, in batches, while servers go on serving. It can be
+interrupted and run again: it picks up the rows still under an old key.
 
 PostgreSQL: first give every node the new key as VERIFYD_PREVIOUS_SECRET_KEYS
 (rolling restart), then make it VERIFYD_SECRET_KEY with the old one in
@@ -81,7 +81,7 @@ func rotateKey(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d sealed TOTP secrets, %d under the primary key %x, %d to re-seal\n", st.Total, st.Primary, id, st.Left())
+	fmt.Fprintf(stdout, "%d sealed secrets (TOTP secrets, auth tokens), %d under the primary key %x, %d to re-seal\n", st.Total, st.Primary, id, st.Left())
 	if o.status {
 		return nil
 	}
@@ -102,7 +102,7 @@ func rotateKey(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		return fmt.Errorf("rotate-key: %w: re-sealed %d, %d left; run verifyd rotate-key again to resume", err, n, st.Left())
 	}
-	fmt.Fprintf(stdout, "done: every sealed TOTP secret is under the primary key %x; the previous keys may go once no backup from before needs them\n", id)
+	fmt.Fprintf(stdout, "done: every sealed secret is under the primary key %x; the previous keys may go once no backup from before needs them\n", id)
 	return nil
 }
 

@@ -59,17 +59,19 @@ func TestRotateKeyResumes(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		out := &cancelOn{after: "re-sealed 4,", cancel: cancel}
+		// 13 values: the account's sealed token, re-sealed first, and the
+		// 12 TOTP secrets.
+		out := &cancelOn{after: "re-sealed 5,", cancel: cancel}
 		getenv := func(k string) string { return env[k] }
 		err := run(ctx, args, getenv, out, io.Discard)
-		if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "re-sealed 4, 8 left; run verifyd rotate-key again to resume") {
+		if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "re-sealed 5, 8 left; run verifyd rotate-key again to resume") {
 			t.Fatalf("interrupted rotate-key: %v\n%s", err, out.b.String())
 		}
 		if !sqlstore.IsPostgres(db) {
 			newKey = firstKey(t, db)
 		}
-		if left, total := notUnder(t, db, sealedBy(t, newKey)); left != 8 || total != 12 {
-			t.Fatalf("after the interruption %d of %d values are not under the new key, want 8 of 12", left, total)
+		if left, total := notUnder(t, db, sealedBy(t, newKey)); left != 8 || total != 13 {
+			t.Fatalf("after the interruption %d of %d values are not under the new key, want 8 of 13", left, total)
 		}
 
 		var again strings.Builder
@@ -77,7 +79,7 @@ func TestRotateKeyResumes(t *testing.T) {
 		if err := run(context.Background(), args, getenv, &again, io.Discard); err != nil || !strings.Contains(again.String(), "done:") {
 			t.Fatalf("resumed rotate-key: %v\n%s", err, &again)
 		}
-		if !strings.Contains(again.String(), "12 sealed TOTP secrets, 4 under the primary key") {
+		if !strings.Contains(again.String(), "13 sealed secrets (TOTP secrets, auth tokens), 5 under the primary key") {
 			t.Fatalf("resumed rotate-key did not start from where the first stopped:\n%s", &again)
 		}
 		if left, _ := notUnder(t, db, sealedBy(t, newKey)); left != 0 {

@@ -162,7 +162,8 @@ func (l *load) check(min int64) {
 	l.t.Logf("%d requests, all succeeded", l.ok.Load())
 }
 
-// sealedHeaders reads every sealed TOTP secret's first five bytes.
+// sealedHeaders reads the first five bytes of every sealed value: TOTP
+// secrets by factor SID, auth tokens by account SID and column.
 func sealedHeaders(t *testing.T, db string) map[string][]byte {
 	t.Helper()
 	driver := "sqlite"
@@ -174,7 +175,9 @@ func sealedHeaders(t *testing.T, db string) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	rows, err := conn.Query(`SELECT sid, totp_secret FROM factors WHERE totp_secret IS NOT NULL`)
+	rows, err := conn.Query(`SELECT sid, totp_secret FROM factors WHERE totp_secret IS NOT NULL
+UNION ALL SELECT sid || ' primary', sealed_token FROM accounts WHERE sealed_token IS NOT NULL
+UNION ALL SELECT sid || ' secondary', sealed_secondary_token FROM accounts WHERE sealed_secondary_token IS NOT NULL`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +286,8 @@ func testRotateKeySQLiteOnline(t *testing.T, db string) {
 	c := twilioClient(t, s, testAccount, testToken)
 	l := provision(t, c, 40)
 	oldKey := firstKey(t, db)
-	if left, total := notUnder(t, db, sealedBy(t, oldKey)); left != 0 || total != 40 {
+	// 41 values: the 40 TOTP secrets and the account's sealed token.
+	if left, total := notUnder(t, db, sealedBy(t, oldKey)); left != 0 || total != 41 {
 		t.Fatalf("before: %d of %d values not under the first key", left, total)
 	}
 	l.readers, l.creator = []*openapi.ApiService{c}, c
@@ -308,7 +312,7 @@ func testRotateKeySQLiteOnline(t *testing.T, db string) {
 	wait()
 	l.check(50)
 	// Factors created after the switch are sealed under the new key too.
-	if left, total := notUnder(t, db, sealedBy(t, newKey)); left != 0 || total <= 40 {
+	if left, total := notUnder(t, db, sealedBy(t, newKey)); left != 0 || total <= 41 {
 		t.Fatalf("after: %d of %d values not under the new key", left, total)
 	}
 	s.stop()
@@ -347,14 +351,15 @@ func testRotateKeyPostgresOnline(t *testing.T, db string) {
 	var out strings.Builder
 	renv := env(rotKeyB, rotKeyA)
 	err := run(context.Background(), []string{"rotate-key", "--db", db, "--batch", "3"}, func(k string) string { return renv[k] }, &out, &out)
-	if err != nil || !strings.Contains(out.String(), "done:") || !strings.Contains(out.String(), "re-sealed 3,") {
+	// Batches of 3 rows: the account's token first, alone in its batch.
+	if err != nil || !strings.Contains(out.String(), "done:") || !strings.Contains(out.String(), "re-sealed 1,") || !strings.Contains(out.String(), "re-sealed 4,") {
 		t.Fatalf("rotate-key: %v\n%s", err, &out)
 	}
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
 	wait()
 	l.check(50)
-	if left, total := notUnder(t, db, sealedBy(t, rotKeyB)); left != 0 || total <= 40 {
+	if left, total := notUnder(t, db, sealedBy(t, rotKeyB)); left != 0 || total <= 41 {
 		t.Fatalf("after: %d of %d values not under B", left, total)
 	}
 	s1.stop()

@@ -129,4 +129,3 @@ func TestFirstAccountSealed(t *testing.T) {
 		}
 	})
 }
-

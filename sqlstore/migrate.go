@@ -76,15 +76,35 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
-	var latest int
-	err = db.migrationStep(ctx, func(s *store) error {
+	return db.migrate(ctx, ms)
+}
+
+// migrate applies those of ms not recorded in schema_migrations. It goes by
+// the set of versions applied, not by the highest: branches merge in any
+// order, so a database may have run 0008 before the binary that brings
+// 0007 exists, and 0007 must still run when it comes.
+func (db *DB) migrate(ctx context.Context, ms []migration) error {
+	applied := map[int]bool{}
+	latest := 0
+	err := db.migrationStep(ctx, func(s *store) error {
 		// Inside the lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
 		// safe against a concurrent create of the same table.
 		if _, err := s.w.ExecContext(ctx, s.d.schemaMigrationsDDL()); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		latest, err = s.version(ctx)
-		return err
+		rows, err := s.query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return fmt.Errorf("read versions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return fmt.Errorf("read versions: %w", err)
+			}
+			applied[v], latest = true, max(latest, v)
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
@@ -93,7 +113,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: migrate: database schema version %d is newer than this binary's %d", latest, ms[n-1].version)
 	}
 	for _, m := range ms {
-		if m.version <= latest {
+		if applied[m.version] {
 			continue
 		}
 		if err := db.apply(ctx, m); err != nil {
@@ -125,15 +145,6 @@ func (db *DB) migrationStep(ctx context.Context, fn func(*store) error) error {
 		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
 		}
 	}
-}
-
-// version reads the schema version: the highest migration applied.
-func (s *store) version(ctx context.Context) (int, error) {
-	var v int
-	if err := s.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("read version: %w", err)
-	}
-	return v, nil
 }
 
 // apply runs one migration in its own transaction. It checks again, under

@@ -88,12 +88,13 @@ func checkCredential[T any](ctx context.Context, sid, prefix, secret string,
 	return c, nil
 }
 
-// TokenRole names one of an account's two auth tokens.
+// TokenRole names one of an account's two auth tokens: each is sealed in
+// a column of its own, and the role is part of what it is sealed for.
 type TokenRole int
 
 const (
-	TokenPrimary TokenRole = iota
-	TokenSecondary
+	TokenPrimary   TokenRole = iota // the token that signs webhooks
+	TokenSecondary                  // the token being rotated in, if any
 )
 
 // ErrNoSigningToken is wrapped by SigningToken when the account's primary
@@ -104,11 +105,14 @@ var ErrNoSigningToken = errors.New("verify: the account's auth token is not kept
 // SigningToken returns the account's primary auth token, the key of the
 // X-Twilio-Signature on the webhooks verifyd sends (docs/delivery.md §2.4:
 // sign with the primary). When the token is not kept sealed yet the error
-// wraps ErrNoSigningToken, and the webhook sender must not send the
-// callback unsigned, which a receiver that validates would reject anyway
-// and one that does not would accept from anyone: it drops the delivery
-// and logs the account and the remedy (log in once with the primary
-// token, or restart serve with VERIFYD_AUTH_TOKEN). The token must never
+// wraps ErrNoSigningToken. The webhook sender must then not send the
+// callback unsigned (a receiver that validates would refuse it, and one
+// that does not would learn to trust anyone): it counts the attempt as
+// failed without sending, so the outbox retries it on the webhook schedule
+// (delivery.md §2.5) and a login meanwhile lets it go out signed; at the
+// schedule's end it is dropped like any failed delivery. Its log line
+// names the account and the remedy (log in once with the primary token,
+// or restart serve with it in VERIFYD_AUTH_TOKEN). The token must never
 // be logged or returned to a client.
 func (v *Verifier) SigningToken(ctx context.Context, account Sid) (string, error) {
 	return v.Store.SigningToken(ctx, account)

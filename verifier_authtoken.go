@@ -36,11 +36,11 @@ func promoteNotFound() error   { return notFound("/AuthTokens/Promote") }
 // CreateSecondaryToken makes a new secondary auth token for the account and
 // returns it, the one time it can be shown: the store keeps its hash, to
 // log in, and the token sealed with the master key, to sign webhooks once
-// it is promoted (SigningToken). Both
-// tokens are then valid until one of them is promoted or deleted. A
-// secondary token the account had is replaced, and stops working: a client
-// that lost the answer to a create can create again (Twilio documents no
-// error for this case, and an error would only make a retry harder).
+// it is promoted (SigningToken). Both tokens are then valid until one of
+// them is promoted or deleted. A secondary token the account had is
+// replaced, and stops working: a client that lost the answer to a create
+// can create again (Twilio documents no error for this case, and an error
+// would only make a retry harder).
 func (v *Verifier) CreateSecondaryToken(ctx context.Context, account Sid) (AuthToken, string, error) {
 	token, err := newAuthToken(v.Rand)
 	if err != nil {

@@ -292,15 +292,21 @@ func TestReopen(t *testing.T) {
 	})
 }
 
-// TestSecretAtRest checks on every backend that a TOTP secret is not stored
-// in clear (on SQLite: in none of the files), does not open under another
-// key, and does not open in another row.
+// TestSecretAtRest checks on every backend that a TOTP secret and a sealed
+// auth token are not stored in clear (on SQLite: in none of the files) and
+// do not open under another key, and that a TOTP secret does not open in
+// another row (testSealedTokenBinding checks that for tokens).
 func TestSecretAtRest(t *testing.T) {
 	verifytest.ForEach(t, func(t *testing.T, dsn string) {
 		db := mustOpenFile(t, dsn, testKey)
 		f := setup(t, db)
 		fa := f.newTotp(f.entity, t0)
 		other := f.newTotp(f.entity, t0)
+		const authToken = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+		if err := db.PutAccount(f.ctx, &verify.Account{Sid: f.account.Sid, TokenHash: verify.HashToken(authToken)}); err != nil {
+			t.Fatal(err)
+		}
+		mustSealToken(t, db, f.account.Sid, verify.TokenPrimary, authToken, true)
 		var raw []byte
 		if err := db.rdb.QueryRow(db.d.rebind(`SELECT totp_secret FROM factors WHERE sid = ?`),
 			string(fa.Sid)).Scan(&raw); err != nil {
@@ -326,6 +332,9 @@ func TestSecretAtRest(t *testing.T) {
 				if bytes.Contains(b, fa.Totp.Secret) {
 					t.Fatalf("%s holds the secret in clear", name)
 				}
+				if bytes.Contains(b, []byte(authToken)) {
+					t.Fatalf("%s holds the auth token in clear", name)
+				}
 			}
 		}
 
@@ -334,6 +343,9 @@ func TestSecretAtRest(t *testing.T) {
 		_, err := db2.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
 		if err == nil || verify.ErrorCode(err) != verify.EInternal {
 			t.Fatalf("FindFactor with the wrong key: err = %v, want an internal error", err)
+		}
+		if tok, err := db2.SigningToken(f.ctx, f.account.Sid); err == nil || errors.Is(err, verify.ErrNoSigningToken) {
+			t.Fatalf("SigningToken with the wrong key = %q, %v; want it not to open", tok, err)
 		}
 		if err := db2.Close(); err != nil {
 			t.Fatal(err)

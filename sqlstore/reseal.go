@@ -13,15 +13,16 @@ import (
 
 // Re-sealing: after the primary key changes, the values sealed under the
 // other keys of the ring (TOTP secrets in factors, auth tokens in accounts)
-// are opened and sealed again under the primary, a
-// bounded batch at a time, until none is left; then the old keys can go.
+// are opened and sealed again under the primary, a bounded batch at a
+// time, until none is left; then the old keys can go.
 //
 // It needs no state of its own, and so no migration: a row still to do is
 // one whose first five bytes are not the primary key's header, which both
 // dialects compare in SQL (substr works on a SQLite blob and a PostgreSQL
 // bytea alike). An interrupted run, a crash, or a second run at the same
 // time on another machine simply finds the rows that are left. The scan is
-// not indexed; a rotation is rare and reads each TOTP factor about once.
+// not indexed; a rotation is rare and reads each factor and account about
+// once.
 //
 // Each value is written with a compare-and-swap on its old sealed value
 // (UPDATE … WHERE sid = ? AND totp_secret = old), so a row deleted or
@@ -36,8 +37,9 @@ import (
 
 // Reseal is the outcome of one ResealBatch.
 type Reseal struct {
-	Resealed int // rows now sealed under the primary key
-	Skipped  int // rows that changed under us (deleted, or re-sealed by another run)
+	// Values, not rows: an account may hold two sealed tokens.
+	Resealed int // values now sealed under the primary key
+	Skipped  int // values that changed under us (deleted, replaced, or re-sealed by another run)
 	// Next is the SID to pass as after to the next call: the scan goes on
 	// past rows that were skipped or failed, so a run ends.
 	Next string

@@ -112,6 +112,29 @@ type Store interface {
 	DeleteAPIKey(ctx context.Context, account, sid Sid) error
 	ListAPIKeys(ctx context.Context, account Sid, p Page) ([]*APIKey, bool, error)
 
+	// CreatePushCredential stores a new credential with its secret, sealed
+	// at rest with the credential's SID as additional data; ENotFound if the
+	// account does not exist.
+	CreatePushCredential(ctx context.Context, c *PushCredential) error
+	// FindPushCredential returns the account's credential without its
+	// secret (Secret nil); ENotFound otherwise, also for another account's.
+	// Inside Tx it locks the credential until the transaction ends.
+	FindPushCredential(ctx context.Context, account, sid Sid) (*PushCredential, error)
+	// OpenPushCredential returns the credential with its secret opened, of
+	// whatever account: the delivery worker's read, by the SID a service
+	// names. ENotFound if it does not exist.
+	OpenPushCredential(ctx context.Context, sid Sid) (*PushCredential, error)
+	// UpdatePushCredential stores every field of the account's credential,
+	// its secret sealed again; ENotFound if it does not exist.
+	UpdatePushCredential(ctx context.Context, c *PushCredential) error
+	DeletePushCredential(ctx context.Context, account, sid Sid) error
+	// ListPushCredentials pages through the account's credentials without
+	// their secrets.
+	ListPushCredentials(ctx context.Context, account Sid, p Page) ([]*PushCredential, bool, error)
+	// ServicesUsingCredential lists the account's services whose push
+	// settings name the credential.
+	ServicesUsingCredential(ctx context.Context, account, sid Sid) ([]Sid, error)
+
 	CreateService(ctx context.Context, s *Service) error
 	// FindService returns the account's service; ENotFound otherwise.
 	FindService(ctx context.Context, account, sid Sid) (*Service, error)

@@ -31,7 +31,13 @@ func (v *Verifier) CreateService(ctx context.Context, account Sid, p ServicePara
 	if err := applyServiceParams(s, p); err != nil {
 		return nil, err
 	}
-	if err := v.Store.CreateService(ctx, s); err != nil {
+	err = v.Store.Tx(ctx, func(st Store) error {
+		if err := checkServiceCredentials(ctx, st, account, p); err != nil {
+			return err
+		}
+		return st.CreateService(ctx, s)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -54,6 +60,9 @@ func (v *Verifier) UpdateService(ctx context.Context, account, sid Sid, p Servic
 			return Errorf(EInvalidParam, "Invalid parameter FriendlyName: must not be empty")
 		}
 		if err := applyServiceParams(s, p); err != nil {
+			return err
+		}
+		if err := checkServiceCredentials(ctx, st, account, p); err != nil {
 			return err
 		}
 		s.DateUpdated = v.now()

@@ -72,6 +72,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"LoginSeals", testLoginSeals},
 		{"DeleteAccount", testDeleteAccount},
 		{"APIKeys", testAPIKeys},
+		{"PushCredentials", testPushCredentials},
 		{"Services", testServices},
 		{"Entities", testEntities},
 		{"Paging", testPaging},

@@ -214,7 +214,7 @@ func appleID(s string) bool {
 // its validity dates at now.
 func checkCertificate(certPEM, keyPEM string, now time.Time) error {
 	if b, _ := pem.Decode([]byte(certPEM)); b == nil || b.Type != "CERTIFICATE" {
-		return Errorf(EParam, "Invalid parameter Certificate: must be a PEM certificate (-----BEGIN CERTIFICATE-----)")
+		return Errorf(EParam, "Invalid parameter Certificate: must be a certificate in PEM")
 	}
 	if b, _ := pem.Decode([]byte(keyPEM)); b == nil {
 		return Errorf(EParam, "Invalid parameter PrivateKey: must be a PEM private key")

@@ -18,8 +18,9 @@ const factorPattern = pathServices + "/{ServiceSid}/Entities/{Identity}/Factors/
 // Verifier and encodes. Updates are POSTs to the instance url, as in
 // Twilio's API. Path values are used literally: ServeMux does not turn '+'
 // into a space. Besides Verify v2, the table holds the one resource of the
-// 2010-04-01 API that Verify users need, API keys, and the auth-token
-// rotation of the Accounts v1 API.
+// 2010-04-01 API that Verify users need, API keys, the auth-token
+// rotation of the Accounts v1 API, and the push credentials (CR…) that
+// Verify services name, at the path Notify v1 and Conversations v1 share.
 func (s *Server) routes(mux *http.ServeMux) {
 	const (
 		services   = pathServices
@@ -36,6 +37,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 		form       = pathForms + "/{FormType}"
 		keys       = pathAccounts + "/{AccountSid}/Keys.json"
 		key        = pathAccounts + "/{AccountSid}/Keys/{Key}" // {Key} is "SK….json"
+		creds      = pathCredentials
+		cred       = creds + "/{Sid}"
 	)
 
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
@@ -72,6 +75,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+key, s.authed(s.handleKeyFetch))
 	mux.HandleFunc("POST "+key, s.authed(s.handleKeyUpdate))
 	mux.HandleFunc("DELETE "+key, s.authed(s.handleKeyDelete))
+
+	mux.HandleFunc("POST "+creds, s.authed(s.handleCredentialCreate))
+	mux.HandleFunc("GET "+creds, s.authed(s.handleCredentialList))
+	mux.HandleFunc("GET "+cred, s.authed(s.handleCredentialFetch))
+	mux.HandleFunc("POST "+cred, s.authed(s.handleCredentialUpdate))
+	mux.HandleFunc("DELETE "+cred, s.authed(s.handleCredentialDelete))
 
 	mux.HandleFunc("POST "+pathSecondaryToken, s.authed(s.handleSecondaryTokenCreate))
 	mux.HandleFunc("DELETE "+pathSecondaryToken, s.authed(s.handleSecondaryTokenDelete))

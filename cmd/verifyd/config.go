@@ -77,7 +77,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		{&cfg.UnverifiedFactorTTL, "unverified-factor-ttl", "VERIFYD_UNVERIFIED_FACTOR_TTL", verify.DefaultUnverifiedFactorTTL,
 			"delete factors still unverified this long after creation (VERIFYD_UNVERIFIED_FACTOR_TTL)"},
 		{&cfg.KeyCheckInterval, "key-check-interval", "VERIFYD_KEY_CHECK_INTERVAL", 10 * time.Second,
-			"SQLite: how often to re-read the key file and re-seal TOTP secrets not under the primary key; 0 turns it off (VERIFYD_KEY_CHECK_INTERVAL)"},
+			"SQLite: how often to re-read the key file and re-seal secrets not under the primary key; 0 turns it off (VERIFYD_KEY_CHECK_INTERVAL)"},
 	} {
 		def := d.def
 		if v := getenv(d.envv); v != "" {

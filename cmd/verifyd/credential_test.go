@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 
 	notify "github.com/twilio/twilio-go/rest/notify/v1"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // bodyRecorder keeps every response body that passes through it, so that
@@ -347,4 +350,67 @@ func testServicePushCredentials(t *testing.T, db string) {
 	if err := n.DeleteCredential(*apn.Sid); err != nil {
 		t.Fatalf("delete after the service went: %v", err)
 	}
+}
+
+// TestRotateKeyResealsCredentials: "verifyd rotate-key" counts push
+// credentials among the sealed secrets and re-seals them under the new
+// key, after which a server given the new key alone starts (it checks at
+// start that its keys open the credentials) and serves them.
+func TestRotateKeyResealsCredentials(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		env := map[string]string{"VERIFYD_SECRET_KEY": rotKeyA}
+		if !sqlstore.IsPostgres(db) {
+			env = nil // the key file
+		}
+		s := startServer(t, db, mergeEnv(env, accountEnv(testAccount, testToken)))
+		n := notifyClient(t, s, testAccount, testToken, nil)
+		cert, key := apnCert(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		var sids []string
+		for _, p := range []*notify.CreateCredentialParams{
+			new(notify.CreateCredentialParams).SetType("apn").SetCertificate(cert).SetPrivateKey(key),
+			new(notify.CreateCredentialParams).SetType("fcm").SetSecret(serviceAccountJSON(t)),
+		} {
+			c, err := n.CreateCredential(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sids = append(sids, *c.Sid)
+		}
+		s.stop()
+
+		oldKey, newKey := rotKeyA, rotKeyB
+		args := []string{"rotate-key", "--db", db}
+		if sqlstore.IsPostgres(db) {
+			env = map[string]string{"VERIFYD_SECRET_KEY": newKey, "VERIFYD_PREVIOUS_SECRET_KEYS": oldKey}
+		} else {
+			oldKey = firstKey(t, db)
+			args = append(args, "--new-key")
+		}
+		var out strings.Builder
+		if err := run(context.Background(), args, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
+			t.Fatalf("rotate-key: %v\n%s", err, &out)
+		}
+		// 3 values: the account's auth token, sealed when the server
+		// started, and the 2 credentials.
+		if !strings.Contains(out.String(), "3 sealed secrets (auth tokens, push credentials, TOTP secrets), 0 under the primary key") ||
+			!strings.Contains(out.String(), "done:") {
+			t.Fatalf("rotate-key printed:\n%s", &out)
+		}
+		if !sqlstore.IsPostgres(db) {
+			newKey = firstKey(t, db)
+		}
+		if newKey == oldKey {
+			t.Fatal("the key did not change")
+		}
+		if left, total := notUnder(t, db, sealedBy(t, newKey)); left != 0 || total != 3 {
+			t.Fatalf("%d of %d sealed values are not under the new key, want 0 of 3", left, total)
+		}
+		s = startServer(t, db, mergeEnv(map[string]string{"VERIFYD_SECRET_KEY": newKey}, accountEnv(testAccount, testToken)))
+		n = notifyClient(t, s, testAccount, testToken, nil)
+		for _, sid := range sids {
+			if _, err := n.FetchCredential(sid); err != nil {
+				t.Fatalf("with the new key alone, fetch %s: %v", sid, err)
+			}
+		}
+	})
 }

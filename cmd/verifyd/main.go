@@ -98,7 +98,7 @@ const usage = `verifyd: a self-hosted server for the Twilio Verify v2 API
 Commands:
   serve     run the server (SQLite by default, no configuration needed)
   migrate   apply database migrations and exit
-  rotate-key  re-seal the TOTP secrets under a new master key, online (run "verifyd rotate-key -h")
+  rotate-key  re-seal the sealed secrets under a new master key, online (run "verifyd rotate-key -h")
   totp      print the current TOTP code of a base32 secret (a development aid)
   bench     measure: provision, drive loopback load, report req/s and latency
   device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")

@@ -16,9 +16,10 @@ import (
 
 const rotateKeyUsage = `usage: verifyd rotate-key [--db ./verifyd.db] [--new-key] [--status] [--batch 500]
 
-Re-seals every sealed secret of the database (TOTP secrets, auth tokens) under
-the primary master key, in batches, while servers go on serving. It can be
-interrupted and run again: it picks up the rows still under an old key.
+Re-seals every sealed secret of the database (auth tokens, push credential
+secrets, TOTP secrets) under the primary master key, in batches, while servers
+go on serving. It can be interrupted and run again: it picks up the rows still
+under an old key.
 
 PostgreSQL: first give every node the new key as VERIFYD_PREVIOUS_SECRET_KEYS
 (rolling restart), then make it VERIFYD_SECRET_KEY with the old one in
@@ -81,7 +82,7 @@ func rotateKey(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d sealed secrets (TOTP secrets, auth tokens), %d under the primary key %x, %d to re-seal\n", st.Total, st.Primary, id, st.Left())
+	fmt.Fprintf(stdout, "%d sealed secrets (auth tokens, push credentials, TOTP secrets), %d under the primary key %x, %d to re-seal\n", st.Total, st.Primary, id, st.Left())
 	if o.status {
 		return nil
 	}

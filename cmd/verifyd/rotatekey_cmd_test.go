@@ -79,7 +79,7 @@ func TestRotateKeyResumes(t *testing.T) {
 		if err := run(context.Background(), args, getenv, &again, io.Discard); err != nil || !strings.Contains(again.String(), "done:") {
 			t.Fatalf("resumed rotate-key: %v\n%s", err, &again)
 		}
-		if !strings.Contains(again.String(), "13 sealed secrets (TOTP secrets, auth tokens), 5 under the primary key") {
+		if !strings.Contains(again.String(), "13 sealed secrets (auth tokens, push credentials, TOTP secrets), 5 under the primary key") {
 			t.Fatalf("resumed rotate-key did not start from where the first stopped:\n%s", &again)
 		}
 		if left, _ := notUnder(t, db, sealedBy(t, newKey)); left != 0 {

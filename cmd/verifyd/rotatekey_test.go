@@ -163,7 +163,8 @@ func (l *load) check(min int64) {
 }
 
 // sealedHeaders reads the first five bytes of every sealed value: TOTP
-// secrets by factor SID, auth tokens by account SID and column.
+// secrets by factor SID, auth tokens by account SID and column, push
+// credential secrets by credential SID.
 func sealedHeaders(t *testing.T, db string) map[string][]byte {
 	t.Helper()
 	driver := "sqlite"
@@ -177,7 +178,8 @@ func sealedHeaders(t *testing.T, db string) map[string][]byte {
 	defer conn.Close()
 	rows, err := conn.Query(`SELECT sid, totp_secret FROM factors WHERE totp_secret IS NOT NULL
 UNION ALL SELECT sid || ' primary', sealed_token FROM accounts WHERE sealed_token IS NOT NULL
-UNION ALL SELECT sid || ' secondary', sealed_secondary_token FROM accounts WHERE sealed_secondary_token IS NOT NULL`)
+UNION ALL SELECT sid || ' secondary', sealed_secondary_token FROM accounts WHERE sealed_secondary_token IS NOT NULL
+UNION ALL SELECT sid, secret FROM push_credentials`)
 	if err != nil {
 		t.Fatal(err)
 	}

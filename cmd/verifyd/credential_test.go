@@ -159,6 +159,16 @@ func testPushCredentialsTwilioGo(t *testing.T, db string) {
 		t.Fatalf("ListCredential = %d, %v", len(all), err)
 	}
 	assertUnique(t, len(all), func(i int) string { return *all[i].Sid })
+	// An API key of the account reaches them as the account does.
+	k, err := keysClient(t, s, testAccount, testToken).CreateNewKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := notify.NewApiServiceWithClient(restClient(t, s, *k.Sid, *k.Secret, testAccount, rec))
+	byKey.RequestHandler().Edge, byKey.RequestHandler().Region = "", ""
+	if got, err := byKey.FetchCredential(apnSid); err != nil || *got.Sid != apnSid {
+		t.Fatalf("FetchCredential with an API key: %+v, %v", got, err)
+	}
 	for _, c := range all {
 		if *c.Sid == *theirs.Sid {
 			t.Fatal("the list shows another account's credential")

@@ -17,7 +17,7 @@ type CredentialParams struct {
 	Certificate  *string
 	PrivateKey   *string
 	Sandbox      *bool
-	ApiKey       *string //nolint:revive // Twilio's parameter name
+	APIKey       *string // Twilio's ApiKey, the legacy GCM/FCM server key: refused
 	Secret       *string
 	KeyID        *string
 	TeamID       *string
@@ -171,7 +171,7 @@ func checkServiceCredentials(ctx context.Context, st Store, account Sid, p Servi
 // applyCredentialParams copies what p sent into c (whose Secret is the
 // stored one, or empty on create) and validates the result.
 func applyCredentialParams(c *PushCredential, p CredentialParams, now time.Time) error {
-	if p.ApiKey != nil {
+	if p.APIKey != nil {
 		return Errorf(EParam, "Invalid parameter ApiKey: legacy GCM/FCM server keys no longer deliver; send the service account JSON in Secret")
 	}
 	if p.FriendlyName != nil {

@@ -50,7 +50,7 @@ func readCredentialParams(r *http.Request) (verify.CredentialParams, error) {
 	}
 	cp := verify.CredentialParams{
 		Type: p.str("Type"), FriendlyName: p.str("FriendlyName"), Certificate: p.str("Certificate"),
-		PrivateKey: p.str("PrivateKey"), Sandbox: p.bool("Sandbox"), ApiKey: p.str("ApiKey"), Secret: p.str("Secret"),
+		PrivateKey: p.str("PrivateKey"), Sandbox: p.bool("Sandbox"), APIKey: p.str("ApiKey"), Secret: p.str("Secret"),
 		KeyID: p.str("KeyId"), TeamID: p.str("TeamId"),
 	}
 	return cp, p.err

@@ -50,6 +50,7 @@ func TestRefusesBadText(t *testing.T) {
 			e.as(http.MethodGet, factorPath, "").want(t, http.StatusOK).raw,
 			e.as(http.MethodGet, ent+"/Challenges", "").want(t, http.StatusOK).raw,
 			e.as(http.MethodGet, keys, "").want(t, http.StatusOK).raw,
+			e.as(http.MethodGet, "/v1/Credentials", "").want(t, http.StatusOK).raw,
 		}
 	}
 	before := snap()
@@ -90,6 +91,7 @@ func TestRefusesBadText(t *testing.T) {
 		{ent + "/Challenges", url.Values{"FactorSid": {fsid}, "Details.Message": {"Log in?"}}, "HiddenDetails", 60368, true},
 		{svcPath + "/AccessTokens", url.Values{"Identity": {"user-bad-0001"}, "FactorType": {"push"}}, "FactorFriendlyName", 60305, false},
 		{keys, url.Values{}, "FriendlyName", 20001, false},
+		{"/v1/Credentials", url.Values{"Type": {"fcm"}}, "FriendlyName", 20001, false},
 	}
 	for _, c := range calls {
 		values := badText

@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"sync"
@@ -150,4 +152,46 @@ func TestCredentialDeleteRace(t *testing.T) {
 		}
 		t.Logf("%d rounds won by the delete, %d by the service update", deleted, named)
 	})
+}
+
+// TestParseServiceAccount: token_uri defaults to Google's and must be
+// https when given; type, when given, must be service_account; the key
+// must be RSA.
+func TestParseServiceAccount(t *testing.T) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	doc := func(extra map[string]string) string {
+		m := map[string]string{"project_id": "p", "client_email": "e@p.iam.gserviceaccount.com", "private_key": rsaPEM}
+		for k, v := range extra {
+			m[k] = v
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	sa, err := verify.ParseServiceAccount(doc(nil))
+	if err != nil || sa.TokenURI != verify.DefaultTokenURI || sa.ProjectID != "p" || !sa.PrivateKey.Equal(k) {
+		t.Fatalf("ParseServiceAccount = %+v, %v", sa, err)
+	}
+	if sa, err := verify.ParseServiceAccount(doc(map[string]string{"token_uri": "https://oauth.example/token"})); err != nil || sa.TokenURI != "https://oauth.example/token" {
+		t.Fatalf("with a token_uri: %+v, %v", sa, err)
+	}
+	for name, bad := range map[string]string{
+		"http token_uri":  doc(map[string]string{"token_uri": "http://oauth.example/token"}),
+		"type":            doc(map[string]string{"type": "authorized_user"}),
+		"EC key":          doc(map[string]string{"private_key": testP8(t)}),
+		"two PEM blocks":  doc(map[string]string{"private_key": rsaPEM + rsaPEM}),
+		"not JSON":        "AAAA:legacy",
+		"JSON not object": `"x"`,
+	} {
+		if _, err := verify.ParseServiceAccount(bad); verify.ErrorCode(err) != verify.EParam {
+			t.Errorf("%s: %v, want 20001", name, err)
+		}
+	}
 }

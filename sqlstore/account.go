@@ -86,8 +86,9 @@ func (s *store) ListAccounts(ctx context.Context, p verify.Page) ([]*verify.Acco
 }
 
 // DeleteAccount deletes the account row; the foreign keys cascade to its
-// services and API keys, and from the services to their entities, factors,
-// challenges, notifications and access tokens (migrations 0001 and 0005).
+// services, API keys and push credentials, and from the services to their
+// entities, factors, challenges, notifications and access tokens
+// (migrations 0001, 0005 and 0007).
 // Every table that holds an account's rows hangs from it that way, which
 // TestDeleteAccountLeavesNothing checks table by table.
 func (s *store) DeleteAccount(ctx context.Context, sid verify.Sid) error {

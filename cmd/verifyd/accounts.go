@@ -24,7 +24,8 @@ token: only hashes are stored.
 Commands:
   list          every account: SID, creation date, whether it has a secondary auth token
   remove AC…    delete the account and everything it owns (services with their entities,
-                factors, challenges, notifications and access tokens; API keys); its
+                factors, challenges, notifications and access tokens; API keys; push
+                credentials); its
                 credentials stop working
 
 --db (VERIFYD_DB, default ./verifyd.db) is a SQLite file or a postgres:// URL, as for

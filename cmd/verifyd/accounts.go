@@ -25,8 +25,7 @@ Commands:
   list          every account: SID, creation date, whether it has a secondary auth token
   remove AC…    delete the account and everything it owns (services with their entities,
                 factors, challenges, notifications and access tokens; API keys; push
-                credentials); its
-                credentials stop working
+                credentials); its credentials stop working
 
 --db (VERIFYD_DB, default ./verifyd.db) is a SQLite file or a postgres:// URL, as for
 serve. On SQLite, remove needs the file to itself: stop the server first (list can run

@@ -233,6 +233,7 @@ func populate(t *testing.T, db *DB) verify.Sid {
 	if err := db.CreateAPIKey(f.ctx, k); err != nil {
 		t.Fatal(err)
 	}
+	newCredential(t, db, f.account.Sid, "populate", t0)
 	return f.account.Sid
 }
 

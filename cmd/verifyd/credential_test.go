@@ -113,7 +113,8 @@ func testPushCredentialsTwilioGo(t *testing.T, db string) {
 	}
 	s.stop()
 
-	s, _ = newServer(t, db)
+	logs := &lockedBuffer{}
+	s = startServerLog(t, db, accountEnv(testAccount, testToken), logs)
 	n := notifyClient(t, s, testAccount, testToken, rec)
 	cert, key := apnCert(t, now.Add(-time.Hour), now.Add(365*24*time.Hour))
 	apn, err := n.CreateCredential(new(notify.CreateCredentialParams).SetType("apn").SetFriendlyName("iOS prod").
@@ -189,8 +190,18 @@ func testPushCredentialsTwilioGo(t *testing.T, db string) {
 	wantTwilioError(t, err, 20404, 404)
 	wantTwilioError(t, n.DeleteCredential(*fcm.Sid), 20404, 404)
 
-	rec.assertNoSecret(t, pemCore(key), pemCore(key2), pemCore(p8), pemCore(cert),
-		"push@verifyd-test.iam.gserviceaccount.com", pemCore(serviceAccountKey(t, sa)))
+	secrets := []string{pemCore(key), pemCore(key2), pemCore(p8), pemCore(cert),
+		"push@verifyd-test.iam.gserviceaccount.com", pemCore(serviceAccountKey(t, sa))}
+	rec.assertNoSecret(t, secrets...)
+	s.stop()
+	// A guard for later changes: today these paths log nothing but
+	// start and stop (a 4xx is not logged).
+	log := logs.String()
+	for _, sec := range append(secrets, "PRIVATE KEY") {
+		if strings.Contains(log, sec) {
+			t.Fatalf("the server logged a secret: %s", log)
+		}
+	}
 }
 
 // serviceAccountKey returns the private_key of a service-account JSON.

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -8,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/url"
 	"time"
 )
@@ -122,20 +124,13 @@ func ParseServiceAccount(s string) (*ServiceAccount, error) {
 // Apple's .p8 files and of Google's service-account keys.
 func parsePrivateKey(s string) (any, error) {
 	b, rest := pem.Decode([]byte(s))
-	if b == nil || b.Type != "PRIVATE KEY" || len(trimSpace(rest)) != 0 {
+	if b == nil || b.Type != "PRIVATE KEY" || len(bytes.TrimSpace(rest)) != 0 {
 		return nil, errBadPEM
 	}
 	return x509.ParsePKCS8PrivateKey(b.Bytes)
 }
 
-var errBadPEM = Errorf(EParam, "not one PKCS#8 PEM block")
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	return b
-}
+var errBadPEM = errors.New("not one PKCS#8 PEM block")
 
 // checkPushCredential validates c's secret for its type at now: keys that
 // parse, a certificate that matches its key and is valid now, an FCM JSON

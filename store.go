@@ -39,6 +39,8 @@ type ChallengeFilter struct {
 // never return (nil, nil). List methods return at most Page.Size items plus
 // whether more items lie beyond the page in the direction read.
 type Store interface {
+	OutboxStore
+
 	// Tx runs fn inside one transaction; fn's store sees and makes changes
 	// atomically. An error from fn rolls everything back. fn must use only
 	// the store it is given: on SQLite there is one writer connection, so a

@@ -98,6 +98,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Sweep", testSweep},
 		{"SweepLimits", testSweepLimits},
 		{"TryLock", testTryLock},
+		{"Outbox", testOutbox},
+		{"OutboxClaimRace", testOutboxClaimRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,29 @@
+-- 0009: the outbox (verify.OutboxStore). Each asynchronous delivery is a
+-- row written in the transaction of the change that causes it; notify.Worker
+-- claims due rows, delivers them outside any transaction and records the
+-- outcome. kind routes a row to its sender ('webhook' now, 'push' later);
+-- payload is the sender's frozen snapshot, so there is no foreign key: a
+-- factor.deleted event outlives its factor. Times are Unix milliseconds,
+-- unlike the seconds elsewhere, because retries start seconds apart.
+-- claim is the token of the last claim; a claim also moves
+-- next_attempt_at to the end of its lease, so a dead node's rows come due
+-- again by themselves. Delivered and dead rows stay for the operator until
+-- pruned by date_updated.
+CREATE TABLE outbox (
+	id              TEXT PRIMARY KEY,
+	kind            TEXT NOT NULL,
+	ref             TEXT NOT NULL,
+	payload         BLOB NOT NULL,
+	status          TEXT NOT NULL,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at INTEGER NOT NULL,
+	deadline        INTEGER NOT NULL,
+	last_error      TEXT NOT NULL DEFAULT '',
+	claim           TEXT NOT NULL DEFAULT '',
+	date_created    INTEGER NOT NULL,
+	date_updated    INTEGER NOT NULL
+);
+-- Claims read pending rows by due time; pruning and the operator's list
+-- read by status and date_updated.
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_status_updated ON outbox (status, date_updated);

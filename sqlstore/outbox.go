@@ -1,0 +1,162 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+var _ verify.OutboxStore = (*DB)(nil)
+
+// The outbox keeps its times in Unix milliseconds (see migration 0009).
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(x int64) time.Time { return time.UnixMilli(x).UTC() }
+
+const outboxColumns = `id, kind, ref, payload, status, attempts, next_attempt_at, deadline, last_error, claim, date_created, date_updated`
+
+func scanOutbox(sc scanner) (*verify.OutboxMessage, error) {
+	m := &verify.OutboxMessage{}
+	var kind, status string
+	var next, deadline, created, updated int64
+	if err := sc.Scan(&m.ID, &kind, &m.Ref, &m.Payload, &status, &m.Attempts, &next, &deadline,
+		&m.LastError, &m.Claim, &created, &updated); err != nil {
+		return nil, err
+	}
+	m.Kind, m.Status = verify.OutboxKind(kind), verify.OutboxStatus(status)
+	m.NextAttempt, m.Deadline = fromMillis(next), fromMillis(deadline)
+	m.DateCreated, m.DateUpdated = fromMillis(created), fromMillis(updated)
+	return m, nil
+}
+
+// EnqueueOutbox adds a pending row. Inside a transaction it commits or
+// rolls back with the change that caused it.
+func (s *store) EnqueueOutbox(ctx context.Context, m *verify.OutboxMessage) error {
+	payload := m.Payload
+	if payload == nil {
+		payload = []byte{} // NOT NULL
+	}
+	_, err := s.exec(ctx, `INSERT INTO outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, '', '', ?, ?)`,
+		m.ID, string(m.Kind), m.Ref, payload, string(verify.OutboxPending),
+		millis(m.NextAttempt), millis(m.Deadline), millis(m.DateCreated), millis(m.DateCreated))
+	if err != nil {
+		return fmt.Errorf("sqlstore: enqueue %s %s: %w", m.Kind, m.ID, err)
+	}
+	return nil
+}
+
+// ClaimOutbox picks due rows as the sweep picks its rows (sweep.go): a
+// MATERIALIZED pick that on PostgreSQL locks them and skips rows another
+// claimer holds, so two nodes never get the same row, then one UPDATE
+// that repeats the pick's conditions and returns the rows. On SQLite the
+// writer's lock orders claims, with the same result.
+func (s *store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*verify.OutboxMessage, error) {
+	token, err := claimToken()
+	if err != nil {
+		return nil, err
+	}
+	var out []*verify.OutboxMessage
+	err = s.atomic(ctx, func(t *store) error {
+		out = out[:0]
+		q := `WITH picked AS MATERIALIZED (
+	SELECT id FROM outbox WHERE status = ? AND next_attempt_at <= ?
+	ORDER BY next_attempt_at LIMIT ?` + t.d.skipLocked() + `)
+UPDATE outbox SET claim = ?, attempts = attempts + 1, next_attempt_at = ?, date_updated = ?
+WHERE id IN (SELECT id FROM picked) AND status = ? AND next_attempt_at <= ?
+RETURNING ` + outboxColumns
+		rows, err := t.w.QueryContext(t.d.statementContext(ctx), t.d.rebind(q),
+			string(verify.OutboxPending), millis(now), limit,
+			token, millis(now.Add(lease)), millis(now),
+			string(verify.OutboxPending), millis(now))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanOutbox(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: claim outbox: %w", err)
+	}
+	return out, nil
+}
+
+// claimToken returns a fresh random claim token.
+func claimToken() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("sqlstore: claim token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// SettleOutbox records an attempt's outcome, as a compare-and-swap on the
+// claim token: a node whose lease ran out while it was sending cannot
+// overwrite what the next claimer records.
+func (s *store) SettleOutbox(ctx context.Context, id, claim string, o verify.OutboxOutcome) (bool, error) {
+	next := o.NextAttempt
+	if o.Status != verify.OutboxPending {
+		next = o.Now
+	}
+	ok, err := s.execOne(ctx, `UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, date_updated = ?
+WHERE id = ? AND claim = ? AND status = ?`,
+		string(o.Status), millis(next), o.LastError, millis(o.Now),
+		id, claim, string(verify.OutboxPending))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: settle outbox %s: %w", id, err)
+	}
+	return ok, nil
+}
+
+// PruneOutbox deletes delivered and dead rows last changed before before.
+func (s *store) PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := s.execCount(ctx, `WITH picked AS MATERIALIZED (
+	SELECT id FROM outbox WHERE status IN (?, ?) AND date_updated < ?
+	ORDER BY date_updated LIMIT ?`+s.d.skipLocked()+`)
+DELETE FROM outbox WHERE id IN (SELECT id FROM picked) AND status IN (?, ?) AND date_updated < ?`,
+		string(verify.OutboxDelivered), string(verify.OutboxDead), millis(before), limit,
+		string(verify.OutboxDelivered), string(verify.OutboxDead), millis(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune outbox: %w", err)
+	}
+	return n, nil
+}
+
+// ListOutbox returns up to limit rows of one status (all if empty), the
+// most recently changed first.
+func (s *store) ListOutbox(ctx context.Context, status verify.OutboxStatus, limit int) ([]*verify.OutboxMessage, error) {
+	q, args := `SELECT `+outboxColumns+` FROM outbox`, []any{}
+	if status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, string(status))
+	}
+	q += ` ORDER BY date_updated DESC, id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []*verify.OutboxMessage
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list outbox: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list outbox: %w", err)
+	}
+	return out, nil
+}

@@ -15,6 +15,10 @@ import (
 // they are kept until the transaction has committed or rolled back: until
 // then, readers outside it still read the old row from the database too.
 //
+// The outbox methods (verify.OutboxStore) are not wrapped: no cached row
+// is an outbox row, so they pass through the embedded store, inside a
+// transaction to the transaction's store.
+//
 // Notes are applied also when the write failed: a failure may have come
 // after the commit, and dropping a row costs only a read.
 type writer struct {

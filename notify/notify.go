@@ -56,8 +56,8 @@ func Permanent(err error) error { return &failure{err: err, permanent: true} }
 // Retry-After header); the schedule's delay still applies if longer.
 func RetryAfter(err error, d time.Duration) error { return &failure{err: err, retryAfter: d} }
 
-// isPermanent reports whether err was marked with Permanent.
-func isPermanent(err error) bool {
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
 	var f *failure
 	return errors.As(err, &f) && f.permanent
 }

@@ -208,7 +208,7 @@ func (w *Worker) deliver(ctx context.Context, m *verify.OutboxMessage) {
 			o.LastError = o.LastError[:maxErrorLen]
 		}
 		o.Status = verify.OutboxDead
-		if !isPermanent(err) && m.Attempts <= len(w.schedule()) {
+		if !IsPermanent(err) && m.Attempts <= len(w.schedule()) {
 			d := w.schedule()[m.Attempts-1]
 			d += w.jitter(d / 5)
 			d = max(d, retryAfter(err))

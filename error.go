@@ -18,6 +18,7 @@ const (
 	EPushParam       = 60300 // invalid parameter (entities, factors, challenges)
 	EEntityExists    = 60301 // entity already exists
 	EAccessToken     = 60305 // access-token parameters invalid
+	EEventType       = 60306 // unknown webhook event type (docs/delivery.md §13)
 	ENotifyNone      = 60307 // factor platform is none: nothing to notify
 	EChallengeTries  = 60308 // too many wrong codes on a challenge
 	ENotifyMax       = 60309 // too many notifications for a challenge

@@ -28,6 +28,8 @@ const (
 	// PrefixAPIKey marks an API key: its SID is the Basic-auth username, its
 	// secret the password, in place of the account SID and auth token.
 	PrefixAPIKey = "SK"
+	// PrefixWebhook marks a Verify webhook (YW).
+	PrefixWebhook = "YW"
 )
 
 // NewSid returns a new SID with the given two-letter prefix, reading 16

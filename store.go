@@ -218,6 +218,16 @@ type Store interface {
 	// TakeChallengeAttempt reserved for the code.
 	ApproveChallenge(ctx context.Context, sid Sid, metadata map[string]string, now time.Time) error
 
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	// FindWebhook returns the service's webhook; ENotFound otherwise.
+	FindWebhook(ctx context.Context, service, sid Sid) (*Webhook, error)
+	// UpdateWebhook stores every field of w but its SIDs and creation date.
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	DeleteWebhook(ctx context.Context, service, sid Sid) error
+	// ListWebhooks pages through the service's webhooks; emitting an event
+	// reads them all (at most MaxWebhooksPerService).
+	ListWebhooks(ctx context.Context, service Sid, p Page) ([]*Webhook, bool, error)
+
 	CreateAccessToken(ctx context.Context, t *AccessToken) error
 	FindAccessToken(ctx context.Context, service, sid Sid) (*AccessToken, error)
 	// UseAccessToken marks an unused token as used at now; ENotAuthorized if

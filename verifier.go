@@ -27,6 +27,11 @@ type Verifier struct {
 	// yet switched keys is still good on one that has, and the other way
 	// round while the new key is rolled out as a previous one first.
 	PreviousTokenKeys [][]byte
+	// WebhookPublicOnly refuses webhook URLs whose host is a loopback,
+	// private or otherwise non-public address (serve's
+	// --webhook-public-only); link-local and metadata targets are refused
+	// always.
+	WebhookPublicOnly bool
 }
 
 func (v *Verifier) now() time.Time { return v.Now().UTC().Truncate(time.Second) }

@@ -261,7 +261,23 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 			return nil, err
 		}
 		now := v.now()
-		if err := v.Store.RespondChallenge(ctx, c.Sid, status, ReasonNone, metadata, now); err != nil {
+		err = v.Store.Tx(ctx, func(st Store) error {
+			if err := st.RespondChallenge(ctx, c.Sid, status, ReasonNone, metadata, now); err != nil {
+				return err
+			}
+			f, err := st.FindFactor(ctx, c.EntitySid, c.FactorSid)
+			if err != nil {
+				return err
+			}
+			done := *c
+			done.responded(status, metadata, now)
+			typ := EventChallengeApproved
+			if status == ChallengeDenied {
+				typ = EventChallengeDenied
+			}
+			return v.emit(ctx, st, typ, f, &done)
+		})
+		if err != nil {
 			return nil, err
 		}
 		c.responded(status, metadata, now)
@@ -302,7 +318,12 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 			return err // a replay: the reservation stands
 		}
 		approved = true
-		return st.ApproveChallenge(ctx, c.Sid, metadata, now)
+		if err := st.ApproveChallenge(ctx, c.Sid, metadata, now); err != nil {
+			return err
+		}
+		done := *c
+		done.responded(ChallengeApproved, metadata, now)
+		return v.emit(ctx, st, EventChallengeApproved, f, &done)
 	})
 	if err != nil {
 		return nil, err

@@ -46,7 +46,32 @@ func (v *Verifier) DeleteEntity(ctx context.Context, account, service Sid, ident
 	if _, err := v.entity(ctx, account, service, identity); err != nil {
 		return err
 	}
-	return v.Store.DeleteEntity(ctx, service, identity)
+	// One factor.deleted per factor the deletion cascades to, in its
+	// transaction (docs/delivery.md §1.4).
+	return v.Store.Tx(ctx, func(st Store) error {
+		e, err := st.FindEntity(ctx, service, identity)
+		if err != nil {
+			return err
+		}
+		p := Page{Size: 100}
+		for {
+			fs, more, err := st.ListFactors(ctx, e.Sid, p)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				if err := v.emit(ctx, st, EventFactorDeleted, f, nil); err != nil {
+					return err
+				}
+			}
+			if !more || len(fs) == 0 {
+				break
+			}
+			last := fs[len(fs)-1]
+			p.After = &Cursor{Time: last.DateCreated, Sid: last.Sid}
+		}
+		return st.DeleteEntity(ctx, service, identity)
+	})
 }
 
 // ListEntities lists a service's entities.

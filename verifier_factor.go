@@ -130,7 +130,10 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 		if err := st.TakeFactorQuota(ctx, e.Sid, MaxFactorCreationsPerDay, v.now()); err != nil {
 			return err
 		}
-		return st.CreateFactor(ctx, nf.Factor)
+		if err := st.CreateFactor(ctx, nf.Factor); err != nil {
+			return err
+		}
+		return v.emit(ctx, st, EventFactorCreated, nf.Factor, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -34,7 +34,12 @@ func (v *Verifier) DeleteFactor(ctx context.Context, account, service Sid, ident
 	if err != nil {
 		return err
 	}
-	return v.Store.DeleteFactor(ctx, f.EntitySid, f.Sid)
+	return v.Store.Tx(ctx, func(st Store) error {
+		if err := st.DeleteFactor(ctx, f.EntitySid, f.Sid); err != nil {
+			return err
+		}
+		return v.emit(ctx, st, EventFactorDeleted, f, nil)
+	})
 }
 
 // ListFactors lists an entity's factors.
@@ -243,18 +248,26 @@ func useTotpStep(ctx context.Context, st Store, f *Factor, step totpStep) (bool,
 }
 
 func (v *Verifier) markVerified(ctx context.Context, f *Factor) (*Factor, error) {
-	if err := v.markVerifiedTx(ctx, f); err != nil {
+	if err := v.Store.Tx(ctx, func(st Store) error { return v.in(st).markVerifiedTx(ctx, f) }); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// markVerifiedTx moves f to verified. Losing the race to another request
-// that verified it first is not an error: the factor is verified either way.
+// markVerifiedTx moves f to verified, in the transaction of v.Store, and
+// emits factor.verified if this call made the transition. Losing the race
+// to another request that verified it first is not an error: the factor is
+// verified either way, and the winner emitted the event.
 func (v *Verifier) markVerifiedTx(ctx context.Context, f *Factor) error {
 	now := v.now()
-	if err := v.Store.VerifyFactor(ctx, f.Sid, now); err != nil && !IsCode(err, EFactorState) {
+	err := v.Store.VerifyFactor(ctx, f.Sid, now)
+	if err != nil && !IsCode(err, EFactorState) {
 		return err
+	}
+	if err == nil {
+		if err := v.emit(ctx, v.Store, EventFactorVerified, f, nil); err != nil {
+			return err
+		}
 	}
 	f.Status = FactorVerified
 	f.DateUpdated = now

@@ -32,6 +32,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 		challenges = entity + "/Challenges"
 		challenge  = challenges + "/{Sid}"
 		notifs     = challenges + "/{ChallengeSid}/Notifications"
+		webhooks   = services + "/{ServiceSid}/Webhooks"
+		webhook    = webhooks + "/{Sid}"
 		tokens     = services + "/{ServiceSid}/AccessTokens"
 		token      = tokens + "/{Sid}"
 		form       = pathForms + "/{FormType}"
@@ -64,6 +66,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+challenge, s.device(s.handleChallengeUpdate))
 
 	mux.HandleFunc("POST "+notifs, s.authed(s.handleNotificationCreate))
+
+	mux.HandleFunc("POST "+webhooks, s.authed(s.handleWebhookCreate))
+	mux.HandleFunc("GET "+webhooks, s.authed(s.handleWebhookList))
+	mux.HandleFunc("GET "+webhook, s.authed(s.handleWebhookFetch))
+	mux.HandleFunc("POST "+webhook, s.authed(s.handleWebhookUpdate))
+	mux.HandleFunc("DELETE "+webhook, s.authed(s.handleWebhookDelete))
 
 	mux.HandleFunc("POST "+tokens, s.authed(s.handleAccessTokenCreate))
 	mux.HandleFunc("GET "+token, s.authed(s.handleAccessTokenFetch))

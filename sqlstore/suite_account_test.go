@@ -234,6 +234,12 @@ func populate(t *testing.T, db *DB) verify.Sid {
 		t.Fatal(err)
 	}
 	newCredential(t, db, f.account.Sid, "populate", t0)
+	wh := &verify.Webhook{Sid: newSid(t, verify.PrefixWebhook), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
+		FriendlyName: "hook", EventTypes: []string{"*"}, URL: "https://example.com/h", Status: verify.WebhookEnabled, Version: "v2",
+		DateCreated: t0, DateUpdated: t0}
+	if err := db.CreateWebhook(f.ctx, wh); err != nil {
+		t.Fatal(err)
+	}
 	return f.account.Sid
 }
 

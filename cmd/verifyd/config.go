@@ -40,6 +40,11 @@ type config struct {
 	// KeyCheckInterval is how often a SQLite server re-reads its key file
 	// and re-seals secrets not under the primary key (rekey.go); 0: never.
 	KeyCheckInterval time.Duration
+
+	// WebhookPublicOnly refuses webhook targets on loopback, private and
+	// other non-public addresses; link-local and cloud metadata addresses
+	// are refused whatever it says.
+	WebhookPublicOnly bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -65,6 +70,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("VERIFYD_TLS_KEY", ""), "PEM private key file for --tls-cert (VERIFYD_TLS_KEY)")
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", env("VERIFYD_TLS_SELF_SIGNED", "") == "true", "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
 	fs.StringVar(&cfg.TLSSelfSignedDir, "tls-self-signed-dir", env("VERIFYD_TLS_SELF_SIGNED_DIR", ""), "directory of the --tls-self-signed certificate (VERIFYD_TLS_SELF_SIGNED_DIR; default beside the SQLite database, or the working directory with PostgreSQL)")
+	fs.BoolVar(&cfg.WebhookPublicOnly, "webhook-public-only", env("VERIFYD_WEBHOOK_PUBLIC_ONLY", "") == "true", "refuse webhook URLs whose host is, or resolves to, a loopback, private or other non-public address (VERIFYD_WEBHOOK_PUBLIC_ONLY=true); link-local and cloud metadata addresses are always refused")
 	proxies := fs.String("trusted-proxies", env("VERIFYD_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of the proxies in front of verifyd, whose X-Forwarded-For names the client for the failed-login throttle (VERIFYD_TRUSTED_PROXIES; default none)")
 	for _, d := range []struct {
 		p          *time.Duration

@@ -70,7 +70,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	tokenKey, tokenPrevious := keys.tokenKeys()
 	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader,
-		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious}
+		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly}
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
@@ -79,7 +79,8 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	waitSweep := startSweeper(sweepCtx, v, cfg.SweepInterval, cfg.UnverifiedFactorTTL, logger)
 	waitRekey := startRekeyer(sweepCtx, db, cfg, logger)
-	defer func() { stopSweep(); waitSweep(); waitRekey() }()
+	waitDeliver := startDeliveries(sweepCtx, v, db, cfg, logger)
+	defer func() { stopSweep(); waitSweep(); waitRekey(); waitDeliver() }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

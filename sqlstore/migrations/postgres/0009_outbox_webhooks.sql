@@ -27,3 +27,21 @@ CREATE TABLE outbox (
 -- read by status and date_updated.
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX outbox_status_updated ON outbox (status, date_updated);
+
+-- The Verify Webhooks resource (YW): where a service's events are posted.
+-- event_types is a JSON array of strings. webhook_url is kept exactly as
+-- given, since it is the signing input. Listed per service in
+-- (date_created, sid) order; deleted with the service.
+CREATE TABLE webhooks (
+	sid           TEXT PRIMARY KEY,
+	account_sid   TEXT NOT NULL,
+	service_sid   TEXT NOT NULL REFERENCES services (sid) ON DELETE CASCADE,
+	friendly_name TEXT NOT NULL,
+	event_types   TEXT NOT NULL,
+	webhook_url   TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	version       TEXT NOT NULL,
+	date_created  BIGINT NOT NULL,
+	date_updated  BIGINT NOT NULL
+);
+CREATE INDEX webhooks_service_list ON webhooks (service_sid, date_created, sid);

@@ -108,7 +108,9 @@ func (s *store) SettleOutbox(ctx context.Context, id, claim string, o verify.Out
 	if o.Status != verify.OutboxPending {
 		next = o.Now
 	}
-	ok, err := s.execOne(ctx, `UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, date_updated = ?
+	// The claim is cleared: a pending row with a claim is one an attempt
+	// is under way for (ReleaseOutboxClaims).
+	ok, err := s.execOne(ctx, `UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, date_updated = ?, claim = ''
 WHERE id = ? AND claim = ? AND status = ?`,
 		string(o.Status), millis(next), o.LastError, millis(o.Now),
 		id, claim, string(verify.OutboxPending))
@@ -116,6 +118,23 @@ WHERE id = ? AND claim = ? AND status = ?`,
 		return false, fmt.Errorf("sqlstore: settle outbox %s: %w", id, err)
 	}
 	return ok, nil
+}
+
+// ReleaseOutboxClaims makes the pending rows whose attempt was under way
+// due at now, and returns how many. It is for a SQLite server that has
+// just claimed its file (Claim): any claim then is one of a process that
+// died, and its rows need not wait for the lease to end. On PostgreSQL,
+// whose nodes share the outbox, it does nothing: leases end by themselves.
+func (db *DB) ReleaseOutboxClaims(ctx context.Context, now time.Time) (int, error) {
+	if db.d == postgres || db.claim == nil {
+		return 0, nil
+	}
+	n, err := db.execCount(ctx, `UPDATE outbox SET claim = '', next_attempt_at = ? WHERE status = ? AND claim <> ''`,
+		millis(now), string(verify.OutboxPending))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: release outbox claims: %w", err)
+	}
+	return n, nil
 }
 
 // PruneOutbox deletes delivered and dead rows last changed before before.

@@ -8,6 +8,7 @@
 //	verifyd totp    [--alg sha1] [--digits 6] [--period 30] SECRET
 //	verifyd bench   [--target URL | --db DSN] [--workloads ...] [--duration 10s] [--concurrency 16]
 //	verifyd accounts [--db ./verifyd.db] list | remove AC…
+//	verifyd deliveries [--db ./verifyd.db] list [--status pending|delivered|dead] [--limit N]
 //	verifyd version
 package main
 
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return deviceCommand(ctx, args[1:], stdout, stderr)
 	case "accounts":
 		return accountsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "deliveries":
+		return deliveriesCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -103,6 +106,7 @@ Commands:
   bench     measure: provision, drive loopback load, report req/s and latency
   device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")
   accounts  list or remove the accounts of a database (run "verifyd accounts -h")
+  deliveries  list the webhook deliveries of the outbox (run "verifyd deliveries -h")
   version   print the version
 
 Run "verifyd serve -h" for the server's flags.

@@ -43,6 +43,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	privateFiles(cfg, db, logger)
+	if n, err := db.ReleaseOutboxClaims(ctx, time.Now()); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("outbox: deliveries interrupted by the last stop are due again", "rows", n)
+	}
 	if err := db.CheckKeys(ctx); err != nil {
 		return wrongKey(cfg, err)
 	}

@@ -33,8 +33,9 @@ const (
 )
 
 // The events (docs/delivery.md §1.4). EventAll subscribes to Twilio's
-// five; EventChallengeExpired is verifyd's own and only sent to webhooks
-// that list it, since no Twilio receiver expects it.
+// five. EventChallengeExpired is verifyd's own, to be sent by the sweep
+// only to webhooks that list it (no Twilio receiver expects it); the sweep
+// does not emit it yet, so it is not accepted in EventTypes either.
 const (
 	EventAll               = "*"
 	EventFactorCreated     = "factor.created"
@@ -46,7 +47,7 @@ const (
 )
 
 var eventTypes = []string{EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted,
-	EventChallengeApproved, EventChallengeDenied, EventChallengeExpired}
+	EventChallengeApproved, EventChallengeDenied}
 
 // MaxWebhooksPerService bounds a service's webhooks, and so the rows one
 // event writes in the transaction that causes it. Twilio publishes no

@@ -281,6 +281,7 @@ func testWebhookRefusals(t *testing.T, db string) {
 		{"no EventTypes", create("n", nil, ok), 60300},
 		{"no WebhookUrl", create("n", all, ""), 60300},
 		{"unknown event", create("n", []string{"factor.created", "factor.updated"}, ok), 60306},
+		{"challenge.expired (not sent yet)", create("n", []string{"challenge.expired"}, ok), 60306},
 		{"ftp URL", create("n", all, "ftp://backend.example.com/"), 60300},
 		{"relative URL", create("n", all, "/hooks"), 60300},
 		{"fragment", create("n", all, ok+"#rc=5"), 60300},

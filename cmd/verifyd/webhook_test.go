@@ -18,6 +18,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 	"github.com/verifyd/verify/device"
 	"github.com/verifyd/verify/internal/verifytest"
+	"github.com/verifyd/verify/otp"
 )
 
 // hookReceiver is a customer's webhook endpoint on loopback. It validates
@@ -98,7 +99,8 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 func TestWebhooksTwilioGo(t *testing.T) { forEachBackend(t, testWebhooksTwilioGo) }
 
-// testWebhooksTwilioGo manages webhooks with twilio-go and checks that
+// testWebhooksTwilioGo manages webhooks with twilio-go and checks that,
+// for push and TOTP factors,
 // every event type reaches a subscribed receiver, signed so that
 // twilio-go's validator accepts it, with the parameters of delivery.md
 // §2.2; that a disabled webhook gets nothing; and that a receiver that
@@ -176,16 +178,38 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 	timed("delete factor", func() error { return c.DeleteFactor(va, "ana-00000001", st.FactorSid) })
 	// Two TOTP factors, deleted with their entity: one factor.deleted each.
 	var totp []string
+	var totpChallenge string
 	for _, name := range []string{"one", "two"} {
-		nf, err := c.CreateNewFactor(va, "bob-00000001", new(openapi.CreateNewFactorParams).SetFriendlyName(name).SetFactorType("totp"))
+		nf, err := c.CreateNewFactor(va, "bob-00000001", new(openapi.CreateNewFactorParams).SetFriendlyName(name).SetFactorType("totp").SetConfigSkew(2))
 		if err != nil {
 			t.Fatal(err)
 		}
 		totp = append(totp, *nf.Sid)
+		if name != "one" {
+			continue
+		}
+		// The first is verified with a code and approves a challenge.
+		codes := newCodes(t, (*nf.Binding).(map[string]any)["secret"].(string), otp.Params{Alg: "sha1", Digits: 6, Period: 30, Skew: 2})
+		timed("verify totp", func() error {
+			_, err := c.UpdateFactor(va, "bob-00000001", *nf.Sid, new(openapi.UpdateFactorParams).SetAuthPayload(codes.next(t)))
+			return err
+		})
+		ch, err := c.CreateChallenge(va, "bob-00000001", new(openapi.CreateChallengeParams).SetFactorSid(*nf.Sid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		totpChallenge = *ch.Sid
+		timed("approve totp", func() error {
+			got, err := c.UpdateChallenge(va, "bob-00000001", *ch.Sid, new(openapi.UpdateChallengeParams).SetAuthPayload(codes.next(t)))
+			if err == nil && *got.Status != "approved" {
+				err = fmt.Errorf("status %s", *got.Status)
+			}
+			return err
+		})
 	}
 	timed("delete entity", func() error { return c.DeleteEntity(va, "bob-00000001") })
 
-	got := good.waitEvents(t, 9, 10*time.Second)
+	got := good.waitEvents(t, 11, 10*time.Second)
 	byKey := map[string]url.Values{}
 	seen := map[string]bool{}
 	for _, f := range got {
@@ -230,6 +254,10 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 		want("factor.created", sid, "", "bob-00000001", "totp")
 		want("factor.deleted", sid, "", "bob-00000001", "totp")
 	}
+	want("factor.verified", totp[0], "", "bob-00000001", "totp")
+	if f := want("challenge.approved", totp[0], totpChallenge, "bob-00000001", "totp"); f.Get("challenge_status") != "approved" {
+		t.Fatalf("totp challenge.approved: %v", f)
+	}
 	if got, _ := off.events(); len(got) != 0 {
 		t.Fatalf("the disabled webhook got %d events", len(got))
 	}
@@ -244,8 +272,8 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	if got, _ := good.events(); len(got) != 9 {
-		t.Fatalf("a deleted webhook got %d events", len(got)-9)
+	if got, _ := good.events(); len(got) != 11 {
+		t.Fatalf("a deleted webhook got %d events", len(got)-11)
 	}
 }
 

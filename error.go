@@ -19,6 +19,7 @@ const (
 	EEntityExists    = 60301 // entity already exists
 	EAccessToken     = 60305 // access-token parameters invalid
 	EEventType       = 60306 // unknown webhook event type (docs/delivery.md §13)
+	EWebhookFailed   = 60330 // a webhook delivery failed for good: logged, never an API answer
 	ENotifyNone      = 60307 // factor platform is none: nothing to notify
 	EChallengeTries  = 60308 // too many wrong codes on a challenge
 	ENotifyMax       = 60309 // too many notifications for a challenge

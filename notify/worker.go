@@ -234,6 +234,10 @@ func (w *Worker) deliver(ctx context.Context, m *verify.OutboxMessage) {
 	case !ok:
 		w.logger().Warn("outbox attempt not recorded: claimed again meanwhile", attrs...)
 	case o.Status == verify.OutboxDead:
+		if m.Kind == verify.OutboxWebhook {
+			// Twilio's code for a failed webhook (delivery.md §2.5).
+			attrs = append(attrs, "code", verify.EWebhookFailed)
+		}
 		w.logger().Error("outbox delivery dead", attrs...)
 	case err != nil:
 		w.logger().Warn("outbox attempt failed", attrs...)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,6 +148,8 @@ func TestWorkerRetries(t *testing.T) {
 			return nil
 		}}
 		w := newWorker(db, r)
+		var logs syncBuffer
+		w.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 		w.Schedule = []time.Duration{200 * time.Millisecond, 200 * time.Millisecond}
 		w.Jitter = func(d time.Duration) time.Duration { return d - 1 }
 		run(t, w)
@@ -166,6 +170,18 @@ func TestWorkerRetries(t *testing.T) {
 			t.Fatalf("failing row tried %d times, want 1 + len(Schedule)", n)
 		}
 		r.mu.Unlock()
+		// One line per attempt: 2 for flaky, 1 for perm, 3 for down; the
+		// dead ones carry Twilio's 60330.
+		text := logs.String()
+		if n := strings.Count(text, "msg=\"outbox delivery dead\""); n != 2 || strings.Count(text, "code=60330") != 2 {
+			t.Fatalf("dead lines: %d\n%s", n, text)
+		}
+		if n := strings.Count(text, "msg=\"outbox attempt failed\""); n != 3 || strings.Count(text, "msg=\"outbox delivered\"") != 1 {
+			t.Fatalf("attempt lines:\n%s", text)
+		}
+		if strings.Contains(text, "payload") {
+			t.Fatalf("payload logged:\n%s", text)
+		}
 		for _, m := range dead {
 			if (m.ID == "perm0000" && m.LastError != "HTTP 400") || (m.ID == "down0000" && m.LastError != "connection refused") {
 				t.Fatalf("dead row %s: last error %q", m.ID, m.LastError)
@@ -301,4 +317,22 @@ func TestWorkerPrunes(t *testing.T) {
 	if len(rows) != 1 || rows[0].ID != "future" {
 		t.Fatalf("after prune: %d rows", len(rows))
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the worker's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -242,8 +242,9 @@ type Store interface {
 	// compare-and-swap, and returns how many it changed.
 
 	// ExpireChallenges stores status expired on pending challenges whose
-	// expiration date is at or before now.
-	ExpireChallenges(ctx context.Context, now time.Time, limit int) (int, error)
+	// expiration date is at or before now, and returns them as they are
+	// now (for the challenge.expired webhook).
+	ExpireChallenges(ctx context.Context, now time.Time, limit int) ([]*Challenge, error)
 	// DeleteUnverifiedFactors deletes factors still unverified that were
 	// created before createdBefore.
 	DeleteUnverifiedFactors(ctx context.Context, createdBefore time.Time, limit int) (int, error)

@@ -50,7 +50,12 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 		var b Swept
 		ran, err := v.Store.TryLock(ctx, sweepLock, func(st Store) error {
 			var err error
-			if b.Challenges, err = st.ExpireChallenges(ctx, now, sweepBatch); err != nil {
+			expired, err := st.ExpireChallenges(ctx, now, sweepBatch)
+			if err != nil {
+				return err
+			}
+			b.Challenges = len(expired)
+			if err := v.emitExpired(ctx, st, expired); err != nil {
 				return err
 			}
 			if b.Factors, err = st.DeleteUnverifiedFactors(ctx, now.Add(-unverifiedTTL), sweepBatch); err != nil {

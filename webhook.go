@@ -33,9 +33,8 @@ const (
 )
 
 // The events (docs/delivery.md §1.4). EventAll subscribes to Twilio's
-// five. EventChallengeExpired is verifyd's own, to be sent by the sweep
-// only to webhooks that list it (no Twilio receiver expects it); the sweep
-// does not emit it yet, so it is not accepted in EventTypes either.
+// five. EventChallengeExpired is verifyd's own, sent by the sweep only to
+// webhooks that list it: no Twilio receiver expects it.
 const (
 	EventAll               = "*"
 	EventFactorCreated     = "factor.created"
@@ -47,7 +46,7 @@ const (
 )
 
 var eventTypes = []string{EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted,
-	EventChallengeApproved, EventChallengeDenied}
+	EventChallengeApproved, EventChallengeDenied, EventChallengeExpired}
 
 // MaxWebhooksPerService bounds a service's webhooks, and so the rows one
 // event writes in the transaction that causes it. Twilio publishes no
@@ -232,6 +231,40 @@ func (v *Verifier) emit(ctx context.Context, st Store, typ string, f *Factor, c 
 	if err != nil {
 		return err
 	}
+	return v.emitTo(ctx, st, hooks, typ, f, c)
+}
+
+// emitExpired emits challenge.expired for challenges the sweep just
+// expired, in its transaction, to the webhooks that list that event (it
+// is verifyd's own; * does not include it). A service's webhooks are read
+// once per batch, and a factor only when some webhook wants the event.
+func (v *Verifier) emitExpired(ctx context.Context, st Store, expired []*Challenge) error {
+	hooksOf := map[Sid][]*Webhook{}
+	for _, c := range expired {
+		hooks, ok := hooksOf[c.ServiceSid]
+		if !ok {
+			var err error
+			if hooks, _, err = st.ListWebhooks(ctx, c.ServiceSid, Page{Size: MaxWebhooksPerService}); err != nil {
+				return err
+			}
+			hooksOf[c.ServiceSid] = hooks
+		}
+		if !slices.ContainsFunc(hooks, func(h *Webhook) bool { return h.Subscribes(EventChallengeExpired) }) {
+			continue
+		}
+		f, err := st.FindFactor(ctx, c.EntitySid, c.FactorSid)
+		if err != nil {
+			return err
+		}
+		if err := v.emitTo(ctx, st, hooks, EventChallengeExpired, f, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitTo enqueues the event for those of hooks that subscribe to typ.
+func (v *Verifier) emitTo(ctx context.Context, st Store, hooks []*Webhook, typ string, f *Factor, c *Challenge) error {
 	now := v.Now().UTC()
 	for _, h := range hooks {
 		if !h.Subscribes(typ) {

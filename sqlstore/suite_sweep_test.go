@@ -25,9 +25,9 @@ func testSweep(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 
-	n, err := db.ExpireChallenges(ctx, now, 100)
-	if err != nil || n != 1 {
-		t.Fatalf("ExpireChallenges = %d, %v; want 1", n, err)
+	expired, err := db.ExpireChallenges(ctx, now, 100)
+	if err != nil || len(expired) != 1 || expired[0].Sid != due.Sid || expired[0].Status != verify.ChallengeExpired {
+		t.Fatalf("ExpireChallenges = %+v, %v; want the due one", expired, err)
 	}
 	got, err := db.FindChallenge(ctx, f.entity.Sid, due.Sid)
 	if err != nil {
@@ -41,8 +41,8 @@ func testSweep(t *testing.T, db *DB) {
 			t.Fatalf("challenge %s: %+v, %v", c.Sid, got, err)
 		}
 	}
-	if n, err := db.ExpireChallenges(ctx, now, 100); err != nil || n != 0 {
-		t.Fatalf("second ExpireChallenges = %d, %v; want 0", n, err)
+	if expired, err := db.ExpireChallenges(ctx, now, 100); err != nil || len(expired) != 0 {
+		t.Fatalf("second ExpireChallenges = %d, %v; want 0", len(expired), err)
 	}
 
 	// A stored expired is expired to answers and to the list filters, even
@@ -67,7 +67,7 @@ func testSweep(t *testing.T, db *DB) {
 	// younger ones stay.
 	old := f.newTotp(f.entity, t0)
 	young := f.newTotp(f.entity, now)
-	n, err = db.DeleteUnverifiedFactors(ctx, now, 100)
+	n, err := db.DeleteUnverifiedFactors(ctx, now, 100)
 	if err != nil || n != 1 {
 		t.Fatalf("DeleteUnverifiedFactors = %d, %v; want 1", n, err)
 	}
@@ -121,7 +121,7 @@ func testSweepLimits(t *testing.T, db *DB) {
 		name string
 		fn   func(limit int) (int, error)
 	}{
-		{"ExpireChallenges", func(l int) (int, error) { return db.ExpireChallenges(f.ctx, now, l) }},
+		{"ExpireChallenges", func(l int) (int, error) { cs, err := db.ExpireChallenges(f.ctx, now, l); return len(cs), err }},
 		{"DeleteUnverifiedFactors", func(l int) (int, error) { return db.DeleteUnverifiedFactors(f.ctx, now, l) }},
 	} {
 		var got []int

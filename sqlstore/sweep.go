@@ -22,19 +22,40 @@ import (
 // DateUpdated is left as it was: a challenge reads expired from its
 // expiration date on, swept or not, so the sweep changes nothing a client
 // can see; it only lets later reads skip the date arithmetic.
-func (s *store) ExpireChallenges(ctx context.Context, now time.Time, limit int) (int, error) {
-	n, err := s.execCount(ctx, `WITH picked AS MATERIALIZED (
+//
+// The rows come back through RETURNING, read on the writer inside the
+// statement's transaction, so that the sweep can emit challenge.expired in
+// the same transaction.
+func (s *store) ExpireChallenges(ctx context.Context, now time.Time, limit int) ([]*verify.Challenge, error) {
+	var out []*verify.Challenge
+	err := s.atomic(ctx, func(t *store) error {
+		out = out[:0]
+		rows, err := t.w.QueryContext(t.d.statementContext(ctx), t.d.rebind(`WITH picked AS MATERIALIZED (
 	SELECT sid FROM challenges WHERE status = ? AND expiration_date <= ?
-	ORDER BY expiration_date LIMIT ?`+s.d.skipLocked()+`)
+	ORDER BY expiration_date LIMIT ?`+t.d.skipLocked()+`)
 UPDATE challenges SET status = ?
-WHERE sid IN (SELECT sid FROM picked) AND status = ? AND expiration_date <= ?`,
-		string(verify.ChallengePending), unix(now), limit,
-		string(verify.ChallengeExpired),
-		string(verify.ChallengePending), unix(now))
+WHERE sid IN (SELECT sid FROM picked) AND status = ? AND expiration_date <= ?
+RETURNING `+challengeColumns),
+			string(verify.ChallengePending), unix(now), limit,
+			string(verify.ChallengeExpired),
+			string(verify.ChallengePending), unix(now))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanChallenge(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlstore: expire challenges: %w", err)
+		return nil, fmt.Errorf("sqlstore: expire challenges: %w", err)
 	}
-	return n, nil
+	return out, nil
 }
 
 // DeleteUnverifiedFactors deletes up to limit factors that are still

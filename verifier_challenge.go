@@ -79,11 +79,24 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 		if f.Type == FactorPush && p.AuthPayload != nil {
 			return nil, Errorf(EPushParam, "Invalid parameter AuthPayload: only TOTP challenges take a code on creation")
 		}
+		var push *OutboxMessage
+		if f.Type == FactorPush {
+			// The challenge SID is unique, so it serves as the row's ID.
+			if push, err = pushRow(svc, f, c, string(c.Sid), initialPushTTL(c, now), now); err != nil {
+				return nil, err
+			}
+		}
 		err := v.Store.Tx(ctx, func(st Store) error {
 			if err := st.TakeChallengeQuota(ctx, f.Sid, ChallengeQuotaFor(f), now); err != nil {
 				return err
 			}
-			return st.CreateChallenge(ctx, c)
+			if err := st.CreateChallenge(ctx, c); err != nil {
+				return err
+			}
+			if push != nil {
+				return st.EnqueueOutbox(ctx, push)
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, err

@@ -140,8 +140,9 @@ func (v *Verifier) EnrollFactor(ctx context.Context, token string, service Sid, 
 }
 
 // CreateNotification records a request to notify the device of a pending
-// push challenge again. Delivery itself belongs to the notify worker; a
-// factor with platform none has nothing to deliver to.
+// push challenge again, and in the same transaction the push outbox row
+// (pushRow) that the notify worker delivers; a factor with platform none
+// has nothing to deliver to.
 func (v *Verifier) CreateNotification(ctx context.Context, account, service Sid, identity string, challenge Sid, ttl *int) (*Notification, error) {
 	c, err := v.challenge(ctx, account, service, identity, challenge)
 	if err != nil {
@@ -173,7 +174,26 @@ func (v *Verifier) CreateNotification(ctx context.Context, account, service Sid,
 	if n.Sid, err = v.newSid(PrefixNotification); err != nil {
 		return nil, err
 	}
-	if err := v.Store.CreateNotification(ctx, n, MaxNotifications); err != nil {
+	svc, err := v.service(ctx, account, service)
+	if err != nil {
+		return nil, err
+	}
+	// The re-send's TTL is the requested one; pushRow's deadline still
+	// stops at the challenge's expiration. The NT SID is the row's ID.
+	push, err := pushRow(svc, f, c, string(n.Sid), n.TTL, n.DateCreated)
+	if err != nil {
+		return nil, err
+	}
+	err = v.Store.Tx(ctx, func(st Store) error {
+		if err := st.CreateNotification(ctx, n, MaxNotifications); err != nil {
+			return err
+		}
+		if push != nil {
+			return st.EnqueueOutbox(ctx, push)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return n, nil

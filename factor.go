@@ -82,6 +82,12 @@ type PushFactor struct {
 	AppID                string
 	NotificationPlatform string // apn, fcm or none
 	NotificationToken    string
+	// TokenDead says APNs or FCM answered that NotificationToken is no
+	// longer registered (the app was removed, or the token rotated): no
+	// push is sent to it until the device sends a different token, which
+	// the store takes as live again (docs/delivery.md §8). The factor is
+	// kept: the app can still poll.
+	TokenDead bool
 }
 
 // Notification platforms of a push factor.

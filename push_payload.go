@@ -44,7 +44,8 @@ func (p *PushPayload) Expires() time.Time {
 
 // pushRow returns the outbox row that notifies f's device of c, with id as
 // its ID, or nil when there is nothing to send: platform none (the app
-// polls, push-protocol.md §9) or no notification token.
+// polls, push-protocol.md §9), no notification token, or a token APNs or
+// FCM refused as unregistered (PushFactor.TokenDead).
 //
 // A service that names no credential for the platform still gets its
 // challenge (201; the app can poll), as docs/delivery.md §5.1 recommends,
@@ -52,7 +53,7 @@ func (p *PushPayload) Expires() time.Time {
 // permanent ("no credential", §8), so the operator sees the undelivered
 // push in the outbox and the worker's log rather than nowhere.
 func pushRow(svc *Service, f *Factor, c *Challenge, id string, ttl int, now time.Time) (*OutboxMessage, error) {
-	if f.Push == nil || f.Push.NotificationToken == "" {
+	if f.Push == nil || f.Push.NotificationToken == "" || f.Push.TokenDead {
 		return nil, nil
 	}
 	var cred string

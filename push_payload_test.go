@@ -116,9 +116,26 @@ func TestPushOutbox(t *testing.T) {
 			t.Fatalf("re-send row %+v, payload %+v (%v)", m, p, err)
 		}
 
+		// A dead token gets nothing, until the device sends a new one.
+		if ok, err := v.Store.KillPushToken(ctx, f.Sid, token); !ok || err != nil {
+			t.Fatalf("kill: %v, %v", ok, err)
+		}
+		before := len(rows())
+		challenge(withCred.Sid, f, nil)
+		if n := len(rows()); n != before {
+			t.Fatalf("a dead token got a push row: %d rows, want %d", n, before)
+		}
+		fresh := "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+		if _, err := v.UpdateFactor(ctx, benchAccount, withCred.Sid, f.Identity, f.Sid, verify.FactorUpdate{Config: verify.FactorConfig{NotificationToken: &fresh}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(byID(string(challenge(withCred.Sid, f, nil).Sid)).Payload, &p); err != nil || p.Token != fresh {
+			t.Fatalf("after a new token: %+v (%v)", p, err)
+		}
+
 		// Platform none: the challenge, no row.
 		challenge(withCred.Sid, factor(withCred.Sid, "bob-00000001", "none"), nil)
-		if r := rows(); len(r) != 3 {
+		if r := rows(); len(r) != before+1 {
 			t.Fatalf("platform none wrote a row: %d rows", len(r))
 		}
 

@@ -170,6 +170,13 @@ type Store interface {
 	// DateUpdated. Status, secrets and counters are changed only by the
 	// compare-and-swap methods below.
 	UpdateFactor(ctx context.Context, f *Factor) error
+	// KillPushToken marks the push factor's notification token dead, in a
+	// compare-and-swap on the token: it reports false, changing nothing,
+	// if the factor is gone or its token is not token any more (the
+	// device sent a new one since the push that was refused). An
+	// UpdateFactor that stores a different token makes it live again. The
+	// factor's DateUpdated stays: nothing the API shows changes.
+	KillPushToken(ctx context.Context, factor Sid, token string) (bool, error)
 	// VerifyFactor moves an unverified factor to verified and clears its
 	// count of wrong attempts; EFactorState if it is not unverified any
 	// more.

@@ -138,6 +138,13 @@ func (w *writer) UpdateFactor(ctx context.Context, f *verify.Factor) error {
 	return w.done(n, w.Store.UpdateFactor(ctx, f))
 }
 
+func (w *writer) KillPushToken(ctx context.Context, factor verify.Sid, token string) (bool, error) {
+	n := w.notes()
+	n.factors = append(n.factors, factor)
+	ok, err := w.Store.KillPushToken(ctx, factor, token)
+	return ok, w.done(n, err)
+}
+
 func (w *writer) VerifyFactor(ctx context.Context, sid verify.Sid, now time.Time) error {
 	n := w.notes()
 	n.factors = append(n.factors, sid)

@@ -15,7 +15,7 @@ const factorColumns = `sid, account_sid, service_sid, entity_sid, identity, frie
 factor_type, status, metadata, failed_attempts,
 totp_secret, totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,
 push_public_key, push_alg, push_credential_sid, push_sdk_version, push_app_id, push_platform,
-push_token, date_created, date_updated`
+push_token, date_created, date_updated, push_token_dead`
 
 // scanFactor reads a row of factorColumns and opens the TOTP secret. The
 // Totp or Push part is set according to the factor type, as the domain
@@ -35,12 +35,13 @@ func (s *store) scanFactorRow(sc scanner, open bool) (*verify.Factor, error) {
 		pushAlg, credential, sdk, app, platform    sql.NullString
 		token                                      sql.NullString
 		created, updated                           int64
+		dead                                       int64
 	)
 	if err := sc.Scan(&sid, &account, &service, &entity, &f.Identity, &f.FriendlyName,
 		&typ, &status, &metadata, &f.FailedAttempts,
 		&secret, &totpAlg, &codeLength, &timeStep, &skew, &lastUsedEnd,
 		&publicKey, &pushAlg, &credential, &sdk, &app, &platform,
-		&token, &created, &updated); err != nil {
+		&token, &created, &updated, &dead); err != nil {
 		return nil, err
 	}
 	f.Sid, f.AccountSid, f.ServiceSid, f.EntitySid = verify.Sid(sid), verify.Sid(account),
@@ -76,6 +77,7 @@ func (s *store) scanFactorRow(sc scanner, open bool) (*verify.Factor, error) {
 			AppID:                app.String,
 			NotificationPlatform: platform.String,
 			NotificationToken:    token.String,
+			TokenDead:            dead != 0,
 		}
 	}
 	return f, nil
@@ -94,6 +96,7 @@ func (s *store) CreateFactor(ctx context.Context, f *verify.Factor) error {
 		lastUsedEnd                                        int64
 		publicKey                                          []byte
 		pushAlg, credential, sdk, app, platform, pushToken any
+		dead                                               int
 	)
 	if t := f.Totp; t != nil {
 		if secret, err = s.seal(f.Sid, t.Secret); err != nil {
@@ -105,14 +108,17 @@ func (s *store) CreateFactor(ctx context.Context, f *verify.Factor) error {
 	if p := f.Push; p != nil {
 		publicKey, pushAlg, credential = p.PublicKey, p.Alg, nullString(string(p.CredentialSid))
 		sdk, app, platform, pushToken = p.SdkVersion, p.AppID, p.NotificationPlatform, p.NotificationToken
+		if p.TokenDead {
+			dead = 1
+		}
 	}
 	_, err = s.exec(ctx, `INSERT INTO factors (`+factorColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		string(f.Sid), string(f.AccountSid), string(f.ServiceSid), string(f.EntitySid),
 		f.Identity, f.FriendlyName, string(f.Type), string(f.Status), metadata, f.FailedAttempts,
 		secret, totpAlg, codeLength, timeStep, skew, lastUsedEnd,
 		publicKey, pushAlg, credential, sdk, app, platform,
-		pushToken, unix(f.DateCreated), unix(f.DateUpdated))
+		pushToken, unix(f.DateCreated), unix(f.DateUpdated), dead)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create factor %s: %w", f.Sid, err)
 	}
@@ -193,8 +199,12 @@ func (s *store) UpdateFactor(ctx context.Context, f *verify.Factor) error {
 		args = append(args, t.Alg, t.CodeLength, t.TimeStep, t.Skew)
 	}
 	if p := f.Push; p != nil {
-		sets = append(sets, "push_sdk_version = ?", "push_app_id = ?", "push_platform = ?", "push_token = ?")
-		args = append(args, p.SdkVersion, p.AppID, p.NotificationPlatform, p.NotificationToken)
+		// A different token is live again; the same one stays dead. The
+		// CASE reads the row's old token: both dialects evaluate every SET
+		// expression against the row as it was.
+		sets = append(sets, "push_sdk_version = ?", "push_app_id = ?", "push_platform = ?", "push_token = ?",
+			"push_token_dead = CASE WHEN push_token = ? THEN push_token_dead ELSE 0 END")
+		args = append(args, p.SdkVersion, p.AppID, p.NotificationPlatform, p.NotificationToken, p.NotificationToken)
 	}
 	args = append(args, string(f.Sid), string(f.EntitySid))
 	ok, err := s.execOne(ctx, `UPDATE factors SET `+strings.Join(sets, ", ")+
@@ -206,6 +216,18 @@ func (s *store) UpdateFactor(ctx context.Context, f *verify.Factor) error {
 		return verify.Errorf(verify.ENotFound, "Factor %s was not found", f.Sid)
 	}
 	return nil
+}
+
+// KillPushToken sets push_token_dead in one compare-and-swap on the token
+// that was refused, so that a token the device replaced meanwhile is not
+// marked dead.
+func (s *store) KillPushToken(ctx context.Context, factor verify.Sid, token string) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE factors SET push_token_dead = 1
+WHERE sid = ? AND push_token = ? AND push_token_dead = 0`, string(factor), token)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: kill push token of factor %s: %w", factor, err)
+	}
+	return ok, nil
 }
 
 // VerifyFactor moves the factor from unverified to verified in one

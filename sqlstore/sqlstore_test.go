@@ -81,6 +81,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Tx", testTx},
 		{"Factors", testFactors},
 		{"FactorUpdate", testFactorUpdate},
+		{"PushTokenDead", testPushTokenDead},
 		{"FactorCAS", testFactorCAS},
 		{"Challenges", testChallenges},
 		{"ChallengeQuota", testChallengeQuota},

@@ -1,0 +1,223 @@
+// Package push delivers the push outbox rows (kind verify.OutboxPush): a
+// Verify Push challenge's notification to the phone, through APNs
+// (notify/apns) or FCM (notify/fcm) with the service's credential.
+//
+// Sender satisfies notify.Sender. It reads the frozen verify.PushPayload,
+// opens the credential named there, keeps one client per credential (an
+// APNs connection and provider token, an FCM access token) until the
+// credential's DateUpdated changes, and maps the answer onto the worker's
+// outcomes (docs/delivery.md §8):
+//
+//	delivered                    nil
+//	Retry (429, 5xx, no answer)  notify.RetryAfter with the server's delay, or a plain error
+//	TokenDead (410, UNREGISTERED) the factor's token marked dead, then notify.Permanent
+//	Permanent (bad credential…)  notify.Permanent
+//	challenge past expiry        notify.Permanent, nothing sent
+//	no credential named          notify.Permanent, nothing sent
+//
+// Errors name SIDs, statuses and reasons only: never the device token
+// whole, a secret, or the message text (the worker logs and stores them).
+package push
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/notify"
+	"github.com/verifyd/verify/notify/apns"
+	"github.com/verifyd/verify/notify/fcm"
+)
+
+// Store is what the sender needs from persistence.
+type Store interface {
+	OpenPushCredential(ctx context.Context, sid verify.Sid) (*verify.PushCredential, error)
+	KillPushToken(ctx context.Context, factor verify.Sid, token string) (bool, error)
+}
+
+// Sender sends push rows. Its exported fields are set before the first
+// Send and not changed after.
+type Sender struct {
+	Store Store
+	// APNsURL, if set, replaces both Apple hosts (VERIFYD_APNS_URL);
+	// otherwise each credential's Sandbox flag picks the host.
+	APNsURL string
+	// FCMURL is FCM's base URL (VERIFYD_FCM_URL); empty means
+	// fcm.DefaultBaseURL. The OAuth token endpoint is the service
+	// account's token_uri.
+	FCMURL string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// TLS, for tests only, is the TLS configuration of outgoing
+	// connections (a fake's CA). Nil in production: the system roots, and
+	// SSL_CERT_FILE, decide.
+	TLS *tls.Config
+
+	mu      sync.Mutex
+	clients map[verify.Sid]*client
+}
+
+var _ notify.Sender = (*Sender)(nil)
+
+// client is the APNs or FCM client of one credential, as it was at
+// updated.
+type client struct {
+	updated time.Time
+	apns    *apns.Client
+	fcm     *fcm.Client
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Send delivers one push row.
+func (s *Sender) Send(ctx context.Context, m notify.Message) error {
+	var p verify.PushPayload
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return notify.Permanent(fmt.Errorf("push %s: bad payload: %w", m.ID, err))
+	}
+	now := s.now()
+	if !now.Before(p.Expiration) {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: the challenge expired at %s; nothing sent", p.ChallengeSid, p.Expiration.UTC().Format(time.RFC3339)))
+	}
+	if p.TTL > 0 && !now.Before(p.Expires()) {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: its TTL of %d s ran out; nothing sent", p.ChallengeSid, p.TTL))
+	}
+	if p.CredentialSid == "" {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: service has no %s credential (Push.%sCredentialSid); nothing sent",
+			p.ChallengeSid, p.Platform, map[string]string{verify.PlatformAPN: "Apn", verify.PlatformFCM: "Fcm"}[p.Platform]))
+	}
+	c, err := s.client(ctx, p.CredentialSid, p.Platform)
+	if err != nil {
+		return err
+	}
+	switch p.Platform {
+	case verify.PlatformAPN:
+		ttl := time.Duration(0)
+		if p.TTL > 0 {
+			ttl = min(apns.MaxTTL, p.Expires().Sub(now))
+		}
+		_, err = c.apns.Send(ctx, apns.Notification{DeviceToken: p.Token, Topic: p.AppID, ChallengeSid: string(p.ChallengeSid),
+			FactorSid: string(p.FactorSid), Message: p.Message, TTL: ttl, Expiration: p.Expiration})
+		return s.outcome(ctx, &p, err, apnsKind(err), apnsRetryAfter(err))
+	default:
+		_, err = c.fcm.Send(ctx, fcm.Message{Token: p.Token, ChallengeSid: string(p.ChallengeSid),
+			FactorSid: string(p.FactorSid), Message: p.Message, Expiration: p.Expires()})
+		var fe *fcm.Error
+		var after time.Duration
+		if errors.As(err, &fe) {
+			after = fe.RetryAfter
+		}
+		kind := map[fcm.Outcome]apns.Kind{fcm.Retry: apns.Retry, fcm.TokenDead: apns.TokenDead, fcm.Permanent: apns.Permanent}[fcm.OutcomeOf(err)]
+		return s.outcome(ctx, &p, err, kind, after)
+	}
+}
+
+func apnsKind(err error) apns.Kind {
+	var e *apns.Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return apns.Permanent // a local refusal: an invalid notification
+}
+
+func apnsRetryAfter(err error) time.Duration {
+	var e *apns.Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// outcome maps a send's result onto the worker's, with the same kinds for
+// both services. The errors of apns and fcm already redact the token.
+func (s *Sender) outcome(ctx context.Context, p *verify.PushPayload, err error, kind apns.Kind, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("push for challenge %s via %s: %w", p.ChallengeSid, p.CredentialSid, err)
+	switch kind {
+	case apns.Retry:
+		if after > 0 {
+			return notify.RetryAfter(err, after)
+		}
+		return err
+	case apns.TokenDead:
+		// Only the token that was refused is marked: if the device sent a
+		// new one since, the CAS changes nothing and the new one stays live.
+		if _, kerr := s.Store.KillPushToken(ctx, p.FactorSid, p.Token); kerr != nil {
+			return fmt.Errorf("%w; marking factor %s's token dead failed: %v", err, p.FactorSid, kerr)
+		}
+		return notify.Permanent(fmt.Errorf("%w; factor %s's notification token marked dead", err, p.FactorSid))
+	default:
+		return notify.Permanent(err)
+	}
+}
+
+// client returns the client for the credential, building it on first use
+// and again whenever the credential was updated (new key, new service
+// account) since.
+func (s *Sender) client(ctx context.Context, sid verify.Sid, platform string) (*client, error) {
+	cred, err := s.Store.OpenPushCredential(ctx, sid)
+	if verify.IsCode(err, verify.ENotFound) {
+		return nil, notify.Permanent(fmt.Errorf("push credential %s: not found (deleted?)", sid))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("push credential %s: %w", sid, err)
+	}
+	if string(cred.Type) != platform {
+		return nil, notify.Permanent(fmt.Errorf("push credential %s is of type %s, the factor's platform is %s", sid, cred.Type, platform))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[sid]; ok && c.updated.Equal(cred.DateUpdated) {
+		return c, nil
+	}
+	c := &client{updated: cred.DateUpdated}
+	switch cred.Type {
+	case verify.CredentialAPN:
+		cfg := apns.Config{Sandbox: cred.Sandbox, BaseURL: s.APNsURL, Now: s.Now, TLS: s.TLS}
+		if cred.TokenMode() {
+			if cfg.SigningKey, err = apns.ParseP8([]byte(cred.Secret.PrivateKey)); err == nil {
+				cfg.KeyID, cfg.TeamID = cred.KeyID, cred.TeamID
+			}
+		} else {
+			var cert tls.Certificate
+			if cert, err = tls.X509KeyPair([]byte(cred.Secret.Certificate), []byte(cred.Secret.PrivateKey)); err == nil {
+				cfg.Certificate = &cert
+			}
+		}
+		if err == nil {
+			c.apns, err = apns.New(cfg)
+		}
+	default:
+		cfg := fcm.Config{ServiceAccount: []byte(cred.Secret.ServiceAccount), BaseURL: s.FCMURL, Now: s.Now}
+		if s.TLS != nil {
+			cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLS.Clone()}}
+		}
+		c.fcm, err = fcm.New(cfg)
+	}
+	if err != nil {
+		// The messages of ParseP8, X509KeyPair and fcm.New name no key
+		// material.
+		return nil, notify.Permanent(fmt.Errorf("push credential %s: %w", sid, err))
+	}
+	if old, ok := s.clients[sid]; ok && old.apns != nil {
+		old.apns.Close()
+	}
+	if s.clients == nil {
+		s.clients = map[verify.Sid]*client{}
+	}
+	s.clients[sid] = c
+	return c, nil
+}

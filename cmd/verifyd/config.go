@@ -45,6 +45,13 @@ type config struct {
 	// other non-public addresses; link-local and cloud metadata addresses
 	// are refused whatever it says.
 	WebhookPublicOnly bool
+
+	// Push delivery (push.go): APNsURL replaces both Apple hosts when set
+	// (else each credential's Sandbox picks); FCMURL is FCM's base URL.
+	APNsURL, FCMURL string
+	// SSLCertFile is SSL_CERT_FILE as run's getenv sees it: the roots that
+	// outgoing push connections trust. See pushTLS.
+	SSLCertFile string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -61,8 +68,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 
 		PreviousKeys: getenv("VERIFYD_PREVIOUS_SECRET_KEYS"),
 	}
+	cfg.SSLCertFile = getenv("SSL_CERT_FILE")
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.APNsURL, "apns-url", env("VERIFYD_APNS_URL", ""), "base URL replacing both APNs hosts, e.g. a proxy (VERIFYD_APNS_URL; default: api.push.apple.com, or api.sandbox.push.apple.com for a Sandbox credential)")
+	fs.StringVar(&cfg.FCMURL, "fcm-url", env("VERIFYD_FCM_URL", "https://fcm.googleapis.com"), "base URL of FCM HTTP v1 (VERIFYD_FCM_URL); the OAuth token endpoint is the service account's token_uri")
 	fs.StringVar(&cfg.Addr, "addr", env("VERIFYD_ADDR", "127.0.0.1:4010"), "listen address (VERIFYD_ADDR)")
 	fs.StringVar(&cfg.DB, "db", env("VERIFYD_DB", "./verifyd.db"), "SQLite database file, or a postgres:// URL shared by several nodes (VERIFYD_DB)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("VERIFYD_PUBLIC_URL", ""), "public base URL used in response links, e.g. https://verify.example.com (VERIFYD_PUBLIC_URL; default http://ADDR)")

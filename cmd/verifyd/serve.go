@@ -76,6 +76,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	tokenKey, tokenPrevious := keys.tokenKeys()
 	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader,
 		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly}
+	// The push sender goes through the cache, so that a token it marks
+	// dead is not served stale to the next challenge.
+	sender, err := pushSender(v.Store, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
@@ -84,7 +91,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	waitSweep := startSweeper(sweepCtx, v, cfg.SweepInterval, cfg.UnverifiedFactorTTL, logger)
 	waitRekey := startRekeyer(sweepCtx, db, cfg, logger)
-	waitDeliver := startDeliveries(sweepCtx, v, db, cfg, logger)
+	waitDeliver := startDeliveries(sweepCtx, v, db, cfg, logger, sender)
 	defer func() { stopSweep(); waitSweep(); waitRekey(); waitDeliver() }()
 
 	errc := make(chan error, 1)

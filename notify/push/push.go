@@ -14,6 +14,7 @@
 //	Permanent (bad credential…)  notify.Permanent
 //	challenge past expiry        notify.Permanent, nothing sent
 //	no credential named          notify.Permanent, nothing sent
+//	factor deleted, token dead   notify.Permanent, nothing sent
 //
 // Errors name SIDs, statuses and reasons only: never the device token
 // whole, a secret, or the message text (the worker logs and stores them).
@@ -38,6 +39,7 @@ import (
 // Store is what the sender needs from persistence.
 type Store interface {
 	OpenPushCredential(ctx context.Context, sid verify.Sid) (*verify.PushCredential, error)
+	FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error)
 	KillPushToken(ctx context.Context, factor verify.Sid, token string) (bool, error)
 }
 
@@ -96,6 +98,18 @@ func (s *Sender) Send(ctx context.Context, m notify.Message) error {
 	if p.CredentialSid == "" {
 		return notify.Permanent(fmt.Errorf("push for challenge %s: service has no %s credential (Push.%sCredentialSid); nothing sent",
 			p.ChallengeSid, p.Platform, map[string]string{verify.PlatformAPN: "Apn", verify.PlatformFCM: "Fcm"}[p.Platform]))
+	}
+	// The payload is frozen, but a row queued before its token died (or
+	// its factor was deleted) must not be sent: one read says.
+	f, err := s.Store.FindFactor(ctx, p.EntitySid, p.FactorSid)
+	if verify.IsCode(err, verify.ENotFound) {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: factor %s was deleted; nothing sent", p.ChallengeSid, p.FactorSid))
+	}
+	if err != nil {
+		return fmt.Errorf("push for challenge %s: %w", p.ChallengeSid, err)
+	}
+	if f.Push != nil && f.Push.TokenDead && f.Push.NotificationToken == p.Token {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: factor %s's notification token is dead; nothing sent", p.ChallengeSid, p.FactorSid))
 	}
 	c, err := s.client(ctx, p.CredentialSid, p.Platform)
 	if err != nil {

@@ -50,6 +50,15 @@ func (s *store) OpenPushCredential(_ context.Context, sid verify.Sid) (*verify.P
 	return &cp, nil
 }
 
+func (s *store) FindFactor(_ context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sid != factor {
+		return nil, verify.Errorf(verify.ENotFound, "no factor %s", sid)
+	}
+	return &verify.Factor{Sid: factor, Type: verify.FactorPush, Push: &verify.PushFactor{NotificationToken: token, TokenDead: len(s.killed) > 0}}, nil
+}
+
 func (s *store) KillPushToken(_ context.Context, f verify.Sid, tok string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,6 +246,12 @@ func TestAPNs(t *testing.T) {
 		t.Fatalf("410: %v, killed %v", err, st.killed)
 	}
 	noSecrets(t, err)
+	if err := s.Send(ctx, message(t, "apn", apnCred, now, 300)); !notify.IsPermanent(err) {
+		t.Fatalf("a row queued before the token died: %v, want permanent", err)
+	}
+	if reqs, _ := f.requests(); len(reqs) != 4 {
+		t.Fatalf("%d requests, want 4: nothing sent to the dead token", len(reqs))
+	}
 }
 
 // TestFCM: a push reaches the fake FCM with the fake OAuth token;

@@ -230,6 +230,14 @@ func TestAPNs(t *testing.T) {
 		t.Fatalf("payload %s (%v)", bodies[0], err)
 	}
 
+	// Ttl=0: one attempt, not stored.
+	if err := s.Send(ctx, message(t, "apn", apnCred, now, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if reqs, _ := f.requests(); reqs[1].Header.Get("apns-expiration") != "0" {
+		t.Fatalf("Ttl=0: apns-expiration %q, want 0", reqs[1].Header.Get("apns-expiration"))
+	}
+
 	f.script = []int{http.StatusTooManyRequests}
 	err = s.Send(ctx, message(t, "apn", apnCred, now, 300))
 	if err == nil || notify.IsPermanent(err) {
@@ -249,8 +257,8 @@ func TestAPNs(t *testing.T) {
 	if err := s.Send(ctx, message(t, "apn", apnCred, now, 300)); !notify.IsPermanent(err) {
 		t.Fatalf("a row queued before the token died: %v, want permanent", err)
 	}
-	if reqs, _ := f.requests(); len(reqs) != 4 {
-		t.Fatalf("%d requests, want 4: nothing sent to the dead token", len(reqs))
+	if reqs, _ := f.requests(); len(reqs) != 5 {
+		t.Fatalf("%d requests, want 5: nothing sent to the dead token", len(reqs))
 	}
 }
 

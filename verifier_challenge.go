@@ -128,7 +128,12 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 		} else {
 			c.FailedAttempts = 1
 		}
-		return st.CreateChallenge(ctx, c)
+		if err := st.CreateChallenge(ctx, c); err != nil || !ok {
+			return err
+		}
+		// Approved on creation: the same event as an approval by update,
+		// since for the backend it is the same approval.
+		return v.emit(ctx, st, EventChallengeApproved, f, c)
 	})
 	if err != nil {
 		return nil, err

@@ -178,7 +178,7 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 	timed("delete factor", func() error { return c.DeleteFactor(va, "ana-00000001", st.FactorSid) })
 	// Two TOTP factors, deleted with their entity: one factor.deleted each.
 	var totp []string
-	var totpChallenge string
+	var totpChallenge, totpCreated string
 	for _, name := range []string{"one", "two"} {
 		nf, err := c.CreateNewFactor(va, "bob-00000001", new(openapi.CreateNewFactorParams).SetFriendlyName(name).SetFactorType("totp").SetConfigSkew(2))
 		if err != nil {
@@ -206,10 +206,22 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 			}
 			return err
 		})
+		// A challenge created with the right code is approved at once,
+		// and that is an approval too.
+		timed("create approved totp", func() error {
+			got, err := c.CreateChallenge(va, "bob-00000001", new(openapi.CreateChallengeParams).SetFactorSid(*nf.Sid).SetAuthPayload(codes.next(t)))
+			if err == nil && *got.Status != "approved" {
+				err = fmt.Errorf("status %s", *got.Status)
+			}
+			if err == nil {
+				totpCreated = *got.Sid
+			}
+			return err
+		})
 	}
 	timed("delete entity", func() error { return c.DeleteEntity(va, "bob-00000001") })
 
-	got := good.waitEvents(t, 11, 10*time.Second)
+	got := good.waitEvents(t, 12, 10*time.Second)
 	byKey := map[string]url.Values{}
 	seen := map[string]bool{}
 	for _, f := range got {
@@ -255,8 +267,10 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 		want("factor.deleted", sid, "", "bob-00000001", "totp")
 	}
 	want("factor.verified", totp[0], "", "bob-00000001", "totp")
-	if f := want("challenge.approved", totp[0], totpChallenge, "bob-00000001", "totp"); f.Get("challenge_status") != "approved" {
-		t.Fatalf("totp challenge.approved: %v", f)
+	for _, sid := range []string{totpChallenge, totpCreated} {
+		if f := want("challenge.approved", totp[0], sid, "bob-00000001", "totp"); f.Get("challenge_status") != "approved" {
+			t.Fatalf("totp challenge.approved: %v", f)
+		}
 	}
 	if got, _ := off.events(); len(got) != 0 {
 		t.Fatalf("the disabled webhook got %d events", len(got))
@@ -272,8 +286,8 @@ func testWebhooksTwilioGo(t *testing.T, db string) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	if got, _ := good.events(); len(got) != 11 {
-		t.Fatalf("a deleted webhook got %d events", len(got)-11)
+	if got, _ := good.events(); len(got) != 12 {
+		t.Fatalf("a deleted webhook got %d events", len(got)-12)
 	}
 }
 

@@ -15,6 +15,7 @@
 //	challenge past expiry        notify.Permanent, nothing sent
 //	no credential named          notify.Permanent, nothing sent
 //	factor deleted, token dead   notify.Permanent, nothing sent
+//	challenge answered, deleted  notify.Permanent, nothing sent
 //
 // Errors name SIDs, statuses and reasons only: never the device token
 // whole, a secret, or the message text (the worker logs and stores them).
@@ -40,6 +41,7 @@ import (
 type Store interface {
 	OpenPushCredential(ctx context.Context, sid verify.Sid) (*verify.PushCredential, error)
 	FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error)
+	FindChallenge(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error)
 	KillPushToken(ctx context.Context, factor verify.Sid, token string) (bool, error)
 }
 
@@ -110,6 +112,20 @@ func (s *Sender) Send(ctx context.Context, m notify.Message) error {
 	}
 	if f.Push != nil && f.Push.TokenDead && f.Push.NotificationToken == p.Token {
 		return notify.Permanent(fmt.Errorf("push for challenge %s: factor %s's notification token is dead; nothing sent", p.ChallengeSid, p.FactorSid))
+	}
+	// A challenge answered (on another device, or through the API) while
+	// the row waited must not ring the phone (delivery.md §8 step 1): one
+	// read by primary key. The row is dead rather than delivered, so the
+	// operator sees nothing was sent; the reason names no secret.
+	ch, err := s.Store.FindChallenge(ctx, p.EntitySid, p.ChallengeSid)
+	if verify.IsCode(err, verify.ENotFound) {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: challenge was deleted; nothing sent", p.ChallengeSid))
+	}
+	if err != nil {
+		return fmt.Errorf("push for challenge %s: %w", p.ChallengeSid, err)
+	}
+	if ch.Status != verify.ChallengePending {
+		return notify.Permanent(fmt.Errorf("push for challenge %s: challenge no longer pending (%s); nothing sent", p.ChallengeSid, ch.Status))
 	}
 	c, err := s.client(ctx, p.CredentialSid, p.Platform)
 	if err != nil {

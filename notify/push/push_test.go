@@ -37,6 +37,25 @@ type store struct {
 	mu     sync.Mutex
 	creds  map[verify.Sid]*verify.PushCredential
 	killed []string
+	// status is the challenge's stored status; empty reads as pending,
+	// "gone" as deleted.
+	status verify.ChallengeStatus
+	// challengeReads counts FindChallenge calls.
+	challengeReads int
+}
+
+func (s *store) FindChallenge(_ context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.challengeReads++
+	if sid != challenge || s.status == "gone" {
+		return nil, verify.Errorf(verify.ENotFound, "no challenge %s", sid)
+	}
+	st := s.status
+	if st == "" {
+		st = verify.ChallengePending
+	}
+	return &verify.Challenge{Sid: challenge, Status: st}, nil
 }
 
 func (s *store) OpenPushCredential(_ context.Context, sid verify.Sid) (*verify.PushCredential, error) {
@@ -319,6 +338,43 @@ func TestNothingSent(t *testing.T) {
 	}
 	if reqs, _ := f.requests(); len(reqs) != 0 {
 		t.Fatalf("%d requests sent", len(reqs))
+	}
+}
+
+// TestAnsweredNotSent: a challenge approved, denied, expired or deleted
+// while its row waited gets no push (delivery.md §8 step 1): a permanent
+// failure whose reason says so, with no request made and one challenge
+// read per send; once pending again it is sent.
+func TestAnsweredNotSent(t *testing.T) {
+	s, f, st, now := setup(t)
+	ctx := context.Background()
+	for _, status := range []verify.ChallengeStatus{verify.ChallengeApproved, verify.ChallengeDenied, verify.ChallengeExpired, "gone"} {
+		st.status = status
+		err := s.Send(ctx, message(t, "apn", apnCred, now, 300))
+		if !notify.IsPermanent(err) {
+			t.Fatalf("%s: %v, want permanent", status, err)
+		}
+		want := "no longer pending"
+		if status == "gone" {
+			want = "deleted"
+		}
+		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing sent") {
+			t.Fatalf("%s: %v, want %q", status, err, want)
+		}
+		noSecrets(t, err)
+	}
+	if reqs, _ := f.requests(); len(reqs) != 0 {
+		t.Fatalf("%d requests sent for answered challenges", len(reqs))
+	}
+	if st.challengeReads != 4 {
+		t.Fatalf("%d challenge reads for 4 sends, want 4", st.challengeReads)
+	}
+	st.status = verify.ChallengePending
+	if err := s.Send(ctx, message(t, "fcm", fcmCred, now, 300)); err != nil {
+		t.Fatal(err)
+	}
+	if reqs, _ := f.requests(); len(reqs) != 1 {
+		t.Fatalf("%d requests for a pending challenge, want 1", len(reqs))
 	}
 }
 

@@ -80,6 +80,23 @@ var DefaultSchedule = []time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour,
 }
 
+// PushSchedule is the delay before each retry of a push row: 1 s, 3 s,
+// 10 s, 30 s, 60 s and 90 s, each with up to 20% jitter, seven attempts
+// within about 233 s. A push is worth sending only while its challenge is
+// pending and its TTL runs, at most 300 s (delivery.md §5.4, §9), so the
+// whole schedule fits in that life with room for the attempts themselves
+// (about 10 s each, §9). The first delays are short because APNs and FCM
+// errors worth retrying are mostly brief (a dropped connection, a 503
+// answered at once, delivery.md §6.4 and §7.3) and a user is waiting at
+// the login screen; they then grow roughly threefold, close to the
+// exponential backoff both services ask for, so that an overloaded
+// service is not hammered. A Retry-After (a 429's, FCM's 1-minute
+// quota floor) is still honoured when longer, and the row's deadline
+// still ends it.
+var PushSchedule = []time.Duration{
+	time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, 90 * time.Second,
+}
+
 // Deadline returns the deadline to give a row created at now that should
 // get every attempt of schedule: the sum of the delays with their maximum
 // jitter, plus a minute for the attempts themselves.

@@ -36,6 +36,10 @@ type Worker struct {
 	// A row is dead after len(Schedule)+1 attempts or at its deadline,
 	// whichever comes first.
 	Schedule []time.Duration
+	// Schedules, if it has the row's kind, replaces Schedule for that
+	// kind: a push row lives at most 300 s, so the webhook schedule would
+	// give it two attempts (see PushSchedule).
+	Schedules map[verify.OutboxKind][]time.Duration
 	// Zero values take the defaults below.
 	Concurrency    int           // attempts running at once; 16
 	AttemptTimeout time.Duration // per attempt; 20 s (a webhook's own limit is 15 s)
@@ -54,7 +58,10 @@ func (w *Worker) attemptTimeout() time.Duration {
 func (w *Worker) lease() time.Duration     { return orDur(w.Lease, 2*time.Minute) }
 func (w *Worker) poll() time.Duration      { return orDur(w.Poll, time.Second) }
 func (w *Worker) retention() time.Duration { return orDur(w.Retention, 7*24*time.Hour) }
-func (w *Worker) schedule() []time.Duration {
+func (w *Worker) schedule(kind verify.OutboxKind) []time.Duration {
+	if s, ok := w.Schedules[kind]; ok {
+		return s
+	}
 	if w.Schedule == nil {
 		return DefaultSchedule
 	}
@@ -208,8 +215,8 @@ func (w *Worker) deliver(ctx context.Context, m *verify.OutboxMessage) {
 			o.LastError = o.LastError[:maxErrorLen]
 		}
 		o.Status = verify.OutboxDead
-		if !IsPermanent(err) && m.Attempts <= len(w.schedule()) {
-			d := w.schedule()[m.Attempts-1]
+		if sched := w.schedule(m.Kind); !IsPermanent(err) && m.Attempts <= len(sched) {
+			d := sched[m.Attempts-1]
 			d += w.jitter(d / 5)
 			d = max(d, retryAfter(err))
 			if next := now.Add(d); !next.After(m.Deadline) {

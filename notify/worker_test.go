@@ -195,6 +195,63 @@ func TestWorkerRetries(t *testing.T) {
 	})
 }
 
+// TestWorkerSchedulePerKind: a push row failing with a retryable error is
+// retried on the push schedule, to its end, while a webhook row failing
+// the same way waits out the webhook schedule's first delay.
+func TestWorkerSchedulePerKind(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		enqueue(t, db, "hook", 1)
+		now := time.Now()
+		if err := db.EnqueueOutbox(context.Background(), &verify.OutboxMessage{ID: "push0000", Kind: verify.OutboxPush,
+			Ref: "push", Payload: []byte("{}"), NextAttempt: now, Deadline: now.Add(time.Minute), DateCreated: now}); err != nil {
+			t.Fatal(err)
+		}
+		r := &recorder{fn: func(notify.Message, int) error { return errors.New("HTTP 503") }}
+		w := newWorker(db, r)
+		w.Senders[verify.OutboxPush] = r
+		w.Schedule = []time.Duration{10 * time.Minute} // within enqueue's hour
+		w.Schedules = map[verify.OutboxKind][]time.Duration{verify.OutboxPush: {20 * time.Millisecond, 40 * time.Millisecond, 60 * time.Millisecond}}
+		w.Jitter = func(time.Duration) time.Duration { return 0 }
+		run(t, w)
+		dead := waitStatus(t, db, verify.OutboxDead, 1, 10*time.Second)
+		if dead[0].ID != "push0000" || dead[0].Attempts != 4 {
+			t.Fatalf("dead: %+v, want push0000 after 1 + len(push schedule) attempts", dead[0])
+		}
+		pending := waitStatus(t, db, verify.OutboxPending, 1, 5*time.Second)
+		if p := pending[0]; p.ID != "hook0000" || p.Attempts != 1 || p.NextAttempt.Before(now.Add(9*time.Minute)) {
+			t.Fatalf("webhook row: %+v, want one attempt and the next 10 min on", p)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		push := r.seen["push0000"]
+		for i := 1; i < len(push); i++ {
+			if push[i].Attempt != i+1 {
+				t.Fatalf("push attempt %d numbered %d", i+1, push[i].Attempt)
+			}
+		}
+		if n := len(r.seen["hook0000"]); n != 1 {
+			t.Fatalf("webhook row tried %d times, want 1", n)
+		}
+	})
+}
+
+// TestWorkerPushSchedule: PushSchedule, with its maximum jitter and the
+// attempts' own time, fits in a push row's life of at most 300 s, and
+// gives it more attempts than the webhook schedule would.
+func TestWorkerPushSchedule(t *testing.T) {
+	now := time.Unix(1764748800, 0)
+	if d := notify.Deadline(now, notify.PushSchedule).Sub(now); d > 300*time.Second {
+		t.Fatalf("push schedule needs %v, more than 300 s", d)
+	}
+	if n := len(notify.PushSchedule); n < 5 {
+		t.Fatalf("%d push retries", n)
+	}
+	if notify.DefaultSchedule[0]+notify.DefaultSchedule[1] < 300*time.Second {
+		t.Fatalf("the webhook schedule changed: %v", notify.DefaultSchedule)
+	}
+}
+
 // TestWorkerDeadline: a retry that would fall after the row's deadline
 // makes it dead instead.
 func TestWorkerDeadline(t *testing.T) {

@@ -23,9 +23,11 @@ func startDeliveries(ctx context.Context, v *verify.Verifier, st verify.OutboxSt
 	w := &notify.Worker{
 		Store:   st,
 		Senders: map[verify.OutboxKind]notify.Sender{verify.OutboxWebhook: sender, verify.OutboxPush: push},
-		Logger:  logger.With("component", "outbox"),
-		Now:     time.Now,
-		Poll:    500 * time.Millisecond,
+		// Webhooks keep DefaultSchedule; a push has at most 300 s to live.
+		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule},
+		Logger:    logger.With("component", "outbox"),
+		Now:       time.Now,
+		Poll:      500 * time.Millisecond,
 	}
 	done := make(chan struct{})
 	go func() {

@@ -24,7 +24,7 @@ type pushFake struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	pushes []pushSeen
-	script []string // "429", "410", "404", "block" (3 s, then 200); then 200
+	script []string // "429", "503" (Retry-After 3), "410", "404", "block" (3 s, then 200); then 200
 }
 
 type pushSeen struct {
@@ -82,6 +82,10 @@ func (f *pushFake) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
 		io.WriteString(w, `{"reason":"TooManyRequests"}`)
+	case "503":
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"reason":"ServiceUnavailable"}`)
 	case "410":
 		w.WriteHeader(http.StatusGone)
 		io.WriteString(w, `{"reason":"Unregistered","timestamp":1764748800000}`)
@@ -220,7 +224,8 @@ func testPushDelivery(t *testing.T, db string) {
 		t.Fatalf("re-send %v %v", p.Header, p.Body)
 	}
 
-	// 429, then delivered on the retry (the worker's first retry is 5 s on).
+	// 429, then delivered on the retry (the push schedule's first retry is
+	// 1 s on, as the 429's Retry-After asks).
 	fake.setScript("429")
 	challenge(ios)
 	fake.wait(t, 3)
@@ -270,5 +275,25 @@ func testPushDelivery(t *testing.T, db string) {
 	time.Sleep(1500 * time.Millisecond)
 	if n := fake.count(); n != 9 {
 		t.Fatalf("%d pushes after the FCM token died, want 9", n)
+	}
+
+	// APNs is unavailable (503, retry in 3 s) and the user approves the
+	// challenge meanwhile: when APNs is back, no push goes out for it
+	// (delivery.md §8 step 1).
+	fake.setScript("503")
+	yc = challenge(ios)
+	fake.wait(t, 10)
+	resp, b = deviceCall(t, s, "GET", ios.e+"/Challenges/"+yc, ios.jwt(t, time.Now()), nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET challenge: %d %v", resp.StatusCode, b)
+	}
+	fields := resp.Header.Get("Twilio-Verify-Signature-Fields")
+	resp, b = deviceCall(t, s, "POST", ios.e+"/Challenges/"+yc, ios.jwt(t, time.Now()), url.Values{"AuthPayload": {answer(t, ios.key, b, fields, "approved")}})
+	if resp.StatusCode != 200 || b["status"] != "approved" {
+		t.Fatalf("approve: %d %v", resp.StatusCode, b)
+	}
+	time.Sleep(5 * time.Second) // past the retry at 3 s (+ up to 20% jitter)
+	if n := fake.count(); n != 10 {
+		t.Fatalf("%d pushes after the challenge was approved, want 10", n)
 	}
 }

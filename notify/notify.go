@@ -1,8 +1,8 @@
 // Package notify delivers the outbox: Worker claims due rows
 // (verify.OutboxStore), hands each to the Sender of its kind outside any
-// transaction, and records the outcome, retrying failures on a schedule
-// with jitter until the row's deadline. Senders (notify/webhook, and push
-// later) satisfy Sender without importing this package's Worker.
+// transaction, and records the outcome, retrying failures on its kind's
+// schedule with jitter until the row's deadline. Senders (notify/webhook,
+// notify/push) satisfy Sender without importing this package's Worker.
 package notify
 
 import (

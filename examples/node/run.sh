@@ -22,3 +22,5 @@ grep -q "listening" "$work/out.log" || { cat "$work/out.log"; exit 1; }
 
 VERIFYD_URL="http://127.0.0.1:$port" TWILIO_ACCOUNT_SID=$VERIFYD_ACCOUNT_SID TWILIO_AUTH_TOKEN=$VERIFYD_AUTH_TOKEN \
   node "$here/totp-flow.mjs"
+VERIFYD_URL="http://127.0.0.1:$port" TWILIO_ACCOUNT_SID=$VERIFYD_ACCOUNT_SID TWILIO_AUTH_TOKEN=$VERIFYD_AUTH_TOKEN \
+  node "$here/push-webhook.mjs"

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/otp"
 	"github.com/verifyd/verify/sqlstore"
@@ -158,6 +159,21 @@ func testConcurrentNodes(t *testing.T, db string) {
 			return account("POST", N+"/Challenges/"+body["sid"].(string)+"/Notifications", nil)
 		})
 		wantTally(t, got, map[string]int{"201 ": 3, "429 60309": clients - 3})
+	})
+
+	t.Run("WebhookCap", func(t *testing.T) {
+		// A service takes at most MaxWebhooksPerService webhooks: the
+		// count and the insert hold the service's row (PostgreSQL) or the
+		// single writer (SQLite), so a burst cannot pass the cap.
+		got := storm(nodes, func(i int) func(*server) hit {
+			return account("POST", "/v2/Services/"+VA+"/Webhooks", url.Values{"FriendlyName": {fmt.Sprintf("hook %d", i)},
+				"EventTypes": {"*"}, "WebhookUrl": {fmt.Sprintf("https://example.com/hook/%d", i)}})
+		})
+		wantTally(t, got, map[string]int{"201 enabled": verify.MaxWebhooksPerService, fmt.Sprintf("400 %d", verify.EPushParam): clients - verify.MaxWebhooksPerService})
+		st, body := call(t, s, "GET", "/v2/Services/"+VA+"/Webhooks", url.Values{"PageSize": {"100"}})
+		if list, _ := body["webhooks"].([]any); st != 200 || len(list) != verify.MaxWebhooksPerService {
+			t.Fatalf("the service has %d webhooks (HTTP %d), want %d", len(list), st, verify.MaxWebhooksPerService)
+		}
 	})
 
 	t.Run("SameEntity", func(t *testing.T) {

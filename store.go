@@ -231,6 +231,9 @@ type Store interface {
 	// UpdateWebhook stores every field of w but its SIDs and creation date.
 	UpdateWebhook(ctx context.Context, w *Webhook) error
 	DeleteWebhook(ctx context.Context, service, sid Sid) error
+	// CountWebhooks counts the service's webhooks in the database (never
+	// from a cache: it decides the cap).
+	CountWebhooks(ctx context.Context, service Sid) (int, error)
 	// ListWebhooks pages through the service's webhooks; emitting an event
 	// reads them all (at most MaxWebhooksPerService).
 	ListWebhooks(ctx context.Context, service Sid, p Page) ([]*Webhook, bool, error)

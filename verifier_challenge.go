@@ -283,17 +283,25 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 			if err := st.RespondChallenge(ctx, c.Sid, status, ReasonNone, metadata, now); err != nil {
 				return err
 			}
-			f, err := st.FindFactor(ctx, c.EntitySid, c.FactorSid)
-			if err != nil {
-				return err
-			}
-			done := *c
-			done.responded(status, metadata, now)
 			typ := EventChallengeApproved
 			if status == ChallengeDenied {
 				typ = EventChallengeDenied
 			}
-			return v.emit(ctx, st, typ, f, &done)
+			hooks, err := subscribers(ctx, st, c.ServiceSid, typ)
+			if err != nil || len(hooks) == 0 {
+				return err
+			}
+			// The factor only for an event someone will get: the device
+			// that signed the answer is it, read for this request.
+			f := p.Device
+			if f == nil {
+				if f, err = st.FindFactor(ctx, c.EntitySid, c.FactorSid); err != nil {
+					return err
+				}
+			}
+			done := *c
+			done.responded(status, metadata, now)
+			return v.emitTo(ctx, st, hooks, typ, f, &done)
 		})
 		if err != nil {
 			return nil, err

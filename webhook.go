@@ -159,11 +159,11 @@ func (v *Verifier) CreateWebhook(ctx context.Context, account, service Sid, p We
 		if _, err := v.in(st).service(ctx, account, service); err != nil { // locks the service row
 			return err
 		}
-		hooks, _, err := st.ListWebhooks(ctx, service, Page{Size: MaxWebhooksPerService})
+		n, err := st.CountWebhooks(ctx, service)
 		if err != nil {
 			return err
 		}
-		if len(hooks) >= MaxWebhooksPerService {
+		if n >= MaxWebhooksPerService {
 			return Errorf(EPushParam, "Maximum number of webhooks (%d) reached for this service", MaxWebhooksPerService)
 		}
 		return st.CreateWebhook(ctx, w)
@@ -227,11 +227,27 @@ func (v *Verifier) ListWebhooks(ctx context.Context, account, service Sid, p Pag
 // factor events. The parameters are those of docs/delivery.md §2.2; v1
 // webhooks get them without the JSON metadata and status fields.
 func (v *Verifier) emit(ctx context.Context, st Store, typ string, f *Factor, c *Challenge) error {
-	hooks, _, err := st.ListWebhooks(ctx, f.ServiceSid, Page{Size: MaxWebhooksPerService})
-	if err != nil {
+	hooks, err := subscribers(ctx, st, f.ServiceSid, typ)
+	if err != nil || len(hooks) == 0 {
 		return err
 	}
 	return v.emitTo(ctx, st, hooks, typ, f, c)
+}
+
+// subscribers returns the webhooks of service that subscribe to typ,
+// read through st, the transaction that emits. On SQLite the cache
+// answers that read from memory (cache/webhook.go), so an approval costs
+// the single writer no read for it; on a shared database it is read in
+// the transaction, since another node's new webhook must get the next
+// event. (Reading outside the transaction instead would take a second
+// pool connection while the transaction holds one: with every connection
+// held by such transactions, none could go on.)
+func subscribers(ctx context.Context, st Store, service Sid, typ string) ([]*Webhook, error) {
+	hooks, _, err := st.ListWebhooks(ctx, service, Page{Size: MaxWebhooksPerService})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(hooks, func(h *Webhook) bool { return !h.Subscribes(typ) }), nil
 }
 
 // emitExpired emits challenge.expired for challenges the sweep just

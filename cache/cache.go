@@ -1,5 +1,6 @@
 // Package cache keeps the store's most read rows in memory: services,
-// entities and verified factors, and on SQLite challenges (challenge.go).
+// entities and verified factors, and on SQLite challenges (challenge.go)
+// and each service's webhooks (webhook.go).
 // Every API request under a service looks up the service, the entity and
 // usually a factor before it does its work; on SQLite those three reads were
 // about a third of the CPU time of a TOTP check, each one a read
@@ -65,6 +66,7 @@ func New(inner verify.Store, shared bool, now func() time.Time) *Store {
 	c := newTables(ttl, MaxEntries, now)
 	if !shared {
 		c.challenges = make(map[verify.Sid]entry[verify.Challenge])
+		c.webhooks = make(map[verify.Sid]entry[[]*verify.Webhook])
 	}
 	return &Store{writer{Store: inner, c: c}}
 }
@@ -80,8 +82,10 @@ type tables struct {
 	entities map[entityKey]entry[verify.Entity]
 	factors  map[verify.Sid]entry[verify.Factor]
 	byCred   map[verify.Sid]verify.Sid // credential SID → factor SID
-	// challenges is nil when the database is shared: see challenge.go.
+	// challenges and webhooks (a service's list) are nil when the
+	// database is shared: see challenge.go and webhook.go.
 	challenges map[verify.Sid]entry[verify.Challenge]
+	webhooks   map[verify.Sid]entry[[]*verify.Webhook]
 	// gen counts invalidations. A reader notes it before reading the
 	// database and stores what it read only if it has not moved, so a row
 	// read before a write committed never lands after that write dropped
@@ -167,6 +171,7 @@ func (t *tables) dropAll() {
 	clear(t.factors)
 	clear(t.byCred)
 	clear(t.challenges)
+	clear(t.webhooks)
 }
 
 // usedStep records a TOTP step the database just accepted, so that the

@@ -37,6 +37,7 @@ type notes struct {
 	factors    []verify.Sid
 	steps      []usedStep
 	challenges []verify.Sid
+	webhooks   []verify.Sid // services whose webhook list changed
 }
 
 type usedStep struct {
@@ -69,11 +70,11 @@ func (n *notes) apply(committed bool) {
 		n.c.dropAll()
 		return
 	}
-	if len(n.services) == 0 && len(n.factors) == 0 && len(n.steps) == 0 && len(n.challenges) == 0 {
+	if len(n.services) == 0 && len(n.factors) == 0 && len(n.steps) == 0 && len(n.challenges) == 0 && len(n.webhooks) == 0 {
 		return
 	}
 	n.c.mu.Lock()
-	if len(n.services) > 0 || len(n.factors) > 0 || len(n.challenges) > 0 || !committed {
+	if len(n.services) > 0 || len(n.factors) > 0 || len(n.challenges) > 0 || len(n.webhooks) > 0 || !committed {
 		n.c.gen++
 	}
 	for _, k := range n.services {
@@ -84,6 +85,9 @@ func (n *notes) apply(committed bool) {
 	}
 	for _, sid := range n.challenges {
 		delete(n.c.challenges, sid) // a nil map (shared database) deletes nothing
+	}
+	for _, sid := range n.webhooks {
+		delete(n.c.webhooks, sid)
 	}
 	if !committed {
 		for _, u := range n.steps {

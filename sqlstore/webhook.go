@@ -93,6 +93,17 @@ func (s *store) DeleteWebhook(ctx context.Context, service, sid verify.Sid) erro
 	return nil
 }
 
+// CountWebhooks counts the service's webhooks. Inside CreateWebhook's
+// transaction the service row is locked, so the count holds until the
+// insert.
+func (s *store) CountWebhooks(ctx context.Context, service verify.Sid) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM webhooks WHERE service_sid = ?`, string(service)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: count webhooks of %s: %w", service, err)
+	}
+	return n, nil
+}
+
 // ListWebhooks pages through the service's webhooks.
 func (s *store) ListWebhooks(ctx context.Context, service verify.Sid, p verify.Page) ([]*verify.Webhook, bool, error) {
 	items, more, err := list(ctx, s, `SELECT `+webhookColumns+` FROM webhooks`,

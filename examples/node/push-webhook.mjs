@@ -1,49 +1,16 @@
 // An FCM push credential and a webhook, with the official twilio-node library against
-// verifyd (the same host-rewriting RequestClient as totp-flow.mjs): the credential is
-// created, fetched without its secret and set on the service; a local receiver gets the
-// signed challenge.approved event, checked with twilio.validateRequest.
+// verifyd (the same host-rewriting client as totp-flow.mjs, from verifyd.mjs): the
+// credential is created, fetched without its secret and set on the service; a local
+// receiver gets the signed challenge.approved event, checked with twilio.validateRequest.
 //
 //   VERIFYD_URL=http://127.0.0.1:4010 TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=... node push-webhook.mjs
 import twilio from "twilio";
-import { createHmac, generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import http from "node:http";
+import { client as verifydClient, totp, check } from "./verifyd.mjs";
 
-const base = new URL(process.env.VERIFYD_URL ?? "http://127.0.0.1:4010");
 const token = process.env.TWILIO_AUTH_TOKEN;
-
-class ToVerifyd extends twilio.RequestClient {
-  request(opts) {
-    const u = new URL(opts.uri);
-    if (u.hostname.endsWith(".twilio.com")) {
-      u.protocol = base.protocol;
-      u.host = base.host;
-    }
-    if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) {
-      throw new Error(`refusing non-loopback host ${u.hostname}`);
-    }
-    return super.request({ ...opts, uri: u.toString() });
-  }
-}
-
-const client = twilio(process.env.TWILIO_ACCOUNT_SID, token, { httpClient: new ToVerifyd() });
-client.edge = client.region = undefined;
-
-function totp(secretB32, step = 30, offset = 0) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of secretB32.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / step) + offset));
-  const h = createHmac("sha1", key).update(counter).digest();
-  const o = h[h.length - 1] & 0xf;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, "0");
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`ok  ${what}`);
-}
+const client = verifydClient(process.env.TWILIO_ACCOUNT_SID, token);
 
 // The receiver: resolves with the first POST to /hook.
 let gotEvent;

@@ -1,48 +1,11 @@
 // The TOTP flow (service -> factor -> verify -> challenge), then an API key,
 // with the official twilio-node library against verifyd. Only the base URL differs from code
-// that talks to Twilio: a RequestClient subclass rewrites *.twilio.com to
-// VERIFYD_URL, and refuses any other host so nothing reaches the real API.
+// that talks to Twilio (verifyd.mjs).
 //
 //   VERIFYD_URL=http://127.0.0.1:4010 TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=... node totp-flow.mjs
-import twilio from "twilio";
-import { createHmac } from "node:crypto";
+import { client as verifydClient, totp, check } from "./verifyd.mjs";
 
-const base = new URL(process.env.VERIFYD_URL ?? "http://127.0.0.1:4010");
-
-class ToVerifyd extends twilio.RequestClient {
-  request(opts) {
-    const u = new URL(opts.uri);
-    if (u.hostname.endsWith(".twilio.com")) {
-      u.protocol = base.protocol;
-      u.host = base.host;
-    }
-    if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) {
-      throw new Error(`refusing non-loopback host ${u.hostname}`);
-    }
-    return super.request({ ...opts, uri: u.toString() });
-  }
-}
-
-const client = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN, { httpClient: new ToVerifyd() });
-client.edge = client.region = undefined;
-
-// RFC 6238 code for a base32 secret, so the example needs no authenticator app.
-function totp(secretB32, step = 30, offset = 0) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of secretB32.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / step) + offset));
-  const h = createHmac("sha1", key).update(counter).digest();
-  const o = h[h.length - 1] & 0xf;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, "0");
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`ok  ${what}`);
-}
+const client = verifydClient(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN);
 
 const identity = "node-" + Math.random().toString(16).slice(2, 14);
 const service = await client.verify.v2.services.create({ friendlyName: "Node example" });
@@ -87,8 +50,7 @@ await client.verify.v2.services(service.sid).remove();
 // An API key in place of the auth token, as production code usually runs.
 const key = await client.newKeys.create({ friendlyName: "node example" });
 check(key.sid.startsWith("SK") && key.secret.length === 32, "API key created; its secret is shown once");
-const byKey = twilio(key.sid, key.secret, { accountSid: process.env.TWILIO_ACCOUNT_SID, httpClient: new ToVerifyd() });
-byKey.edge = byKey.region = undefined;
+const byKey = verifydClient(key.sid, key.secret, { accountSid: process.env.TWILIO_ACCOUNT_SID });
 const keyed = await byKey.verify.v2.services.create({ friendlyName: "By key" });
 check(keyed.accountSid === process.env.TWILIO_ACCOUNT_SID, "a service created with the key belongs to its account");
 const spare = await client.newKeys.create({ friendlyName: "spare" });

@@ -35,16 +35,13 @@ func (s *Server) webhookJSON(h *verify.Webhook) webhookResponse {
 // webhookParams reads the form of create and update. EventTypes is a
 // repeated key, one value per event, as twilio-go sends it.
 func webhookParams(p *params) verify.WebhookParams {
-	wp := verify.WebhookParams{
+	return verify.WebhookParams{
 		FriendlyName: p.str("FriendlyName"),
 		URL:          p.str("WebhookUrl"),
+		EventTypes:   p.strs("EventTypes"), // nil when not sent
 		Status:       p.str("Status"),
 		Version:      p.str("Version"),
 	}
-	if types := p.strs("EventTypes"); len(types) > 0 {
-		wp.EventTypes = types
-	}
-	return wp
 }
 
 func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request, pr *principal) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,36 +39,13 @@ account's tokens starts serve with VERIFYD_ACCOUNT_SID and a new VERIFYD_AUTH_TO
 // accountsCommand runs "verifyd accounts". Flags may come before or after
 // the subcommand.
 func accountsCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	dsn := getenv("VERIFYD_DB")
-	if dsn == "" {
-		dsn = "./verifyd.db"
+	fs, dsnp := dbCommandFlags("accounts", getenv, stderr)
+	pos, help, err := parseCommand(fs, args, accountsUsage, stdout, stderr)
+	if help || err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("accounts", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&dsn, "db", dsn, "SQLite database file, or a postgres:// URL (VERIFYD_DB)")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, accountsUsage)
-				return nil
-			}
-			fmt.Fprint(stderr, accountsUsage)
-			return usageError{fmt.Errorf("accounts: %w", err)}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) > 0 && pos[0] == "help" {
-		fmt.Fprint(stdout, accountsUsage)
-		return nil
-	}
-	err := checkAccountsArgs(pos, dsn)
-	if err != nil {
+	dsn := *dsnp
+	if err := checkAccountsArgs(pos, dsn); err != nil {
 		fmt.Fprint(stderr, accountsUsage)
 		return err
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -34,37 +32,14 @@ disturb the server, which holds the file's lock).
 // deliveriesCommand runs "verifyd deliveries". Flags may come before or
 // after the subcommand.
 func deliveriesCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	dsn := getenv("VERIFYD_DB")
-	if dsn == "" {
-		dsn = "./verifyd.db"
-	}
-	fs := flag.NewFlagSet("deliveries", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&dsn, "db", dsn, "SQLite database file, or a postgres:// URL (VERIFYD_DB)")
+	fs, dsnp := dbCommandFlags("deliveries", getenv, stderr)
 	status := fs.String("status", "", "pending, delivered or dead; all if empty")
 	limit := fs.Int("limit", 50, "at most this many lines")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, deliveriesUsage)
-				return nil
-			}
-			fmt.Fprint(stderr, deliveriesUsage)
-			return usageError{fmt.Errorf("deliveries: %w", err)}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, help, err := parseCommand(fs, args, deliveriesUsage, stdout, stderr)
+	if help || err != nil {
+		return err
 	}
-	if len(pos) > 0 && pos[0] == "help" {
-		fmt.Fprint(stdout, deliveriesUsage)
-		return nil
-	}
-	var err error
+	dsn := *dsnp
 	switch {
 	case dsn == "":
 		err = usagef("deliveries: --db must not be empty")

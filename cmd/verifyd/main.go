@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,48 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// dbCommandFlags is the flag set of an operator command on the database
+// ("accounts", "deliveries"): --db, defaulting to VERIFYD_DB or
+// ./verifyd.db. The caller adds its own flags and calls parseCommand.
+func dbCommandFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *string) {
+	dsn := getenv("VERIFYD_DB")
+	if dsn == "" {
+		dsn = "./verifyd.db"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	fs.StringVar(&dsn, "db", dsn, "SQLite database file, or a postgres:// URL (VERIFYD_DB)")
+	return fs, &dsn
+}
+
+// parseCommand parses args, whose flags may come before, between or after
+// the positional words, and returns the words. -h, --help or a first word
+// "help" prints usage on stdout and sets help (exit 0); a bad flag prints
+// usage on stderr and returns a usageError (exit 2).
+func parseCommand(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (pos []string, help bool, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, usage)
+				return nil, true, nil
+			}
+			fmt.Fprint(stderr, usage)
+			return nil, false, usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) > 0 && pos[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil, true, nil
+	}
+	return pos, false, nil
+}
 
 // exitCode is 2 for a command line that cannot run as written, as flag
 // packages and most tools do, and 1 for any other failure.

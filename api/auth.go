@@ -50,10 +50,7 @@ const deviceUser = "token"
 // (20429) with Retry-After instead (throttle.go).
 func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 	user, pass, ok := r.BasicAuth()
-	if !ok || user == "" {
-		return nil, verify.Errorf(verify.EAuthenticate, "Authentication Error - No credentials provided")
-	}
-	if pass == "" {
+	if !ok || user == "" || pass == "" {
 		// An empty secret is never a credential. Without this check an
 		// empty enrollment token ("token:") read as no token at all, and
 		// create factor went on as account "": a 404 instead of a 401.
@@ -189,10 +186,11 @@ func (s *Server) with(a access, h handler) http.HandlerFunc {
 // every forget bumps a generation, and remember stores an entry only if the
 // generation is still the one its caller read before it read the store: a
 // login that overlapped any revocation on this node is simply not cached
-// (it is checked against the database next time). Account tokens change
-// only when serve starts (PutAccount before the server exists), so key
-// deletion is the only revocation on a running node; a future one (a token
-// rotation endpoint) must call forget after its write commits.
+// (it is checked against the database next time). The revocations on a
+// running node are key deletion (apikey.go) and the auth-token rotation
+// endpoints (authtoken.go), each of which calls forget after its write
+// commits; a new one must do the same. Account tokens otherwise change only
+// when serve starts (PutAccount before the server exists).
 type loginCache struct {
 	mu  sync.Mutex
 	m   map[string]login

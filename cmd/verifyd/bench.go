@@ -84,7 +84,7 @@ func benchKeys(db string, getenv func(string) string) ([]byte, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return subkey(key, "secrets at rest"), subkey(key, "access tokens"), nil
+	return subkey(key, sealLabel), subkey(key, tokenLabel), nil
 }
 
 func writeJSONReport(rep *loadtest.Report, path string, stdout io.Writer) error {

@@ -22,22 +22,28 @@ type masterKeys struct {
 	previous [][]byte
 }
 
+// The labels of the subkeys derived from a master key (subkey): one seals
+// secrets at rest, the other signs access tokens.
+const (
+	sealLabel  = "secrets at rest"
+	tokenLabel = "access tokens"
+)
+
 // sealing returns the at-rest keys derived from the master keys, for
 // sqlstore.Open: the primary's first.
-func (k masterKeys) sealing() (primary []byte, previous [][]byte) {
-	for _, p := range k.previous {
-		previous = append(previous, subkey(p, "secrets at rest"))
-	}
-	return subkey(k.primary, "secrets at rest"), previous
-}
+func (k masterKeys) sealing() (primary []byte, previous [][]byte) { return k.derive(sealLabel) }
 
 // tokenKeys returns the access-token keys derived from the master keys,
 // for verify.Verifier: the primary's first.
-func (k masterKeys) tokenKeys() (primary []byte, previous [][]byte) {
+func (k masterKeys) tokenKeys() (primary []byte, previous [][]byte) { return k.derive(tokenLabel) }
+
+// derive returns the subkeys labelled label of the primary and of each
+// previous key, in order.
+func (k masterKeys) derive(label string) (primary []byte, previous [][]byte) {
 	for _, p := range k.previous {
-		previous = append(previous, subkey(p, "access tokens"))
+		previous = append(previous, subkey(p, label))
 	}
-	return subkey(k.primary, "access tokens"), previous
+	return subkey(k.primary, label), previous
 }
 
 // loadKey returns the primary master key (see loadKeys).

@@ -153,7 +153,7 @@ func newPrimaryKey(db string, stdout io.Writer) error {
 	if err := writeKeyFile(db, k); err != nil {
 		return err
 	}
-	id := sqlstore.KeyID(subkey(key, "secrets at rest"))
+	id := sqlstore.KeyID(subkey(key, sealLabel))
 	fmt.Fprintf(stdout, "wrote a new primary key (id %s) to %s; the %d older keys stay as previous keys\n",
 		hex.EncodeToString(id[:]), keyFilePath(db), len(k.previous))
 	return nil

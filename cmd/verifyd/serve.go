@@ -225,7 +225,7 @@ func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
 			return err
 		}
 	}
-	db, err := sqlstore.Open(ctx, cfg.DB, subkey(key, "secrets at rest"))
+	db, err := sqlstore.Open(ctx, cfg.DB, subkey(key, sealLabel))
 	if err != nil {
 		return err
 	}

@@ -83,13 +83,14 @@ func checkAccountsArgs(pos []string, dsn string) error {
 	return nil
 }
 
-// openAccounts opens the database for an accounts command. The commands
-// never read a sealed TOTP secret, so they need no secret key and open the
-// store with a throwaway one, as migrate does. A SQLite file must exist:
+// openCommandDB opens the database for an operator command (accounts,
+// deliveries). The commands never read a sealed secret, so they need no
+// secret key and open the store with a throwaway one, as migrate does. A
+// SQLite file must exist:
 // opening a mistyped path would create an empty database. With exclusive
 // set, the SQLite file is claimed as serve claims it, so that no server
 // keeps serving cached rows of what the command deletes.
-func openAccounts(ctx context.Context, dsn string, exclusive bool) (*sqlstore.DB, error) {
+func openCommandDB(ctx context.Context, dsn string, exclusive bool) (*sqlstore.DB, error) {
 	if !sqlstore.IsPostgres(dsn) && !strings.HasPrefix(dsn, "file:") {
 		if _, err := os.Stat(dsn); err != nil {
 			return nil, fmt.Errorf("no verifyd database at %s (set --db or VERIFYD_DB): %w", dsn, err)
@@ -117,7 +118,7 @@ func openAccounts(ctx context.Context, dsn string, exclusive bool) (*sqlstore.DB
 
 // listAccounts prints every account, a page at a time from the store.
 func listAccounts(ctx context.Context, dsn string, stdout io.Writer) error {
-	db, err := openAccounts(ctx, dsn, false)
+	db, err := openCommandDB(ctx, dsn, false)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func listAccounts(ctx context.Context, dsn string, stdout io.Writer) error {
 // removeAccount deletes the account and all it owns, in one statement that
 // the foreign keys cascade.
 func removeAccount(ctx context.Context, dsn string, sid verify.Sid, stdout io.Writer) error {
-	db, err := openAccounts(ctx, dsn, true)
+	db, err := openCommandDB(ctx, dsn, true)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func deliveriesCommand(ctx context.Context, args []string, getenv func(string) s
 		fmt.Fprint(stderr, deliveriesUsage)
 		return err
 	}
-	db, err := openAccounts(ctx, dsn, false)
+	db, err := openCommandDB(ctx, dsn, false)
 	if err != nil {
 		return err
 	}

@@ -149,6 +149,22 @@ func (l *load) challenge(c *openapi.ApiService) error {
 	return nil
 }
 
+// await waits until n more requests than now have succeeded, so that a
+// phase of the test has traffic in it however slow the machine is (a fixed
+// sleep ran 49 requests instead of 50 on a loaded CI machine). It fails the
+// test if a request fails first or the traffic stalls for a minute.
+func (l *load) await(n int64) {
+	l.t.Helper()
+	want := l.ok.Load() + n
+	deadline := time.Now().Add(time.Minute)
+	for l.ok.Load() < want {
+		if l.failed.Load() > 0 || time.Now().After(deadline) {
+			l.check(want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // check fails the test if any request failed, or if too few ran to mean
 // anything.
 func (l *load) check(min int64) {
@@ -296,7 +312,7 @@ func testRotateKeySQLiteOnline(t *testing.T, db string) {
 
 	stop := make(chan struct{})
 	wait := l.run(4, stop)
-	time.Sleep(300 * time.Millisecond)
+	l.await(25)
 	var out, errOut strings.Builder
 	if err := run(context.Background(), []string{"rotate-key", "--db", db, "--new-key"}, func(string) string { return "" }, &out, &errOut); err != nil {
 		t.Fatalf("rotate-key --new-key: %v\n%s%s", err, &out, &errOut)
@@ -309,7 +325,7 @@ func testRotateKeySQLiteOnline(t *testing.T, db string) {
 		t.Fatal("the key file's primary key did not change")
 	}
 	waitUnder(t, db, sealedBy(t, newKey), 20*time.Second)
-	time.Sleep(300 * time.Millisecond) // more traffic under the new key
+	l.await(25) // more traffic under the new key
 	close(stop)
 	wait()
 	l.check(50)
@@ -349,7 +365,7 @@ func testRotateKeyPostgresOnline(t *testing.T, db string) {
 
 	stop := make(chan struct{})
 	wait := l.run(4, stop)
-	time.Sleep(300 * time.Millisecond)
+	l.await(25)
 	var out strings.Builder
 	renv := env(rotKeyB, rotKeyA)
 	err := run(context.Background(), []string{"rotate-key", "--db", db, "--batch", "3"}, func(k string) string { return renv[k] }, &out, &out)
@@ -357,7 +373,7 @@ func testRotateKeyPostgresOnline(t *testing.T, db string) {
 	if err != nil || !strings.Contains(out.String(), "done:") || !strings.Contains(out.String(), "re-sealed 1,") || !strings.Contains(out.String(), "re-sealed 4,") {
 		t.Fatalf("rotate-key: %v\n%s", err, &out)
 	}
-	time.Sleep(300 * time.Millisecond)
+	l.await(25) // more traffic after the rotation
 	close(stop)
 	wait()
 	l.check(50)

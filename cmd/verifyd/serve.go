@@ -18,6 +18,7 @@ import (
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/api"
 	"github.com/verifyd/verify/cache"
+	"github.com/verifyd/verify/notify"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -74,15 +75,20 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	tokenKey, tokenPrevious := keys.tokenKeys()
-	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader,
-		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly}
+	cached := cache.New(db, db.Shared(), time.Now)
 	// The push sender goes through the cache, so that a token it marks
 	// dead is not served stale to the next challenge.
-	sender, err := pushSender(v.Store, cfg)
+	sender, err := pushSender(cached, cfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	v := &verify.Verifier{Now: time.Now, Rand: rand.Reader,
+		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly}
+	outbox := deliveryWorker(v, db, logger, sender)
+	// Every commit that enqueued a row wakes the worker: a push leaves as
+	// soon as its challenge is committed, not at the next poll.
+	v.Store = notify.Waking(cached, outbox.Wake)
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
@@ -91,7 +97,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	waitSweep := startSweeper(sweepCtx, v, cfg.SweepInterval, cfg.UnverifiedFactorTTL, logger)
 	waitRekey := startRekeyer(sweepCtx, db, cfg, logger)
-	waitDeliver := startDeliveries(sweepCtx, v, db, cfg, logger, sender)
+	waitDeliver := startDeliveries(sweepCtx, outbox)
 	defer func() { stopSweep(); waitSweep(); waitRekey(); waitDeliver() }()
 
 	errc := make(chan error, 1)

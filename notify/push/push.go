@@ -5,7 +5,7 @@
 // Sender satisfies notify.Sender. It reads the frozen verify.PushPayload,
 // opens the credential named there, keeps one client per credential (an
 // APNs connection and provider token, an FCM access token) until the
-// credential's DateUpdated changes, and maps the answer onto the worker's
+// credential's content changes, and maps the answer onto the worker's
 // outcomes (docs/delivery.md §8):
 //
 //	delivered                    nil
@@ -23,11 +23,13 @@ package push
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -69,12 +71,12 @@ type Sender struct {
 
 var _ notify.Sender = (*Sender)(nil)
 
-// client is the APNs or FCM client of one credential, as it was at
-// updated.
+// client is the APNs or FCM client of one credential, built from the
+// content whose fingerprint is fp.
 type client struct {
-	updated time.Time
-	apns    *apns.Client
-	fcm     *fcm.Client
+	fp   [sha256.Size]byte
+	apns *apns.Client
+	fcm  *fcm.Client
 }
 
 func (s *Sender) now() time.Time {
@@ -210,10 +212,11 @@ func (s *Sender) client(ctx context.Context, sid verify.Sid, platform string) (*
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.clients[sid]; ok && c.updated.Equal(cred.DateUpdated) {
+	fp := fingerprint(cred)
+	if c, ok := s.clients[sid]; ok && c.fp == fp {
 		return c, nil
 	}
-	c := &client{updated: cred.DateUpdated}
+	c := &client{fp: fp}
 	switch cred.Type {
 	case verify.CredentialAPN:
 		cfg := apns.Config{Sandbox: cred.Sandbox, BaseURL: s.APNsURL, Now: s.Now, TLS: s.TLS}
@@ -233,7 +236,11 @@ func (s *Sender) client(ctx context.Context, sid verify.Sid, platform string) (*
 	default:
 		cfg := fcm.Config{ServiceAccount: []byte(cred.Secret.ServiceAccount), BaseURL: s.FCMURL, Now: s.Now}
 		if s.TLS != nil {
-			cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLS.Clone()}}
+			// ForceAttemptHTTP2 because a Transport with its own TLS
+			// configuration otherwise speaks HTTP/1.1, and FCM is reached
+			// over HTTP/2 in production (http.DefaultTransport).
+			cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+				TLSClientConfig: s.TLS.Clone(), ForceAttemptHTTP2: true}}
 		}
 		c.fcm, err = fcm.New(cfg)
 	}
@@ -250,4 +257,21 @@ func (s *Sender) client(ctx context.Context, sid verify.Sid, platform string) (*
 	}
 	s.clients[sid] = c
 	return c, nil
+}
+
+// fingerprint identifies what a client is built from. DateUpdated would
+// not do: it has a resolution of one second, so an update in the same
+// second as the client was built (a key replaced right after a failed
+// send) would leave the old key in use until the next restart.
+func fingerprint(c *verify.PushCredential) [sha256.Size]byte {
+	h := sha256.New()
+	for _, f := range []string{string(c.Type), strconv.FormatBool(c.Sandbox), c.KeyID, c.TeamID,
+		c.Secret.Certificate, c.Secret.PrivateKey, c.Secret.ServiceAccount} {
+		// Length-prefixed, so that no two different credentials write the
+		// same bytes.
+		fmt.Fprintf(h, "%d:%s", len(f), f)
+	}
+	var fp [sha256.Size]byte
+	h.Sum(fp[:0])
+	return fp
 }

@@ -96,6 +96,14 @@ func (acc *window) drive(ctx context.Context, conc int, dur time.Duration, limit
 	acc.rss = max(acc.rss, sampler.stop())
 }
 
+// fail counts an operation's error, keeping a few distinct messages.
+func (acc *window) fail(err error) {
+	acc.errs++
+	if len(acc.samples) < maxErrorSamples && !slices.Contains(acc.samples, err.Error()) {
+		acc.samples = append(acc.samples, err.Error())
+	}
+}
+
 // result summarizes everything the window measured.
 func (acc *window) result() Result {
 	r := summarize(acc.lats, acc.elapsed)

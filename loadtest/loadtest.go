@@ -84,6 +84,15 @@ type Config struct {
 	// PushChallenges is the number of challenges pre-created and pre-signed
 	// for push-approve; 0 sizes it from Duration.
 	PushChallenges int
+	// NotifyRate is push-notify's rate of challenge creates per second
+	// (0: 500, the rate of the latency target).
+	NotifyRate int
+	// Outage is how long each of outbox-drain's outages lasts (0: 60 s),
+	// and DrainRate how many events a second it makes meanwhile (0: 100).
+	Outage    time.Duration
+	DrainRate int
+	// hookedPushFactors is the devices the hooked service enrolls.
+	hookedPushFactors int
 	// CPUProfile, if set, writes a CPU profile of each timed window to
 	// CPUProfile with the workload's name inserted before the extension.
 	CPUProfile string
@@ -145,16 +154,29 @@ func (c *Config) check() error {
 		if c.PreloadFactors > 0 {
 			return errors.New("loadtest: preloading writes through the store, so it needs the in-process server (no target)")
 		}
+		if c.deliveries() {
+			return errors.New("loadtest: the delivery workloads need the in-process server (no target): their fake APNs and receiver run in this process")
+		}
 	}
 	for _, w := range c.Workloads {
 		if _, ok := workloads[w]; !ok {
 			return fmt.Errorf("loadtest: unknown workload %q (known: %s)", w, strings.Join(DefaultWorkloads, ","))
 		}
 	}
+	if c.NotifyRate <= 0 {
+		c.NotifyRate = 500
+	}
+	if c.Outage <= 0 {
+		c.Outage = time.Minute
+	}
+	if c.DrainRate <= 0 {
+		c.DrainRate = 100
+	}
 	if c.PushChallenges == 0 {
 		c.PushChallenges = int(min(c.MaxRequests, int64(c.Duration.Seconds()*pushRateGuess)+int64(c.Concurrency), maxPushPool))
 	}
-	c.PushFactors = max(c.PushFactors, c.pushFactorsNeeded())
+	c.PushFactors = max(c.PushFactors, c.pushFactorsNeeded(false))
+	c.hookedPushFactors = max(c.PushFactors, c.pushFactorsNeeded(true))
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Minute
 	}
@@ -166,17 +188,23 @@ func (c *Config) check() error {
 // machine reached when this was written.
 const pushCreateRateGuess = 2500
 
-// pushFactorsNeeded is how many devices the push workloads need so that no
-// factor is asked for more challenges than its hourly quota allows: a run
-// is much shorter than an hour, so the hour is what binds.
-func (c *Config) pushFactorsNeeded() int {
+// pushFactorsNeeded is how many devices the push workloads of the plain
+// or of the hooked service need so that no factor is asked for more
+// challenges than its hourly quota allows: a run is much shorter than an
+// hour, so the hour is what binds.
+func (c *Config) pushFactorsNeeded(hooked bool) int {
 	need := 0
 	for _, w := range c.Workloads {
+		if workloads[w].hooked != hooked {
+			continue
+		}
 		switch w {
-		case PushApprove:
+		case PushApprove, PushApproveHooked:
 			need += c.PushChallenges
-		case PushCreateApprove:
+		case PushCreateApprove, PushCreateApproveHooked:
 			need += int(min(c.MaxRequests, int64(c.Duration.Seconds()*pushCreateRateGuess)+int64(c.Concurrency)))
+		case PushNotify:
+			need += int(c.Duration.Seconds()*float64(c.NotifyRate)) + c.NotifyRate
 		}
 	}
 	return max(1, (need+challengesPerDevice-1)/challengesPerDevice)
@@ -189,6 +217,12 @@ type workload struct {
 	note  string
 	// setup prepares the workload and returns each worker's operation.
 	setup func(b *bench, ctx context.Context) (func(worker int) op, error)
+	// drive, if set, runs a slice in place of the closed loop (open-loop
+	// and outage workloads), on the bench setup ran on.
+	drive func(b *bench, ctx context.Context, acc *window, slice time.Duration) error
+	// hooked workloads run in the hooked service (deliveries.go); once
+	// ones run in the first round only.
+	hooked, once bool
 }
 
 var workloads = map[string]workload{
@@ -213,6 +247,12 @@ type bench struct {
 	pool    *codePool
 	listIDs []string // identities with many factors, for factor-list
 	devices []*device
+	// pushFactors is how many devices ensurePush enrolls, on platform apn
+	// with a notification token if apn (the hooked service's), else none.
+	pushFactors int
+	apn         bool
+	// hooked is the run's second service, with deliveries (deliveries.go).
+	hooked *bench
 	// nextDevice is where takeDevice looks next.
 	nextDevice atomic.Int64
 	report     *Report
@@ -226,7 +266,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	b := &bench{cfg: &cfg, report: newReport(&cfg)}
+	b := &bench{cfg: &cfg, report: newReport(&cfg), pushFactors: cfg.PushFactors}
 	defer b.report.ratios() // also for the partial report of a failed run
 	tr := newTransport(cfg.Concurrency)
 	defer tr.CloseIdleConnections()
@@ -260,7 +300,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}()
 	logf(cfg.log(), "verifyd bench: %s, %d workers, %s per workload, GOMAXPROCS=%d",
 		b.report.Server, cfg.Concurrency, cfg.Duration, runtime.GOMAXPROCS(0))
-	if err := b.createService(ctx); err != nil {
+	if err := b.createService(ctx, nil); err != nil {
 		return b.report, err
 	}
 	if cfg.PreloadFactors > 0 {
@@ -275,11 +315,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 type state struct {
 	name  string
 	w     workload
+	on    *bench // the plain bench, or the hooked one
 	newOp func(worker int) op
 	setup time.Duration
 	load  float64 // highest 1-minute load average seen at the start of a slice
-	acc   window
-	done  bool // its pool ran dry, or it reached MaxRequests
+	// backlog is the longest wait, after a slice, for the outbox to have
+	// no pending row.
+	backlog time.Duration
+	acc     window
+	done    bool // its pool ran dry, or it reached MaxRequests
 }
 
 // runAll drives the workloads in Rounds rounds, each workload for
@@ -303,13 +347,16 @@ func (b *bench) runAll(ctx context.Context, rss rssReader) error {
 		for i, name := range cfg.Workloads {
 			st := states[i]
 			if st == nil {
-				st = &state{name: name, w: workloads[name]}
+				st = &state{name: name, w: workloads[name], on: b}
 				t0 := time.Now()
 				var err error
 				if st.newOp, err = st.w.setup(b, ctx); err != nil {
 					return fmt.Errorf("%s: setup: %w", name, err)
 				}
 				st.setup = time.Since(t0)
+				if st.w.hooked {
+					st.on = b.hooked
+				}
 				states[i] = st
 			}
 			if st.done {
@@ -335,12 +382,29 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	load := loadAvg()
 	st.load = max(st.load, load)
 	n0, e0 := len(st.acc.lats), st.acc.errs
-	st.acc.drive(ctx, b.cfg.Concurrency, slice, b.cfg.MaxRequests-int64(n0), st.newOp, rss)
-	if err := stopProfile(); err != nil {
+	if st.w.drive != nil {
+		err = st.w.drive(st.on, ctx, &st.acc, slice)
+	} else {
+		st.acc.drive(ctx, b.cfg.Concurrency, slice, b.cfg.MaxRequests-int64(n0), st.newOp, rss)
+	}
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
+	if err != nil {
 		return err
 	}
 	n := len(st.acc.lats) - n0
-	st.done = st.acc.dryAt > 0 || int64(len(st.acc.lats)) >= b.cfg.MaxRequests
+	st.done = st.w.once || st.acc.dryAt > 0 || int64(len(st.acc.lats)) >= b.cfg.MaxRequests
+	// What a hooked slice enqueued is delivered before the next slice
+	// starts, so that no workload pays for another's deliveries; how long
+	// that took says whether the worker kept up during the slice.
+	if b.local != nil && b.local.fakes != nil {
+		wait, err := b.awaitOutbox(ctx)
+		if err != nil {
+			return err
+		}
+		st.backlog = max(st.backlog, wait)
+	}
 	logf(b.cfg.log(), "%s round %d/%d: %d ops in %s, %d errors (load average %.2f)",
 		st.name, round+1, b.cfg.Rounds, n, slice, st.acc.errs-e0, load)
 	if st.acc.errs > e0 {
@@ -356,6 +420,9 @@ func (st *state) result() Result {
 	r := st.acc.result()
 	r.Workload, r.Floor, r.Note = st.name, st.w.floor, st.w.note
 	r.SetupSeconds, r.LoadAvg = round(st.setup.Seconds(), 1), st.load
+	if st.w.hooked && st.backlog > 0 {
+		r.Note = fmt.Sprintf("%s; outbox empty %.0f ms after the window", r.Note, float64(st.backlog)/float64(time.Millisecond))
+	}
 	if r.DryAfterSeconds > 0 {
 		r.Note = fmt.Sprintf("POOL RAN DRY after %.1fs of its window: raise --factors/--push-challenges; %s", r.DryAfterSeconds, r.Note)
 	}
@@ -381,6 +448,8 @@ func Workloads(list string) ([]string, error) {
 		return slices.Clone(DefaultWorkloads), nil
 	case "none":
 		return nil, nil
+	case "deliveries":
+		return slices.Clone(DeliveryWorkloads), nil
 	}
 	var out []string
 	for w := range strings.SplitSeq(list, ",") {

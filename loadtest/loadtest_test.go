@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,61 @@ func TestRunEveryWorkload(t *testing.T) {
 	var table strings.Builder
 	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "totp-fresh") {
 		t.Fatalf("table: %v\n%s", err, table.String())
+	}
+}
+
+// TestDeliveryWorkloads runs the delivery workloads briefly: the hooked
+// ones must succeed and be compared with their plain twins, every
+// push-notify challenge must reach the fake APNs, and each outbox-drain
+// phase must deliver every event made during its outage exactly once
+// (the receiver counts distinct uuids), with the 503s of the receiver's
+// outage counted.
+func TestDeliveryWorkloads(t *testing.T) {
+	var log strings.Builder
+	rep, err := Run(context.Background(), Config{
+		Workloads:      append(slices.Clone(DeliveryWorkloads), OutboxDrain),
+		Duration:       time.Second,
+		Concurrency:    4,
+		MaxRequests:    200,
+		Factors:        200,
+		PushChallenges: 200,
+		NotifyRate:     50,
+		Outage:         2 * time.Second,
+		DrainRate:      20,
+		Timeout:        3 * time.Minute,
+		Log:            &log,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	got := map[string]Result{}
+	for _, r := range rep.Results {
+		got[r.Workload] = r
+		if r.Requests == 0 || r.Errors != 0 || r.DryAfterSeconds != 0 {
+			t.Errorf("%s: %d requests, %d errors %v, dry after %vs", r.Workload, r.Requests, r.Errors, r.ErrorSamples, r.DryAfterSeconds)
+		}
+	}
+	for _, w := range []string{TotpFreshHooked, PushApproveHooked, PushCreateApproveHooked} {
+		if got[w].VsFloor <= 0 || got[w].Floor != strings.TrimSuffix(w, "-hooked") {
+			t.Errorf("%s: compared with %q, ratio %v", w, got[w].Floor, got[w].VsFloor)
+		}
+	}
+	if n := got[PushNotify].Requests; n < 40 {
+		t.Errorf("push-notify: %d notifications measured in 1 s at 50/s", n)
+	}
+	if len(rep.Drains) != 2 {
+		t.Fatalf("%d drain phases, want 2\n%s", len(rep.Drains), log.String())
+	}
+	for _, d := range rep.Drains {
+		if d.Events < 30 || d.Delivered != d.Events || d.Note != "" {
+			t.Errorf("drain %+v", d)
+		}
+	}
+	// Each event's first attempt meets the outage, unless the loop's last
+	// ones were claimed after it ended; at 5 s a second one cannot.
+	if d := rep.Drains[0]; d.Refused < int64(d.Events)/2 || d.Refused > int64(d.Events) || rep.Drains[1].Refused != 0 {
+		t.Errorf("refused attempts: %d with the receiver down (%d events), %d with the worker down",
+			rep.Drains[0].Refused, rep.Drains[0].Events, rep.Drains[1].Refused)
 	}
 }
 

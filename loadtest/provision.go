@@ -55,13 +55,17 @@ func (b *bench) entityPath(identity string) string {
 
 // createService creates the run's own service, so a run against a shared
 // server never touches anyone else's data.
-func (b *bench) createService(ctx context.Context) error {
+// extra adds settings (the hooked service's push credential).
+func (b *bench) createService(ctx context.Context, extra url.Values) error {
 	form := url.Values{
 		"FriendlyName":  {"verifyd-bench"},
 		"Totp.TimeStep": {fmt.Sprint(benchTimeStep)},
 		"Totp.Skew":     {fmt.Sprint(benchSkew)},
-	}.Encode()
-	r, err := b.c.expect(ctx, 201, "POST", "/v2/Services", "", form)
+	}
+	for k, v := range extra {
+		form[k] = v
+	}
+	r, err := b.c.expect(ctx, 201, "POST", "/v2/Services", "", form.Encode())
 	if err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}
@@ -117,7 +121,11 @@ func (b *bench) ensureTotp(ctx context.Context) error {
 		b.listIDs = append(b.listIDs, fmt.Sprintf("bench-totp-%06d", e))
 	}
 	secs := time.Since(t0).Seconds()
-	b.report.Provisioning = append(b.report.Provisioning, Provisioning{What: "totp factors (create + verify)", Count: n, Seconds: round(secs, 1)})
+	what := "totp factors (create + verify)"
+	if b.apn {
+		what += ", hooked service"
+	}
+	b.report.Provisioning = append(b.report.Provisioning, Provisioning{What: what, Count: n, Seconds: round(secs, 1)})
 	logf(b.cfg.log(), "provisioned %d TOTP factors in %.1fs (%.0f/s, 2 requests each)", n, secs, float64(n)/secs)
 	return nil
 }
@@ -135,15 +143,21 @@ func (b *bench) totpFresh(ctx context.Context) (func(int) op, error) {
 				return errDry
 			}
 			defer b.pool.put(f)
-			code, err := otp.HOTP(f.secret, uint64(step), "sha1", benchDigits)
-			if err != nil {
-				return err
-			}
-			_, err = b.c.expectStatus(ctx, 201, "approved", "POST", b.entityPath(f.identity)+"/Challenges", "",
-				"FactorSid="+f.sid+"&AuthPayload="+code)
-			return err
+			return b.totpChallenge(ctx, f, step)
 		}
 	}, nil
+}
+
+// totpChallenge creates a challenge with f's right code for step; only 201
+// approved is success.
+func (b *bench) totpChallenge(ctx context.Context, f *totpFactor, step int64) error {
+	code, err := otp.HOTP(f.secret, uint64(step), "sha1", benchDigits)
+	if err != nil {
+		return err
+	}
+	_, err = b.c.expectStatus(ctx, 201, "approved", "POST", b.entityPath(f.identity)+"/Challenges", "",
+		"FactorSid="+f.sid+"&AuthPayload="+code)
+	return err
 }
 
 // totpWrong: each operation creates a new challenge with a code that

@@ -90,7 +90,7 @@ func (b *bench) ensurePush(ctx context.Context) error {
 	if b.devices != nil {
 		return nil
 	}
-	n := b.cfg.PushFactors
+	n := b.pushFactors
 	devices := make([]*device, n)
 	t0 := time.Now()
 	err := parallel(ctx, b.cfg.Concurrency, n, func(ctx context.Context, i int) error {
@@ -112,8 +112,16 @@ func (b *bench) ensurePush(ctx context.Context) error {
 			"FriendlyName": {"bench device"}, "FactorType": {"push"},
 			"Binding.PublicKey": {base64.StdEncoding.EncodeToString(der)}, "Binding.Alg": {"ES256"},
 			"Config.SdkVersion": {"3.0.0"}, "Config.AppId": {"com.example.bench"}, "Config.NotificationPlatform": {"none"},
-		}.Encode()
-		if r, err = b.c.expect(ctx, 201, "POST", b.entityPath(d.identity)+"/Factors", basic("token", token), form); err != nil {
+		}
+		if b.apn {
+			form.Set("Config.NotificationPlatform", "apn")
+			tok, err := notificationToken()
+			if err != nil {
+				return err
+			}
+			form.Set("Config.NotificationToken", tok)
+		}
+		if r, err = b.c.expect(ctx, 201, "POST", b.entityPath(d.identity)+"/Factors", basic("token", token), form.Encode()); err != nil {
 			return fmt.Errorf("enroll push factor: %w", err)
 		}
 		d.sid, _ = jsonString(r.body, "sid")
@@ -139,7 +147,11 @@ func (b *bench) ensurePush(ctx context.Context) error {
 	}
 	b.devices = devices
 	secs := time.Since(t0).Seconds()
-	b.report.Provisioning = append(b.report.Provisioning, Provisioning{What: "push factors (token + enroll + verify)", Count: n, Seconds: round(secs, 1)})
+	what := "push factors (token + enroll + verify)"
+	if b.apn {
+		what = "push factors on apn, hooked service"
+	}
+	b.report.Provisioning = append(b.report.Provisioning, Provisioning{What: what, Count: n, Seconds: round(secs, 1)})
 	logf(b.cfg.log(), "enrolled %d push factors in %.1fs", n, secs)
 	return nil
 }

@@ -28,6 +28,7 @@ type Report struct {
 	PreloadFactors  int            `json:"preload_factors,omitempty"`
 	Provisioning    []Provisioning `json:"provisioning"`
 	Results         []Result       `json:"results"`
+	Drains          []Drain        `json:"drains,omitempty"`
 }
 
 // Machine describes where the numbers were taken.
@@ -115,6 +116,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "\nload:    %d connections, closed loop, %gs per workload in %d interleaved round(s)\n", r.Concurrency, r.DurationSeconds, r.Rounds)
 	for _, p := range r.Provisioning {
 		fmt.Fprintf(w, "setup:   %d %s in %.1fs\n", p.Count, p.What, p.Seconds)
+	}
+	for _, d := range r.Drains {
+		fmt.Fprintf(w, "drain:   %s for %gs: %d events; %d delivered within 10 s after, all %d after %.2fs (%.0f/s); peak %d/s; %d refused attempts during the outage",
+			d.Phase, d.OutageSeconds, d.Events, d.Within10s, d.Delivered, d.AllSeconds, d.MeanPerSecond, d.PeakPerSecond, d.Refused)
+		if d.Note != "" {
+			fmt.Fprintf(w, " (%s)", d.Note)
+		}
+		fmt.Fprintln(w)
 	}
 	if len(r.Results) == 0 {
 		return nil

@@ -20,6 +20,9 @@ import (
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/api"
 	"github.com/verifyd/verify/cache"
+	"github.com/verifyd/verify/notify"
+	"github.com/verifyd/verify/notify/push"
+	"github.com/verifyd/verify/notify/webhook"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -34,6 +37,13 @@ type localServer struct {
 	srv            *http.Server
 	tmpDir         string // removed on close, if the tool made the database
 	dsn            string
+
+	// The outbox worker runs as serve runs it, with the push sender
+	// pointed at the fake APNs when the run has delivery workloads
+	// (fakes is nil otherwise).
+	worker     *notify.Worker
+	fakes      *fakes
+	stopWorker func()
 }
 
 // startLocal opens the store at cfg.DB (a new temporary SQLite file if
@@ -82,6 +92,10 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 		s.close()
 		return nil, err
 	}
+	if _, err := db.SealToken(ctx, sid, verify.TokenPrimary, s.token); err != nil { // signs webhooks
+		s.close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.close()
@@ -89,7 +103,31 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 	}
 	s.url = "http://" + ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(cfg.log(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	v := &verify.Verifier{Store: cache.New(db, db.Shared(), time.Now), Now: time.Now, Rand: rand.Reader, TokenKey: tokenKey}
+	cached := cache.New(db, db.Shared(), time.Now)
+	v := &verify.Verifier{Store: cached, Now: time.Now, Rand: rand.Reader, TokenKey: tokenKey}
+	sender := &push.Sender{Store: cached, Now: time.Now}
+	if cfg.deliveries() {
+		s.fakes = startFakes()
+		sender.APNsURL, sender.TLS = s.fakes.apns.URL, s.fakes.clientTLS
+	}
+	s.worker = &notify.Worker{
+		Store: db,
+		Senders: map[verify.OutboxKind]notify.Sender{
+			verify.OutboxWebhook: webhook.NewSender(v.SigningToken, time.Now, false),
+			verify.OutboxPush:    sender,
+		},
+		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule},
+		// Not logged: outbox-drain fails thousands of attempts on purpose,
+		// and push-create-approve-hooked has pushes that find their
+		// challenge approved already (dead, nothing sent). What matters is
+		// measured at the fakes, and a row that is never settled shows as
+		// an outbox that does not empty (awaitOutbox).
+		Logger: slog.New(slog.DiscardHandler),
+		Now:    time.Now,
+		Poll:   500 * time.Millisecond,
+	}
+	v.Store = notify.Waking(cached, s.worker.Wake)
+	s.startWorker()
 	s.srv = (&api.Server{Verifier: v, BaseURL: s.url, Now: time.Now, Logger: logger}).HTTPServer()
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -99,11 +137,33 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 	return s, nil
 }
 
+// startWorker runs the outbox worker until stopWorker; the drain workload
+// stops it for a while, as a node that is down would.
+func (s *localServer) startWorker() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.worker.Run(ctx)
+	}()
+	s.stopWorker = func() {
+		cancel()
+		<-done
+		s.stopWorker = nil
+	}
+}
+
 func (s *localServer) close() {
 	if s.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_ = s.srv.Shutdown(ctx)
 		cancel()
+	}
+	if s.stopWorker != nil {
+		s.stopWorker()
+	}
+	if s.fakes != nil {
+		s.fakes.close()
 	}
 	if s.db != nil {
 		_ = s.db.Close()

@@ -14,8 +14,13 @@ import (
 // transaction holds (dialect.skipLocked). MATERIALIZED makes PostgreSQL run
 // the pick once: as a plain IN (subquery) with LIMIT and SKIP LOCKED the
 // planner may re-run it per row and change more than limit rows. The outer
-// statement repeats the pick's conditions, so every change is still a
-// compare-and-swap: a row a request changed in the meantime is left alone.
+// statement changes the picked rows by key and does not repeat the pick's
+// conditions: they still hold, since on PostgreSQL the pick locked the rows
+// (FOR UPDATE re-reads a row changed since the snapshot and skips it if it
+// no longer matches) and on SQLite the statement runs under the writer's
+// lock. Repeating them let SQLite's planner drive the outer statement by
+// the pick's index, over every matching row instead of the picked ones: a
+// claim over a backlog of thousands of due rows read them all, each time.
 
 // ExpireChallenges marks up to limit pending challenges whose expiration
 // date is at or before now as expired, and returns how many it marked.
@@ -34,11 +39,10 @@ func (s *store) ExpireChallenges(ctx context.Context, now time.Time, limit int) 
 	SELECT sid FROM challenges WHERE status = ? AND expiration_date <= ?
 	ORDER BY expiration_date LIMIT ?`+t.d.skipLocked()+`)
 UPDATE challenges SET status = ?
-WHERE sid IN (SELECT sid FROM picked) AND status = ? AND expiration_date <= ?
+WHERE sid IN (SELECT sid FROM picked)
 RETURNING `+challengeColumns),
 			string(verify.ChallengePending), unix(now), limit,
-			string(verify.ChallengeExpired),
-			string(verify.ChallengePending), unix(now))
+			string(verify.ChallengeExpired))
 		if err != nil {
 			return err
 		}

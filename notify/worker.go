@@ -46,6 +46,14 @@ type Worker struct {
 	Lease          time.Duration // how long a claim hides its rows; 2 min
 	Poll           time.Duration // how often to look for due rows when idle; 1 s
 	Retention      time.Duration // how long delivered and dead rows are kept; 7 days
+	// Gap is the least time between two claims unless the last one filled
+	// every free slot (a backlog); 5 ms. A claim is a write: without the
+	// gap, a server under load claims once per commit that enqueued (the
+	// commit wakes the worker) and once per finished attempt, a row or two
+	// at a time, and the claims cost more of the single SQLite writer than
+	// the requests that caused them. With it, rows gather for up to 5 ms
+	// and leave together.
+	Gap time.Duration
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -58,6 +66,7 @@ func (w *Worker) attemptTimeout() time.Duration {
 func (w *Worker) lease() time.Duration     { return orDur(w.Lease, 2*time.Minute) }
 func (w *Worker) poll() time.Duration      { return orDur(w.Poll, time.Second) }
 func (w *Worker) retention() time.Duration { return orDur(w.Retention, 7*24*time.Hour) }
+func (w *Worker) gap() time.Duration       { return orDur(w.Gap, 5*time.Millisecond) }
 func (w *Worker) schedule(kind verify.OutboxKind) []time.Duration {
 	if s, ok := w.Schedules[kind]; ok {
 		return s
@@ -129,7 +138,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	freed := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	var lastPrune time.Time
+	var lastPrune, lastClaim time.Time
+	backlog := false
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -140,7 +150,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		free := cap(slots) - len(slots)
 		full := false
-		if free > 0 {
+		if free > 0 && !backlog {
+			// Real time, not Now: this paces the writer, whatever the clock.
+			if wait := w.gap() - time.Since(lastClaim); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+				free = cap(slots) - len(slots)
+			}
+		}
+		if free > 0 && ctx.Err() == nil {
+			lastClaim = time.Now()
 			msgs, err := w.Store.ClaimOutbox(ctx, w.Now(), w.lease(), free)
 			if err != nil && ctx.Err() == nil {
 				w.logger().Error("outbox claim failed", "err", err)
@@ -160,6 +183,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			// A full claim may have left more due rows behind.
 			full = err == nil && len(msgs) == free
+			// A backlog is a full claim of at least half the slots: one
+			// or two rows filling the slot or two that an attempt freed
+			// say nothing about the rows behind them.
+			backlog = full && free >= cap(slots)/2
 		}
 		if full && len(slots) < cap(slots) {
 			continue

@@ -64,8 +64,11 @@ func NewSender(token func(context.Context, verify.Sid) (string, error), now func
 		DialContext:           d.DialContext,
 		TLSHandshakeTimeout:   ConnectTimeout,
 		ResponseHeaderTimeout: TotalTimeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
+		// As many as the worker runs attempts at once (notify.Worker
+		// Concurrency): with fewer, a busy receiver costs a new connection
+		// for most of its events.
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
 	}
 	return &Sender{
 		Token: token, Now: now, UserAgent: "verifyd",

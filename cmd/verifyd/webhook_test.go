@@ -95,7 +95,7 @@ func (r *hookReceiver) waitEvents(t *testing.T, n int, d time.Duration) []url.Va
 	}
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestWebhooksTwilioGo(t *testing.T) { forEachBackend(t, testWebhooksTwilioGo) }
 

@@ -90,6 +90,12 @@ type OutboxStore interface {
 	// with claim. It reports false, changing nothing, if the row was
 	// claimed again since (the lease ran out) or settled already.
 	SettleOutbox(ctx context.Context, id, claim string, o OutboxOutcome) (bool, error)
+	// HastenOutbox makes the pending rows of ref (a webhook's SID) that
+	// wait for a retry after now due at now, and returns how many. The
+	// worker calls it when a retry to that webhook succeeds: the receiver
+	// is back, and its other rows need not sit out the rest of their
+	// backoff (5 minutes and more). Rows under way are left alone.
+	HastenOutbox(ctx context.Context, ref string, now time.Time) (int, error)
 	// PruneOutbox deletes up to limit delivered or dead rows last updated
 	// before before, and returns how many.
 	PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,6 +192,61 @@ func TestWorkerRetries(t *testing.T) {
 			if (m.ID == "perm0000" && m.LastError != "HTTP 400") || (m.ID == "down0000" && m.LastError != "connection refused") {
 				t.Fatalf("dead row %s: last error %q", m.ID, m.LastError)
 			}
+		}
+	})
+}
+
+// TestWorkerReceiverBack: rows that failed twice during an outage wait
+// 30 minutes on the schedule, until the receiver answers again (here a new
+// event, on its first attempt): then they are made due and delivered at
+// once. Another webhook's waiting rows keep their schedule.
+func TestWorkerReceiverBack(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		var down atomic.Bool
+		down.Store(true)
+		r := &recorder{fn: func(m notify.Message, n int) error {
+			if down.Load() || m.Ref == "other" {
+				return errors.New("HTTP 503")
+			}
+			return nil
+		}}
+		w := newWorker(db, r)
+		w.Schedule = []time.Duration{100 * time.Millisecond, 30 * time.Minute} // within the rows' hour
+		w.Jitter = func(time.Duration) time.Duration { return 0 }
+		run(t, w)
+		enqueue(t, db, "hook", 20)
+		enqueue(t, db, "other", 1)
+		for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, total := r.count(); total == 42 {
+				break
+			}
+			if time.Now().After(end) {
+				_, total := r.count()
+				t.Fatalf("%d attempts during the outage, want 42 (21 rows, twice)", total)
+			}
+		}
+		down.Store(false)
+		enqueue(t, db, "hook-new", 1) // a Ref of its own: not hastened by itself
+		waitStatus(t, db, verify.OutboxDelivered, 1, 5*time.Second)
+		// The new row's success is with another Ref: the outage's rows wait.
+		time.Sleep(200 * time.Millisecond)
+		if rows, _ := db.ListOutbox(context.Background(), verify.OutboxDelivered, 100); len(rows) != 1 {
+			t.Fatalf("%d delivered, want only the new row", len(rows))
+		}
+		// A success with "hook" itself: its waiting rows follow at once.
+		err := db.Tx(context.Background(), func(st verify.Store) error {
+			now := time.Now()
+			return st.EnqueueOutbox(context.Background(), &verify.OutboxMessage{ID: "hook-back", Kind: verify.OutboxWebhook,
+				Ref: "hook", Payload: []byte("p"), NextAttempt: now, Deadline: now.Add(time.Hour), DateCreated: now})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, db, verify.OutboxDelivered, 22, 5*time.Second)
+		pending := waitStatus(t, db, verify.OutboxPending, 1, time.Second)
+		if pending[0].Ref != "other" || pending[0].Attempts != 2 {
+			t.Fatalf("still pending: %+v", pending[0])
 		}
 	})
 }

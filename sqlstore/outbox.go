@@ -138,6 +138,19 @@ func (db *DB) ReleaseOutboxClaims(ctx context.Context, now time.Time) (int, erro
 	return n, nil
 }
 
+// HastenOutbox makes ref's waiting rows due at now. A row under way keeps
+// its claim until it is settled, so claim = '' leaves it alone; so is a
+// row whose claimer died, which comes due when its lease ends.
+func (s *store) HastenOutbox(ctx context.Context, ref string, now time.Time) (int, error) {
+	n, err := s.execCount(ctx, `UPDATE outbox SET next_attempt_at = ?
+WHERE status = ? AND next_attempt_at > ? AND ref = ? AND claim = ''`,
+		millis(now), string(verify.OutboxPending), millis(now), ref)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: hasten outbox: %w", err)
+	}
+	return n, nil
+}
+
 // PruneOutbox deletes delivered and dead rows last changed before before.
 func (s *store) PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
 	n, err := s.execCount(ctx, `WITH picked AS MATERIALIZED (

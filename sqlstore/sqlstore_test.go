@@ -101,6 +101,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"TryLock", testTryLock},
 		{"Outbox", testOutbox},
 		{"OutboxClaimRace", testOutboxClaimRace},
+		{"OutboxHasten", testOutboxHasten},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -175,5 +176,53 @@ func testOutboxClaimRace(t *testing.T, db *DB) {
 		if c != 1 {
 			t.Fatalf("row %s claimed %d times", id, c)
 		}
+	}
+}
+
+// testOutboxHasten: HastenOutbox makes due at now exactly the pending rows
+// of its ref that wait past now and are not under way; other refs, rows
+// under a claim, settled rows and rows due already are left as they were.
+func testOutboxHasten(t *testing.T, db *DB) {
+	ctx := context.Background()
+	now := t0
+	mk := func(id, ref string, due time.Time) {
+		if err := db.EnqueueOutbox(ctx, &verify.OutboxMessage{ID: id, Kind: verify.OutboxWebhook, Ref: ref,
+			Payload: []byte("p"), NextAttempt: due, Deadline: due.Add(time.Hour), DateCreated: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("w1", "YWa", now.Add(5*time.Minute))
+	mk("w2", "YWa", now.Add(30*time.Minute))
+	mk("due", "YWa", now.Add(-time.Second))
+	mk("other", "YWb", now.Add(5*time.Minute))
+	mk("busy", "YWa", now.Add(-2*time.Second))
+	mk("done", "YWa", now.Add(-3*time.Second))
+	// "busy" and "done" are claimed (the earliest due rows); "done" settles.
+	got, err := db.ClaimOutbox(ctx, now, time.Minute, 2)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claim: %+v, %v", got, err)
+	}
+	for _, m := range got {
+		if m.ID == "done" {
+			if ok, err := db.SettleOutbox(ctx, m.ID, m.Claim, verify.OutboxOutcome{Status: verify.OutboxDelivered, Now: now}); !ok || err != nil {
+				t.Fatalf("settle: %v %v", ok, err)
+			}
+		}
+	}
+	n, err := db.HastenOutbox(ctx, "YWa", now)
+	if err != nil || n != 2 {
+		t.Fatalf("hasten: %d rows, %v; want 2 (w1, w2)", n, err)
+	}
+	due, err := db.ClaimOutbox(ctx, now, time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range due {
+		ids = append(ids, m.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"due", "w1", "w2"}) {
+		t.Fatalf("due after hastening: %v, want due, w1, w2", ids)
 	}
 }

@@ -152,10 +152,14 @@ WHERE status = ? AND next_attempt_at > ? AND ref = ? AND claim = ''`,
 }
 
 // PruneOutbox deletes delivered and dead rows last changed before before.
+// A settled row's next_attempt_at is its settle time (SettleOutbox), which
+// is when it last changed, so the pick reads outbox_due (migration 0011).
+// It takes any limit rows past the retention, in no order: a sort would
+// read them all first, and which go in this batch does not matter.
 func (s *store) PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
 	n, err := s.execCount(ctx, `WITH picked AS MATERIALIZED (
-	SELECT id FROM outbox WHERE status IN (?, ?) AND date_updated < ?
-	ORDER BY date_updated LIMIT ?`+s.d.skipLocked()+`)
+	SELECT id FROM outbox WHERE status IN (?, ?) AND next_attempt_at < ?
+	LIMIT ?`+s.d.skipLocked()+`)
 DELETE FROM outbox WHERE id IN (SELECT id FROM picked)`,
 		string(verify.OutboxDelivered), string(verify.OutboxDead), millis(before), limit)
 	if err != nil {

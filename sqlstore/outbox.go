@@ -140,8 +140,8 @@ func (db *DB) ReleaseOutboxClaims(ctx context.Context, now time.Time) (int, erro
 
 // HastenOutbox makes ref's waiting rows due at now. A row under way keeps
 // its claim until it is settled, so requiring an empty claim leaves it
-// alone; so is a
-// row whose claimer died, which comes due when its lease ends.
+// alone; so is a row whose claimer died, which comes due when its lease
+// ends.
 func (s *store) HastenOutbox(ctx context.Context, ref string, now time.Time) (int, error) {
 	n, err := s.execCount(ctx, `UPDATE outbox SET next_attempt_at = ?
 WHERE status = ? AND next_attempt_at > ? AND ref = ? AND claim = ''`,

@@ -383,8 +383,8 @@ func TestWebhookPublicOnly(t *testing.T) {
 }
 
 // TestWebhooksTwoNodes: two servers on one PostgreSQL database, each
-// taking half of the API calls, deliver every event exactly once between
-// them (counted by uuid at the receiver).
+// taking half of the API calls, deliver every one of 1,000 events exactly
+// once between them (counted by uuid at the receiver).
 func TestWebhooksTwoNodes(t *testing.T) {
 	if os.Getenv(verifytest.EnvPostgres) == "" {
 		t.Skip("needs PostgreSQL (" + verifytest.EnvPostgres + "): SQLite has one server per file")
@@ -402,7 +402,7 @@ func TestWebhooksTwoNodes(t *testing.T) {
 			SetEventTypes([]string{"factor.created"}).SetWebhookUrl(recv.url())); err != nil {
 			t.Fatal(err)
 		}
-		const n = 300
+		const n = 1000
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		for i := range n {
@@ -426,7 +426,7 @@ func TestWebhooksTwoNodes(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		got := recv.waitEvents(t, n, 15*time.Second)
+		got := recv.waitEvents(t, n, 30*time.Second)
 		uuids := map[string]bool{}
 		factors := map[string]bool{}
 		for _, f := range got {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -32,12 +34,17 @@ type pushSeen struct {
 	Proto  int
 	Header http.Header
 	Body   map[string]any
+	// Peer is the client certificate chain presented, if any (APNs
+	// certificate mode).
+	Peer []*x509.Certificate
 }
 
 func newPushFake(t *testing.T) (*pushFake, string) {
 	f := &pushFake{}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.EnableHTTP2 = true
+	// Asked for, not required: token mode and FCM present none.
+	f.srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
 	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	ca := filepath.Join(t.TempDir(), "fake-ca.pem")
@@ -70,7 +77,11 @@ func (f *pushFake) serve(w http.ResponseWriter, r *http.Request) {
 	if len(f.script) > 0 {
 		step, f.script = f.script[0], f.script[1:]
 	}
-	f.pushes = append(f.pushes, pushSeen{Path: r.URL.Path, Proto: r.ProtoMajor, Header: r.Header.Clone(), Body: body})
+	seen := pushSeen{Path: r.URL.Path, Proto: r.ProtoMajor, Header: r.Header.Clone(), Body: body}
+	if r.TLS != nil {
+		seen.Peer = r.TLS.PeerCertificates
+	}
+	f.pushes = append(f.pushes, seen)
 	f.mu.Unlock()
 	switch step {
 	case "block":

@@ -26,7 +26,7 @@ type pushFake struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	pushes []pushSeen
-	script []string // "429", "503" (Retry-After 3), "410", "404", "block" (3 s, then 200); then 200
+	script []string // "429", "503" (Retry-After 3 on APNs, 1 on FCM), "410", "404", "block" (3 s, then 200); then 200
 }
 
 type pushSeen struct {
@@ -94,6 +94,12 @@ func (f *pushFake) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		io.WriteString(w, `{"reason":"TooManyRequests"}`)
 	case "503":
+		if !apns { // FCM: Google's error body, back in a second
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}`)
+			return
+		}
 		w.Header().Set("Retry-After", "3")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, `{"reason":"ServiceUnavailable"}`)
@@ -141,8 +147,8 @@ func (f *pushFake) wait(t *testing.T, n int) pushSeen {
 }
 
 // TestPushDelivery runs a real verifyd serve against the fakes: challenges
-// on APNs and FCM factors reach them with the right request; 429 is
-// retried and then delivered; 410 and UNREGISTERED mark the token dead, and
+// on APNs and FCM factors reach them with the right request; APNs 429 and
+// FCM 503 UNAVAILABLE are retried and then delivered; 410 and UNREGISTERED mark the token dead, and
 // the next challenge sends nothing until the device sends a new token; a
 // Notification re-sends; an APNs that does not answer does not slow the
 // API.
@@ -278,14 +284,26 @@ func testPushDelivery(t *testing.T, db string) {
 	if p.Path != "/v1/projects/verifyd-test/messages:send" || p.Header.Get("Authorization") != "Bearer test-token" || data["challenge_sid"] != yc {
 		t.Fatalf("FCM request %s %v %v", p.Path, p.Header.Get("Authorization"), p.Body)
 	}
+	// FCM UNAVAILABLE (503, Retry-After 1 s), then the retry is delivered:
+	// exactly two requests for the challenge (a third would shift every
+	// count below).
+	fake.setScript("503")
+	yc = challenge(android)
+	for n := 9; n <= 10; n++ {
+		p := fake.wait(t, n)
+		msg, _ := p.Body["message"].(map[string]any)
+		if data, _ := msg["data"].(map[string]any); data["challenge_sid"] != yc {
+			t.Fatalf("FCM request %d: %v, want challenge %s", n, p.Body, yc)
+		}
+	}
 	fake.setScript("404")
 	challenge(android)
-	fake.wait(t, 9)
+	fake.wait(t, 11)
 	time.Sleep(time.Second)
 	challenge(android)
 	time.Sleep(1500 * time.Millisecond)
-	if n := fake.count(); n != 9 {
-		t.Fatalf("%d pushes after the FCM token died, want 9", n)
+	if n := fake.count(); n != 11 {
+		t.Fatalf("%d pushes after the FCM token died, want 11", n)
 	}
 
 	// APNs is unavailable (503, retry in 3 s) and the user approves the
@@ -293,7 +311,7 @@ func testPushDelivery(t *testing.T, db string) {
 	// (delivery.md §8 step 1).
 	fake.setScript("503")
 	yc = challenge(ios)
-	fake.wait(t, 10)
+	fake.wait(t, 12)
 	resp, b = deviceCall(t, s, "GET", ios.e+"/Challenges/"+yc, ios.jwt(t, time.Now()), nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET challenge: %d %v", resp.StatusCode, b)
@@ -304,7 +322,7 @@ func testPushDelivery(t *testing.T, db string) {
 		t.Fatalf("approve: %d %v", resp.StatusCode, b)
 	}
 	time.Sleep(5 * time.Second) // past the retry at 3 s (+ up to 20% jitter)
-	if n := fake.count(); n != 10 {
-		t.Fatalf("%d pushes after the challenge was approved, want 10", n)
+	if n := fake.count(); n != 12 {
+		t.Fatalf("%d pushes after the challenge was approved, want 12", n)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 	"github.com/verifyd/verify/device"
-	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/otp"
 )
 
@@ -380,67 +378,6 @@ func TestWebhookPublicOnly(t *testing.T) {
 	if _, err := c.CreateWebhook(*svc.Sid, new(openapi.CreateWebhookParams).SetFriendlyName("n").SetEventTypes([]string{"*"}).SetWebhookUrl("https://203.0.113.9/h")); err != nil {
 		t.Fatalf("a public target refused: %v", err)
 	}
-}
-
-// TestWebhooksTwoNodes: two servers on one PostgreSQL database, each
-// taking half of the API calls, deliver every one of 1,000 events exactly
-// once between them (counted by uuid at the receiver).
-func TestWebhooksTwoNodes(t *testing.T) {
-	if os.Getenv(verifytest.EnvPostgres) == "" {
-		t.Skip("needs PostgreSQL (" + verifytest.EnvPostgres + "): SQLite has one server per file")
-	}
-	func(t *testing.T, db string) {
-		recv := newHookReceiver(t, testToken, false)
-		_, ca := newServer(t, db)
-		_, cb := newServer(t, db)
-		svc, err := ca.CreateService(new(openapi.CreateServiceParams).SetFriendlyName("Two nodes"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		va := *svc.Sid
-		if _, err := ca.CreateWebhook(va, new(openapi.CreateWebhookParams).SetFriendlyName("h").
-			SetEventTypes([]string{"factor.created"}).SetWebhookUrl(recv.url())); err != nil {
-			t.Fatal(err)
-		}
-		const n = 1000
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			c := ca
-			if i%2 == 1 {
-				c = cb
-			}
-			wg.Go(func() {
-				_, err := c.CreateNewFactor(va, fmt.Sprintf("user-%08d", i),
-					new(openapi.CreateNewFactorParams).SetFriendlyName("f").SetFactorType("totp"))
-				if err != nil {
-					errs <- err
-				}
-			})
-			if i%16 == 15 {
-				wg.Wait()
-			}
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
-		got := recv.waitEvents(t, n, 30*time.Second)
-		uuids := map[string]bool{}
-		factors := map[string]bool{}
-		for _, f := range got {
-			uuids[f.Get("uuid")] = true
-			factors[f.Get("factor_sid")] = true
-		}
-		if len(uuids) != n || len(factors) != n {
-			t.Fatalf("%d requests, %d uuids, %d factors; want %d of each", len(got), len(uuids), len(factors), n)
-		}
-		time.Sleep(time.Second) // a duplicate would arrive late
-		if got, _ := recv.events(); len(got) != n {
-			t.Fatalf("%d requests after a second, want %d", len(got), n)
-		}
-	}(t, verifytest.DSN(t, verifytest.Postgres))
 }
 
 func TestWebhookChallengeExpired(t *testing.T) { forEachBackend(t, testWebhookChallengeExpired) }

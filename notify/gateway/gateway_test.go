@@ -362,3 +362,10 @@ func TestNewValidates(t *testing.T) {
 		t.Errorf("New with a valid config: %v", err)
 	}
 }
+
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -86,7 +86,7 @@ func (c *Client) request(ctx context.Context, r Request) (*http.Request, error) 
 	if c.tmpl != nil {
 		rr, err := c.tmpl.render(&r)
 		if err != nil {
-			return nil, notify.Permanent(redact(err, c.secret, r.Code, r.Text))
+			return nil, notify.Permanent(redact(fmt.Errorf("gateway template: %w", err), c.secret, r.Code, r.Text))
 		}
 		method, target, body, headers = rr.method, rr.url, rr.body, rr.headers
 	} else {

@@ -107,8 +107,10 @@ var funcs = template.FuncMap{
 	},
 }
 
-// compile parses t's templates and renders them once with a sample
-// Request. Errors name the field ("url", "headers.Authorization", ...).
+// compile parses t's templates and renders them with a sample Request
+// of each channel, so that a field misspelt inside {{if eq .Channel
+// "call"}} is found too. Errors name the field ("url",
+// "headers.Authorization", ...).
 func (t Template) compile() (*compiled, error) {
 	parse := func(field, text string) (*template.Template, error) {
 		p, err := template.New(field).Funcs(funcs).Option("missingkey=zero").Parse(text)
@@ -142,8 +144,12 @@ func (t Template) compile() (*compiled, error) {
 		}
 		c.basic = &struct{ User, Password string }{b.User, b.Password}
 	}
-	if _, err := c.render(sampleRequest()); err != nil {
-		return nil, err
+	for _, ch := range []string{"sms", "whatsapp", "call", "email"} {
+		r := sampleRequest()
+		r.Channel = ch
+		if _, err := c.render(r); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

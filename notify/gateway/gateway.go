@@ -30,9 +30,10 @@ const DefaultTimeout = 10 * time.Second
 const MinSecretLen = 16
 
 // Request is the JSON body POSTed to the gateway (verifications.md §10.4).
-// Fields that may be absent are null (from, messaging_service_sid) or
-// omitted (the others marked omitempty), never "", so that an adapter can
-// tell "not set" from a value.
+// from and messaging_service_sid are null when unset, as §10.4 shows them,
+// so that an adapter can tell "use your default sender" from a value;
+// code, voice, app_hash and tags are left out when empty. Send writes the
+// times in UTC.
 type Request struct {
 	Type                string            `json:"type"` // "verification.send"; Send fills it when empty
 	AttemptSid          string            `json:"attempt_sid"`
@@ -87,7 +88,9 @@ type Price struct {
 // Config configures a Client.
 type Config struct {
 	// URL is the gateway (VERIFYD_GATEWAY_URL), http or https. With a
-	// Template it may be empty; it is then the Template's URL.
+	// Template, set either URL (used as it is) or Template.URL (a
+	// template), not both: New refuses two URLs rather than guess which
+	// one the operator meant.
 	URL string
 	// Secret keys X-Verifyd-Signature (VERIFYD_GATEWAY_SECRET), at least
 	// MinSecretLen bytes. Required unless a Template is given: a provider

@@ -37,8 +37,9 @@ func (e *StatusError) Error() string { return fmt.Sprintf("gateway answered HTTP
 // answer reported. Without IncludeCode, r.Code is dropped. Failures a
 // retry cannot mend (a 4xx answer other than 408 and 429, a template that
 // renders no valid request) are notify.Permanent; the others (408, 429,
-// 3xx, 5xx, network errors, the timeout) are plain errors, with
-// notify.RetryAfter when the answer had a Retry-After header. Error texts
+// 5xx, a 3xx, whose redirect is not followed, network errors, the
+// timeout) are plain errors, with notify.RetryAfter when the answer had a
+// Retry-After header: a StatusError for an answer, found by errors.As. Error texts
 // name the status or the kind of failure only, never the secret, the code,
 // the text or the URL, since the worker logs and stores them.
 func (c *Client) Send(ctx context.Context, r Request) (Result, error) {

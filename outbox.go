@@ -19,6 +19,8 @@ type OutboxKind string
 const (
 	OutboxWebhook OutboxKind = "webhook"
 	OutboxPush    OutboxKind = "push"
+	// OutboxCode sends a classic verification's code (CodeDelivery).
+	OutboxCode OutboxKind = "code"
 )
 
 // OutboxStatus is where a row is in its life: pending until a sender

@@ -40,6 +40,7 @@ type ChallengeFilter struct {
 // whether more items lie beyond the page in the direction read.
 type Store interface {
 	OutboxStore
+	VerificationStore
 
 	// Tx runs fn inside one transaction; fn's store sees and makes changes
 	// atomically. An error from fn rolls everything back. fn must use only
@@ -260,4 +261,57 @@ type Store interface {
 	DeleteUnverifiedFactors(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 	// PurgeAccessTokens deletes access tokens created before createdBefore.
 	PurgeAccessTokens(ctx context.Context, createdBefore time.Time, limit int) (int, error)
+}
+
+// VerificationStore keeps classic verifications and their send attempts.
+// Every change is a compare-and-swap on the verification's row, so that
+// the send and check limits hold whatever runs in parallel on however many
+// nodes.
+type VerificationStore interface {
+	// CreateVerification stores a new pending verification with its first
+	// send attempt (v.Attempts[0]). EConcurrent if another verification
+	// with the same service and Key is live: a create for the same To
+	// committed meanwhile.
+	CreateVerification(ctx context.Context, v *Verification) error
+	// FindVerification returns the service's verification with its
+	// attempts, whatever its status; ENotFound otherwise.
+	FindVerification(ctx context.Context, service, sid Sid) (*Verification, error)
+	// FindLiveVerification returns the service's live verification
+	// (pending or max_attempts_reached, not yet released) with the given
+	// Key, with its attempts; ENotFound if there is none. It may return one
+	// that has expired at the caller's now: see ReleaseVerification. Inside
+	// Tx it locks the row until the transaction ends.
+	FindLiveVerification(ctx context.Context, service Sid, key string) (*Verification, error)
+	// FindVerificationTo returns the newest live verification of the
+	// service sent to to, whatever its Key; ENotFound if there is none.
+	FindVerificationTo(ctx context.Context, service Sid, to string) (*Verification, error)
+	// ResendVerification adds attempt a to a verification that is pending
+	// and unexpired at now with fewer than max sends, counting the send
+	// and setting its channel, in one conditional update; with hash not
+	// nil it also replaces the code hash (a new CustomCode). It returns
+	// the sends counted, or EMaxSends when max were made, ENotFound when
+	// the verification is not pending at now.
+	ResendVerification(ctx context.Context, sid Sid, a *SendAttempt, hash []byte, max int, now time.Time) (int, error)
+	// TakeVerificationCheck reserves one of a pending, unexpired
+	// verification's max checks before its code is compared, and returns
+	// the count with it. EMaxChecks when max are taken (also once the
+	// status is max_attempts_reached, until expiry); ENotFound when the
+	// verification is not pending at now.
+	TakeVerificationCheck(ctx context.Context, sid Sid, max int, now time.Time) (int, error)
+	// SetVerificationStatus moves a pending, unexpired verification to
+	// status (approved, canceled or max_attempts_reached), in one
+	// conditional update. Approved and canceled release the Key, so that a
+	// new create starts a new verification; approved also marks every
+	// attempt converted. ENotFound when it is not pending at now.
+	SetVerificationStatus(ctx context.Context, sid Sid, status VerificationStatus, now time.Time) error
+	// ReleaseVerification frees the Key of a live verification that has
+	// expired at now, storing status expired; false if it is not live and
+	// expired (released meanwhile, or not expired).
+	ReleaseVerification(ctx context.Context, sid Sid, now time.Time) (bool, error)
+	// ExpireVerifications releases up to limit live verifications expired
+	// at now and returns how many.
+	ExpireVerifications(ctx context.Context, now time.Time, limit int) (int, error)
+	// SettleSendAttempt records what the sender reported about a send.
+	// ENotFound if the attempt is gone.
+	SettleSendAttempt(ctx context.Context, sid Sid, r SendResult) error
 }

@@ -32,6 +32,10 @@ type Verifier struct {
 	// --webhook-public-only); link-local and metadata targets are refused
 	// always.
 	WebhookPublicOnly bool
+	// CodeChannels are the classic Verify channels this server has a
+	// sender for (sms, call, email, whatsapp); a create on any other
+	// answers 60428, never a code that nobody sends.
+	CodeChannels map[string]bool
 }
 
 func (v *Verifier) now() time.Time { return v.Now().UTC().Truncate(time.Second) }

@@ -27,16 +27,20 @@ const (
 
 // Swept counts what one Sweep call changed.
 type Swept struct {
-	Challenges   int  // pending challenges marked expired
-	Factors      int  // unverified factors deleted
-	AccessTokens int  // spent access tokens deleted
-	Skipped      bool // another node was sweeping, so this one did nothing
+	Challenges   int // pending challenges marked expired
+	Factors      int // unverified factors deleted
+	AccessTokens int // spent access tokens deleted
+	// Verifications counts live verifications past expiry marked
+	// expired, so that a new create for their To need not release them.
+	Verifications int
+	Skipped       bool // another node was sweeping, so this one did nothing
 }
 
 // Sweep runs one round of background work: it marks pending challenges past
 // their expiration date as expired, deletes factors still unverified
 // unverifiedTTL after their creation (DefaultUnverifiedFactorTTL if 0), and
-// purges access tokens spent more than SpentTokenRetention ago. It works in
+// purges access tokens spent more than SpentTokenRetention ago, and
+// marks live verifications past expiry expired. It works in
 // batches, each in its own transaction under the store's "sweep" lock, and
 // stops when a batch finds little work left, when another node holds the
 // lock, or after sweepBatches batches.
@@ -63,7 +67,10 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 			}
 			// A token is usable for at most MaxAccessTokenTTL after creation.
 			spent := now.Add(-SpentTokenRetention - MaxAccessTokenTTL*time.Second)
-			b.AccessTokens, err = st.PurgeAccessTokens(ctx, spent, sweepBatch)
+			if b.AccessTokens, err = st.PurgeAccessTokens(ctx, spent, sweepBatch); err != nil {
+				return err
+			}
+			b.Verifications, err = st.ExpireVerifications(ctx, now, sweepBatch)
 			return err
 		})
 		if err != nil {
@@ -76,7 +83,8 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 		total.Challenges += b.Challenges
 		total.Factors += b.Factors
 		total.AccessTokens += b.AccessTokens
-		if b.Challenges < sweepBatch && b.Factors < sweepBatch && b.AccessTokens < sweepBatch {
+		total.Verifications += b.Verifications
+		if b.Challenges < sweepBatch && b.Factors < sweepBatch && b.AccessTokens < sweepBatch && b.Verifications < sweepBatch {
 			return total, nil
 		}
 	}

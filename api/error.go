@@ -39,7 +39,8 @@ func statusOf(code int) int {
 		verify.ETooManyRequests, 60202, 60203, 60212:
 		return http.StatusTooManyRequests
 	case verify.EFactorVerify, verify.ENotAuthorized, verify.EFactorUnverifed, verify.EChallengeDone,
-		verify.EChallengeExpire, verify.EChallengeVerify, verify.EFactorState, 60410, 60412, 60413:
+		verify.EChallengeExpire, verify.EChallengeVerify, verify.EFactorState, 60410, 60412, 60413,
+		verify.EFeature, verify.ELandline, 60605:
 		return http.StatusForbidden
 	default:
 		// 20001, 60200, 60300, 60305, 60307, 60314, 60315, 6036x, 60368-60370

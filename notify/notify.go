@@ -32,6 +32,14 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// Deader is a Sender that wants to know when a row it failed to deliver
+// runs out of retries (its deadline or its schedule ends): the classic
+// Verify sender marks the send attempt failed then. Dead is called once,
+// after the row is recorded dead, with the last attempt's error.
+type Deader interface {
+	Dead(ctx context.Context, m Message, err error)
+}
+
 // SenderFunc lets a function be a Sender.
 type SenderFunc func(ctx context.Context, m Message) error
 
@@ -95,6 +103,17 @@ var DefaultSchedule = []time.Duration{
 // still ends it.
 var PushSchedule = []time.Duration{
 	time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, 90 * time.Second,
+}
+
+// CodeSchedule is the delay before each retry of a classic Verify code:
+// 2 s, 5 s, 15 s, 30 s, 60 s, 2 min and 3 min, each with up to 20%
+// jitter, eight attempts within about 7 minutes of the code's 10-minute
+// life; the row's deadline is the verification's expiry, so no code is
+// sent once it could no longer be checked. The first retries are quick
+// because a user is waiting for the SMS; the later ones ride out a
+// gateway's restart or a short outage of its provider.
+var CodeSchedule = []time.Duration{
+	2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 3 * time.Minute,
 }
 
 // Deadline returns the deadline to give a row created at now that should

@@ -296,6 +296,9 @@ func (w *Worker) deliver(ctx context.Context, m *verify.OutboxMessage) {
 	if serr == nil && ok && m.Kind == verify.OutboxWebhook {
 		w.hasten(sctx, m.Ref, o)
 	}
+	if d, isDeader := w.Senders[m.Kind].(Deader); serr == nil && ok && o.Status == verify.OutboxDead && isDeader {
+		d.Dead(sctx, msg, err)
+	}
 	cancel()
 	attrs := []any{"kind", m.Kind, "id", m.ID, "ref", m.Ref, "attempt", m.Attempts,
 		"outcome", o.Status, "duration_ms", now.Sub(start).Milliseconds()}

@@ -40,6 +40,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 		keys       = pathAccounts + "/{AccountSid}/Keys.json"
 		key        = pathAccounts + "/{AccountSid}/Keys/{Key}" // {Key} is "SK….json"
 		creds      = pathCredentials
+		verifs     = services + "/{ServiceSid}/Verifications"
+		verif      = verifs + "/{Sid}" // {Sid} is a VE SID or the To, with a literal '+'
+		verifCheck = services + "/{ServiceSid}/VerificationCheck"
 		cred       = creds + "/{Sid}"
 	)
 
@@ -77,6 +80,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+token, s.authed(s.handleAccessTokenFetch))
 
 	mux.HandleFunc("GET "+form, s.authed(s.handleFormFetch))
+
+	mux.HandleFunc("POST "+verifs, s.authed(s.handleVerificationCreate))
+	mux.HandleFunc("GET "+verif, s.authed(s.handleVerificationFetch))
+	mux.HandleFunc("POST "+verif, s.authed(s.handleVerificationUpdate))
+	mux.HandleFunc("POST "+verifCheck, s.authed(s.handleVerificationCheck))
+	if s.Inbox != nil {
+		// Development only (serve --dev), outside /v2: not a Twilio API.
+		mux.HandleFunc("GET "+pathDevInbox, s.authed(s.handleDevInbox))
+	}
 
 	mux.HandleFunc("POST "+keys, s.authed(s.handleKeyCreate))
 	mux.HandleFunc("GET "+keys, s.authed(s.handleKeyList))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/notify/inbox"
 )
 
 // Server serves the Verify v2 API over HTTP. The zero value is not usable:
@@ -40,6 +41,9 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 	// Logger receives internal errors and recovered panics; nil discards.
 	Logger *slog.Logger
+	// Inbox is the development inbox of classic Verify codes (serve
+	// --dev); nil, and /_verifyd/dev/inbox does not exist.
+	Inbox *inbox.Inbox
 
 	logins   loginCache    // recent account logins (auth.go)
 	throttle loginThrottle // failed logins per address and SID (throttle.go)

@@ -52,6 +52,27 @@ type config struct {
 	// SSLCertFile is SSL_CERT_FILE as run's getenv sees it: the roots that
 	// outgoing push connections trust. See pushTLS.
 	SSLCertFile string
+
+	// Classic Verify senders (codes.go). Dev sends every channel that has
+	// no real sender to the development inbox, which shows the codes.
+	Dev                bool
+	SMTPURL, EmailFrom string
+	EmailTemplates     string // directory of e-mail templates
+	GatewayURL         string
+	GatewaySecret      string
+	GatewayTemplate    string // file: call a provider's API directly
+	GatewayIncludeCode bool
+	GatewayChannels    string // comma-separated channels routed to the gateway
+}
+
+// truthy reads a boolean environment value: true, 1, yes or on, in any
+// case, are true.
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -81,6 +102,15 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", env("VERIFYD_TLS_SELF_SIGNED", "") == "true", "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
 	fs.StringVar(&cfg.TLSSelfSignedDir, "tls-self-signed-dir", env("VERIFYD_TLS_SELF_SIGNED_DIR", ""), "directory of the --tls-self-signed certificate (VERIFYD_TLS_SELF_SIGNED_DIR; default beside the SQLite database, or the working directory with PostgreSQL)")
 	fs.BoolVar(&cfg.WebhookPublicOnly, "webhook-public-only", env("VERIFYD_WEBHOOK_PUBLIC_ONLY", "") == "true", "refuse webhook URLs whose host is, or resolves to, a loopback, private or other non-public address (VERIFYD_WEBHOOK_PUBLIC_ONLY=true); link-local and cloud metadata addresses are always refused")
+	fs.BoolVar(&cfg.Dev, "dev", truthy(getenv("VERIFYD_DEV")), "development mode: channels without a configured sender deliver codes to the development inbox (logged, and readable at /_verifyd/dev/inbox and with verifyd inbox) (VERIFYD_DEV=true)")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("VERIFYD_SMTP_URL", ""), "SMTP server for the email channel: smtp://user:pass@host:port?tls=none|starttls|tls (VERIFYD_SMTP_URL)")
+	fs.StringVar(&cfg.EmailFrom, "email-from", env("VERIFYD_EMAIL_FROM", ""), "From address of code e-mails, e.g. \"MyApp <no-reply@example.com>\" (VERIFYD_EMAIL_FROM)")
+	fs.StringVar(&cfg.EmailTemplates, "email-templates", env("VERIFYD_EMAIL_TEMPLATES", ""), "directory of e-mail templates (*.json), chosen by ChannelConfiguration.template_id (VERIFYD_EMAIL_TEMPLATES)")
+	fs.StringVar(&cfg.GatewayURL, "gateway-url", env("VERIFYD_GATEWAY_URL", ""), "HTTP gateway for sms, call and whatsapp codes (and email without --smtp-url): signed JSON POSTs (VERIFYD_GATEWAY_URL)")
+	fs.StringVar(&cfg.GatewaySecret, "gateway-secret", env("VERIFYD_GATEWAY_SECRET", ""), "HMAC key of the gateway's X-Verifyd-Signature, at least 16 bytes (VERIFYD_GATEWAY_SECRET)")
+	fs.StringVar(&cfg.GatewayTemplate, "gateway-template", env("VERIFYD_GATEWAY_TEMPLATE", ""), "JSON file of a request template that calls a provider's HTTP API directly instead of --gateway-url (VERIFYD_GATEWAY_TEMPLATE)")
+	fs.BoolVar(&cfg.GatewayIncludeCode, "gateway-include-code", truthy(getenv("VERIFYD_GATEWAY_INCLUDE_CODE")), "also send the bare code to the gateway, e.g. for WhatsApp templates (VERIFYD_GATEWAY_INCLUDE_CODE=true)")
+	fs.StringVar(&cfg.GatewayChannels, "gateway-channels", env("VERIFYD_GATEWAY_CHANNELS", ""), "channels the gateway serves, comma-separated (VERIFYD_GATEWAY_CHANNELS; default sms,call,whatsapp, plus email without --smtp-url)")
 	proxies := fs.String("trusted-proxies", env("VERIFYD_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of the proxies in front of verifyd, whose X-Forwarded-For names the client for the failed-login throttle (VERIFYD_TRUSTED_PROXIES; default none)")
 	for _, d := range []struct {
 		p          *time.Duration

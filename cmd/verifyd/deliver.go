@@ -15,14 +15,15 @@ import (
 // claims are disjoint, on SQLite there is one server per database file. It
 // reads the outbox through the store directly (st): the cache has nothing
 // to add.
-func deliveryWorker(v *verify.Verifier, st verify.OutboxStore, logger *slog.Logger, push notify.Sender) *notify.Worker {
+func deliveryWorker(v *verify.Verifier, st verify.OutboxStore, logger *slog.Logger, push, codes notify.Sender) *notify.Worker {
 	sender := webhook.NewSender(v.SigningToken, time.Now, v.WebhookPublicOnly)
 	sender.UserAgent = "verifyd/" + version()
 	return &notify.Worker{
 		Store:   st,
-		Senders: map[verify.OutboxKind]notify.Sender{verify.OutboxWebhook: sender, verify.OutboxPush: push},
-		// Webhooks keep DefaultSchedule; a push has at most 300 s to live.
-		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule},
+		Senders: map[verify.OutboxKind]notify.Sender{verify.OutboxWebhook: sender, verify.OutboxPush: push, verify.OutboxCode: codes},
+		// Webhooks keep DefaultSchedule; a push has at most 300 s to
+		// live, a code 10 minutes.
+		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule, verify.OutboxCode: notify.CodeSchedule},
 		Logger:    logger.With("component", "outbox"),
 		Now:       time.Now,
 		// The poll finds rows another node enqueued and retries come due;

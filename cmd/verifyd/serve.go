@@ -85,11 +85,22 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	v := &verify.Verifier{Now: time.Now, Rand: rand.Reader,
 		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly}
-	outbox := deliveryWorker(v, db, logger, sender)
+	codes, err := newCodeSenders(cfg, v, db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	v.CodeChannels = codes.channels
+	if cfg.Dev {
+		logger.Warn("DEVELOPMENT MODE (--dev): codes of channels without a sender are logged and shown at /_verifyd/dev/inbox; never run --dev in production")
+	}
+	logger.Info("classic Verify channels", "senders", codes.describe())
+	outbox := deliveryWorker(v, db, logger, sender, codes.sender)
 	// Every commit that enqueued a row wakes the worker: a push leaves as
 	// soon as its challenge is committed, not at the next poll.
 	v.Store = notify.Waking(cached, outbox.Wake)
-	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies}).HTTPServer()
+	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
+		Inbox: codes.inbox}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
 	// Deferred after db.Close, so it runs first: the sweeper stops, on

@@ -1,0 +1,347 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+
+	"github.com/verifyd/verify/notify/gateway"
+)
+
+const gatewaySecret = "gateway-secret-0123456789abcdef"
+
+// gatewayReceiver is an operator's SMS gateway on loopback: it checks
+// every request's X-Verifyd-Signature with gateway.Verify and keeps the
+// valid ones. Requests to failTo answer 503 the first time.
+type gatewayReceiver struct {
+	t      *testing.T
+	failTo string
+
+	mu       sync.Mutex
+	reqs     []gateway.Request
+	invalid  int
+	failures int
+}
+
+func (g *gatewayReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := gateway.Verify(gatewaySecret, r.Header.Get("X-Verifyd-Signature"), body, time.Now(), time.Minute); err != nil {
+		g.invalid++
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var req gateway.Request
+	if err := json.Unmarshal(body, &req); err != nil || r.Header.Get("Idempotency-Key") != req.AttemptSid {
+		g.invalid++
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	if req.To == g.failTo && g.failures == 0 {
+		g.failures++
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	g.reqs = append(g.reqs, req)
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"message_id":"SM1","status":"sent","price":{"value":"0.0079","currency":"usd"}}`)
+}
+
+// waitFor returns the n-th accepted request to to (from 1), waiting up to
+// 10 s for it.
+func (g *gatewayReceiver) waitFor(to string, n int) gateway.Request {
+	g.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		g.mu.Lock()
+		var got []gateway.Request
+		for _, r := range g.reqs {
+			if r.To == to {
+				got = append(got, r)
+			}
+		}
+		g.mu.Unlock()
+		if len(got) >= n {
+			return got[n-1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	g.t.Fatalf("the gateway received no request %d for %s", n, to)
+	return gateway.Request{}
+}
+
+func newVerification(to, channel string) *openapi.CreateVerificationParams {
+	return (&openapi.CreateVerificationParams{}).SetTo(to).SetChannel(channel)
+}
+
+func checkTo(to, code string) *openapi.CreateVerificationCheckParams {
+	return (&openapi.CreateVerificationCheckParams{}).SetTo(to).SetCode(code)
+}
+
+// TestClassicVerify runs the classic flow with twilio-go against a server
+// whose sms, call and whatsapp go to a signed HTTP gateway and whose email
+// goes to the development inbox: sends, re-sends with the same code, the
+// send and check limits, the lifecycle, and the errors of bad requests.
+func TestClassicVerify(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		g := &gatewayReceiver{t: t, failTo: "+14155550199"}
+		gw := httptest.NewServer(g)
+		defer gw.Close()
+		env := accountEnv(testAccount, testToken)
+		env["VERIFYD_GATEWAY_URL"] = gw.URL
+		env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+		env["VERIFYD_GATEWAY_INCLUDE_CODE"] = "true"
+		env["VERIFYD_GATEWAY_CHANNELS"] = "sms,call,whatsapp"
+		s := startServer(t, db, env, "--dev")
+		c := twilioClient(t, s, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Shop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		va := *svc.Sid
+		const to = "+14155552671"
+
+		v, err := c.CreateVerification(va, newVerification(to, "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *v.Status != "pending" || *v.To != to || *v.Channel != "sms" || len(*v.SendCodeAttempts) != 1 {
+			t.Fatalf("created %+v", v)
+		}
+		first := g.waitFor(to, 1)
+		if first.Channel != "sms" || first.VerificationSid != *v.Sid || len(first.Code) != 6 ||
+			first.Text != "Your Shop verification code is: "+first.Code+"." || first.Country != "US" {
+			t.Fatalf("gateway got %+v", first)
+		}
+		// A re-send by call: same SID, same code, a new attempt.
+		v2, err := c.CreateVerification(va, newVerification(to, "call"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second := g.waitFor(to, 2)
+		if *v2.Sid != *v.Sid || len(*v2.SendCodeAttempts) != 2 || *v2.Channel != "call" ||
+			second.Code != first.Code || second.AttemptSid == first.AttemptSid || second.Channel != "call" || second.Voice == nil {
+			t.Fatalf("re-send: %+v, gateway %+v", v2, second)
+		}
+		// Three more sends, then the sixth is refused.
+		for range 3 {
+			if _, err := c.CreateVerification(va, newVerification(to, "sms")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = c.CreateVerification(va, newVerification(to, "sms"))
+		wantTwilioError(t, err, 60203, 429)
+
+		wrongCode := "000000"
+		if first.Code == wrongCode {
+			wrongCode = "111111"
+		}
+		chk, err := c.CreateVerificationCheck(va, checkTo(to, wrongCode))
+		if err != nil || *chk.Status != "pending" || *chk.Valid {
+			t.Fatalf("wrong code: %+v, %v", chk, err)
+		}
+		chk, err = c.CreateVerificationCheck(va, checkTo(to, first.Code))
+		if err != nil || *chk.Status != "approved" || !*chk.Valid || *chk.Sid != *v.Sid {
+			t.Fatalf("right code: %+v, %v", chk, err)
+		}
+		_, err = c.CreateVerificationCheck(va, checkTo(to, first.Code))
+		wantTwilioError(t, err, 20404, 404)
+		_, err = c.FetchVerification(va, *v.Sid)
+		wantTwilioError(t, err, 20404, 404)
+
+		// A new verification has a new SID; five wrong codes end it.
+		v3, err := c.CreateVerification(va, newVerification(to, "whatsapp"))
+		if err != nil || *v3.Sid == *v.Sid {
+			t.Fatalf("after approval: %+v, %v", v3, err)
+		}
+		code3 := g.waitFor(to, 6).Code
+		wrong := "1234"
+		for i := 1; i <= 5; i++ {
+			chk, err := c.CreateVerificationCheck(va, (&openapi.CreateVerificationCheckParams{}).SetVerificationSid(*v3.Sid).SetCode(wrong))
+			want := "pending"
+			if i == 5 {
+				want = "max_attempts_reached"
+			}
+			if err != nil || *chk.Status != want {
+				t.Fatalf("wrong check %d: %+v, %v", i, chk, err)
+			}
+		}
+		_, err = c.CreateVerificationCheck(va, checkTo(to, code3))
+		wantTwilioError(t, err, 60202, 429)
+		_, err = c.CreateVerification(va, newVerification(to, "sms"))
+		wantTwilioError(t, err, 60202, 429)
+
+		// Fetch and cancel by To; a canceled verification stays fetchable.
+		const to2 = "+14155552672"
+		v4, err := c.CreateVerification(va, newVerification(to2, "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err := c.FetchVerification(va, to2); err != nil || *f.Sid != *v4.Sid {
+			t.Fatalf("fetch by To: %+v, %v", f, err)
+		}
+		u, err := c.UpdateVerification(va, to2, (&openapi.UpdateVerificationParams{}).SetStatus("canceled"))
+		if err != nil || *u.Status != "canceled" {
+			t.Fatalf("cancel: %+v, %v", u, err)
+		}
+		if f, err := c.FetchVerification(va, *v4.Sid); err != nil || *f.Status != "canceled" {
+			t.Fatalf("fetch canceled: %+v, %v", f, err)
+		}
+		_, err = c.UpdateVerification(va, *v4.Sid, (&openapi.UpdateVerificationParams{}).SetStatus("approved"))
+		wantTwilioError(t, err, 20404, 404)
+
+		// E-mail goes to the development inbox.
+		const mail = "Ann@Example.COM"
+		ve, err := c.CreateVerification(va, newVerification(mail, "email"))
+		if err != nil || *ve.To != "Ann@example.com" {
+			t.Fatalf("email: %+v, %v", ve, err)
+		}
+		code := devInboxCode(t, s, "Ann@example.com")
+		if chk, err := c.CreateVerificationCheck(va, checkTo("Ann@example.com", code)); err != nil || *chk.Status != "approved" {
+			t.Fatalf("email check: %+v, %v", chk, err)
+		}
+
+		// A gateway answering 503 gets the code again, and accepts it.
+		v5, err := c.CreateVerification(va, newVerification(g.failTo, "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := g.waitFor(g.failTo, 1); r.VerificationSid != *v5.Sid || g.failures != 1 {
+			t.Fatalf("after 503: %+v, failures %d", r, g.failures)
+		}
+
+		// Bad requests.
+		for _, tc := range []struct {
+			p            *openapi.CreateVerificationParams
+			code, status int
+		}{
+			{newVerification(to2, "sna"), 60428, 400},
+			{newVerification(to2, "auto"), 60428, 400},
+			{newVerification(to2, "pigeon"), 60428, 400},
+			{newVerification("ann@example.com", "sms"), 60437, 400},
+			{newVerification(to2, "email"), 60437, 400},
+			{newVerification("+1415", "sms"), 60200, 400},
+			{newVerification(to2, "sms").SetLocale("xx"), 20404, 404},
+			{newVerification(to2, "call").SetAppHash("He42w354ol9"), 60602, 400},
+			{newVerification(to2, "sms").SetCustomCode("4242"), 60204, 403},
+			{newVerification(to2, "sms").SetAmount("1"), 60204, 403},
+			{newVerification(to2, "sms").SetTemplateSid("HJ00000000000000000000000000000000"), 60228, 400},
+			{newVerification(to2, "sms").SetCustomFriendlyName("a name much longer than thirty characters"), 60200, 400},
+		} {
+			_, err := c.CreateVerification(va, tc.p)
+			wantTwilioError(t, err, tc.code, tc.status)
+		}
+		_, err = c.CreateVerificationCheck(va, (&openapi.CreateVerificationCheckParams{}).SetCode("1234"))
+		wantTwilioError(t, err, 60221, 400)
+		_, err = c.CreateVerificationCheck(va, checkTo(to2, "12"))
+		wantTwilioError(t, err, 60200, 400)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.invalid != 0 {
+			t.Errorf("%d requests reached the gateway with a bad signature or body", g.invalid)
+		}
+	})
+}
+
+// TestVerificationCheckRace sends bursts of parallel checks: of many wrong
+// codes at most five are compared (five 200s, the rest 429 60202), and of
+// many right codes exactly one approves.
+func TestVerificationCheckRace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		s := startServer(t, db, accountEnv(testAccount, testToken), "--dev")
+		c := twilioClient(t, s, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Race"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		va := *svc.Sid
+		burst := func(to, code string) (ok200, approved int, codes map[int]int) {
+			codes = map[int]int{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for range 30 {
+				wg.Go(func() {
+					chk, err := c.CreateVerificationCheck(va, checkTo(to, code))
+					mu.Lock()
+					defer mu.Unlock()
+					var te *client.TwilioRestError
+					switch {
+					case err == nil:
+						ok200++
+						if *chk.Status == "approved" {
+							approved++
+						}
+					case errors.As(err, &te):
+						codes[te.Code]++
+					default:
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			return
+		}
+		const wrongTo, rightTo = "+14155552001", "+14155552002"
+		if _, err := c.CreateVerification(va, newVerification(wrongTo, "sms")); err != nil {
+			t.Fatal(err)
+		}
+		code := devInboxCode(t, s, wrongTo)
+		wrong := "99999999"
+		if code == wrong[:len(code)] {
+			wrong = "88888888"
+		}
+		ok, approved, codes := burst(wrongTo, wrong[:len(code)])
+		if ok != 5 || approved != 0 || codes[60202] != 25 {
+			t.Errorf("wrong burst: %d answered 200 (%d approved), errors %v; want 5 and 25 × 60202", ok, approved, codes)
+		}
+		if _, err := c.CreateVerification(va, newVerification(rightTo, "sms")); err != nil {
+			t.Fatal(err)
+		}
+		code = devInboxCode(t, s, rightTo)
+		ok, approved, codes = burst(rightTo, code)
+		if approved != 1 || ok != 1 || codes[20404]+codes[60202] != 29 {
+			t.Errorf("right burst: %d approved of %d answered 200, errors %v; want exactly one", approved, ok, codes)
+		}
+	})
+}
+
+// devInboxCode reads the newest code sent to to from the development
+// inbox, waiting up to 10 s for it.
+func devInboxCode(t *testing.T, s *server, to string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest("GET", s.base+"/_verifyd/dev/inbox?To="+url.QueryEscape(to), nil)
+		req.SetBasicAuth(testAccount, testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Messages []struct {
+				Code string `json:"code"`
+			} `json:"messages"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("dev inbox: %d %v", resp.StatusCode, err)
+		}
+		if len(body.Messages) > 0 {
+			return body.Messages[0].Code
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no code for %s in the dev inbox", to)
+	return ""
+}

@@ -240,6 +240,16 @@ func populate(t *testing.T, db *DB) verify.Sid {
 	if err := db.CreateWebhook(f.ctx, wh); err != nil {
 		t.Fatal(err)
 	}
+	vsid := newSid(t, "VE")
+	ver := &verify.Verification{Sid: vsid, AccountSid: f.account.Sid, ServiceSid: f.service.Sid, To: "+14155552671",
+		Key: "+14155552671", Channel: "sms", Status: verify.VerificationPending, CodeHash: []byte("hash"), CodeLength: 6,
+		Sends: 1, ExpiresAt: t0.Add(10 * time.Minute), DateCreated: t0, DateUpdated: t0,
+		Attempts: []*verify.SendAttempt{{Sid: newSid(t, "VL"), VerificationSid: vsid, AccountSid: f.account.Sid,
+			ServiceSid: f.service.Sid, Channel: "sms", To: "+14155552671", Country: "US", Locale: "en",
+			MessageStatus: verify.MessageQueued, DateCreated: t0, DateUpdated: t0}}}
+	if err := db.CreateVerification(f.ctx, ver); err != nil {
+		t.Fatal(err)
+	}
 	return f.account.Sid
 }
 

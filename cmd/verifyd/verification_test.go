@@ -345,3 +345,80 @@ func devInboxCode(t *testing.T, s *server, to string) string {
 	t.Fatalf("no code for %s in the dev inbox", to)
 	return ""
 }
+
+// TestCodeSurvivesRestart: a code whose gateway is down when it is
+// created is still delivered by the next server on the same database, and
+// checks there.
+func TestCodeSurvivesRestart(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		var mu sync.Mutex
+		down, refused := true, 0
+		var got []gateway.Request
+		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if down {
+				refused++
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+			var req gateway.Request
+			if gateway.Verify(gatewaySecret, r.Header.Get("X-Verifyd-Signature"), body, time.Now(), time.Minute) != nil ||
+				json.Unmarshal(body, &req) != nil {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			got = append(got, req)
+		}))
+		defer gw.Close()
+		env := accountEnv(testAccount, testToken)
+		env["VERIFYD_GATEWAY_URL"] = gw.URL
+		env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+		env["VERIFYD_GATEWAY_INCLUDE_CODE"] = "true"
+		s1 := startServer(t, db, env)
+		c := twilioClient(t, s1, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Restart"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.CreateVerification(*svc.Sid, newVerification("+14155553001", "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			n := refused
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the first server never tried the gateway")
+			}
+		}
+		s1.stop()
+		mu.Lock()
+		down = false
+		mu.Unlock()
+		s2 := startServer(t, db, env)
+		c = twilioClient(t, s2, testAccount, testToken)
+		var code string
+		for deadline := time.Now().Add(15 * time.Second); code == ""; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			for _, r := range got {
+				if r.VerificationSid == *v.Sid {
+					code = r.Code
+				}
+			}
+			mu.Unlock()
+			if time.Now().After(deadline) {
+				t.Fatal("the restarted server did not deliver the pending code")
+			}
+		}
+		chk, err := c.CreateVerificationCheck(*svc.Sid, checkTo("+14155553001", code))
+		if err != nil || *chk.Status != "approved" {
+			t.Fatalf("check on the restarted server: %+v, %v", chk, err)
+		}
+	})
+}

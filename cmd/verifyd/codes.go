@@ -10,6 +10,7 @@ import (
 	"github.com/verifyd/verify/notify/code"
 	"github.com/verifyd/verify/notify/gateway"
 	"github.com/verifyd/verify/notify/inbox"
+	"github.com/verifyd/verify/notify/smtp"
 )
 
 // codeSenders is what serve needs to send classic Verify codes: the
@@ -114,8 +115,18 @@ func (cs *codeSenders) describe() string {
 	return strings.Join(parts, " ")
 }
 
-// smtpTransport is set once notify/smtp is in; until then an SMTP URL is
-// refused at start rather than ignored.
-var smtpTransport = func(cfg config) (code.Transport, error) {
-	return nil, fmt.Errorf("VERIFYD_SMTP_URL: the SMTP sender is not built into this binary")
+// smtpTransport is the e-mail transport of VERIFYD_SMTP_URL, with the
+// templates of VERIFYD_EMAIL_TEMPLATES, checked at start.
+func smtpTransport(cfg config) (code.Transport, error) {
+	c, err := smtp.ParseURL(cfg.SMTPURL, cfg.EmailFrom)
+	if err != nil {
+		return nil, err
+	}
+	t := code.SMTP{Client: smtp.New(c)}
+	if cfg.EmailTemplates != "" {
+		if t.Templates, err = smtp.LoadTemplates(cfg.EmailTemplates); err != nil {
+			return nil, fmt.Errorf("VERIFYD_EMAIL_TEMPLATES: %w", err)
+		}
+	}
+	return t, nil
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/notify/gateway"
 )
 
@@ -419,6 +423,49 @@ func TestCodeSurvivesRestart(t *testing.T) {
 		chk, err := c.CreateVerificationCheck(*svc.Sid, checkTo("+14155553001", code))
 		if err != nil || *chk.Status != "approved" {
 			t.Fatalf("check on the restarted server: %+v, %v", chk, err)
+		}
+	})
+}
+
+// TestClassicVerifyEmail sends the code through a real SMTP server on
+// loopback, reads it from the mail received, and checks it with twilio-go.
+func TestClassicVerifyEmail(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		sink := &verifytest.SMTPSink{User: "mailer", Pass: "mail-pass-123"}
+		port := sink.Start(t, nil, false)
+		env := accountEnv(testAccount, testToken)
+		env["VERIFYD_SMTP_URL"] = "smtp://mailer:mail-pass-123@127.0.0.1:" + strconv.Itoa(port) + "?tls=none"
+		env["VERIFYD_EMAIL_FROM"] = "Shop <no-reply@shop.example>"
+		s := startServer(t, db, env)
+		c := twilioClient(t, s, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Shop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newVerification("bob@example.org", "email").SetChannelConfiguration(map[string]interface{}{
+			"from": "security@shop.example", "from_name": "Shop Security"})
+		v, err := c.CreateVerification(*svc.Sid, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re := regexp.MustCompile(`Your Shop verification code is: ([0-9]{6})\.`)
+		var code string
+		for deadline := time.Now().Add(10 * time.Second); code == ""; time.Sleep(20 * time.Millisecond) {
+			for _, m := range sink.Received() {
+				if len(m.To) == 1 && m.To[0] == "bob@example.org" && m.From == "security@shop.example" &&
+					bytes.Contains(m.Data, []byte("X-Verifyd-Attempt-Sid: "+(*v.SendCodeAttempts)[0].(map[string]interface{})["attempt_sid"].(string))) {
+					if sub := re.FindSubmatch(m.Data); sub != nil {
+						code = string(sub[1])
+					}
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no code mail; received %d mails", len(sink.Received()))
+			}
+		}
+		chk, err := c.CreateVerificationCheck(*svc.Sid, checkTo("bob@example.org", code))
+		if err != nil || *chk.Status != "approved" {
+			t.Fatalf("check: %+v, %v", chk, err)
 		}
 	})
 }

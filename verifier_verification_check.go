@@ -75,37 +75,42 @@ func (v *Verifier) CheckVerification(ctx context.Context, account, service Sid, 
 	default:
 		return nil, gone
 	}
-	n, err := v.Store.TakeVerificationCheck(ctx, ver.Sid, MaxVerificationChecks, now)
+	// One transaction: the reservation's row lock (PostgreSQL) or the
+	// single writer (SQLite) holds while the code is compared and the
+	// outcome written, so a check costs one commit and no other check of
+	// this verification can run in between.
+	err = v.Store.Tx(ctx, func(st Store) error {
+		n, err := st.TakeVerificationCheck(ctx, ver.Sid, MaxVerificationChecks, now)
+		if err != nil {
+			return err
+		}
+		ok := v.matchCode(ver, *p.Code)
+		if svc.Psd2Enabled {
+			// The code is bound to the amount and payee: another pair is
+			// a wrong code, whatever the digits.
+			same := subtle.ConstantTimeCompare([]byte(amount), []byte(deref(ver.Amount))) &
+				subtle.ConstantTimeCompare([]byte(payee), []byte(deref(ver.Payee)))
+			ok = ok && same == 1
+		}
+		ver.Checks, ver.DateUpdated = n, now
+		switch {
+		case ok:
+			ver.Status = VerificationApproved
+			for _, a := range ver.Attempts {
+				a.Converted = true
+			}
+			return st.SetVerificationStatus(ctx, ver.Sid, VerificationApproved, now)
+		case n >= MaxVerificationChecks:
+			ver.Status = VerificationMaxAttempts
+			return st.SetVerificationStatus(ctx, ver.Sid, VerificationMaxAttempts, now)
+		}
+		return nil
+	})
 	if IsCode(err, ENotFound) {
 		return nil, gone
 	}
 	if err != nil {
 		return nil, err
-	}
-	ok := v.matchCode(ver, *p.Code)
-	if svc.Psd2Enabled {
-		// The code is bound to the amount and payee: another pair is a
-		// wrong code, whatever the digits.
-		same := subtle.ConstantTimeCompare([]byte(amount), []byte(deref(ver.Amount))) &
-			subtle.ConstantTimeCompare([]byte(payee), []byte(deref(ver.Payee)))
-		ok = ok && same == 1
-	}
-	ver.Checks, ver.DateUpdated = n, now
-	switch {
-	case ok:
-		if err := v.Store.SetVerificationStatus(ctx, ver.Sid, VerificationApproved, now); err != nil {
-			if IsCode(err, ENotFound) {
-				return nil, gone
-			}
-			return nil, err
-		}
-		ver.Status = VerificationApproved
-	case n >= MaxVerificationChecks:
-		err := v.Store.SetVerificationStatus(ctx, ver.Sid, VerificationMaxAttempts, now)
-		if err != nil && !IsCode(err, ENotFound) {
-			return nil, err
-		}
-		ver.Status = VerificationMaxAttempts
 	}
 	return ver, nil
 }

@@ -85,6 +85,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+verif, s.authed(s.handleVerificationFetch))
 	mux.HandleFunc("POST "+verif, s.authed(s.handleVerificationUpdate))
 	mux.HandleFunc("POST "+verifCheck, s.authed(s.handleVerificationCheck))
+	mux.HandleFunc("GET "+pathTemplates, s.authed(s.handleTemplateList))
 	if s.Inbox != nil {
 		// Development only (serve --dev), outside /v2: not a Twilio API.
 		mux.HandleFunc("GET "+pathDevInbox, s.authed(s.handleDevInbox))

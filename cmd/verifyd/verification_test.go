@@ -469,3 +469,50 @@ func TestClassicVerifyEmail(t *testing.T) {
 		}
 	})
 }
+
+// TestTemplates lists the built-in templates with twilio-go across pages
+// and by name, and sends a code with one of them.
+func TestTemplates(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		s := startServer(t, db, accountEnv(testAccount, testToken), "--dev")
+		c := twilioClient(t, s, testAccount, testToken)
+		all, err := c.ListVerificationTemplate((&openapi.ListVerificationTemplateParams{}).SetPageSize(3))
+		if err != nil || len(all) != 8 {
+			t.Fatalf("listed %d templates across pages of 3: %v", len(all), err)
+		}
+		seen := map[string]bool{}
+		for _, tm := range all {
+			seen[*tm.Sid] = true
+		}
+		if len(seen) != 8 {
+			t.Fatalf("pages repeated templates: %d distinct", len(seen))
+		}
+		one, err := c.ListVerificationTemplate((&openapi.ListVerificationTemplateParams{}).SetFriendlyName("code first"))
+		if err != nil || len(one) != 1 || *one[0].FriendlyName != "Code first" || *one[0].AccountSid != testAccount {
+			t.Fatalf("by name: %+v, %v", one, err)
+		}
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Shop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const to = "+14155554001"
+		if _, err := c.CreateVerification(*svc.Sid, newVerification(to, "sms").SetTemplateSid(*one[0].Sid)); err != nil {
+			t.Fatal(err)
+		}
+		code := devInboxCode(t, s, to)
+		req, _ := http.NewRequest("GET", s.base+"/_verifyd/dev/inbox?To="+url.QueryEscape(to), nil)
+		req.SetBasicAuth(testAccount, testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Messages []struct{ Text string } `json:"messages"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Messages) != 1 ||
+			body.Messages[0].Text != code+" is your verification code for Shop." {
+			t.Fatalf("text sent with the template: %+v %v", body, err)
+		}
+	})
+}

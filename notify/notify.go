@@ -8,6 +8,9 @@ package notify
 import (
 	"context"
 	"errors"
+	"net"
+	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/verifyd/verify"
@@ -125,4 +128,28 @@ func Deadline(now time.Time, schedule []time.Duration) time.Time {
 		sum += d + d/5
 	}
 	return now.Add(sum + time.Minute)
+}
+
+// NetReason names a transport failure without the URL that url.Error
+// would quote (it may carry a secret in its query), for the errors that
+// senders return and the worker stores and logs.
+func NetReason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "DNS lookup failed"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "network error: " + ue.Err.Error()
+	}
+	return "network error"
 }

@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/verifyd/verify/notify"
@@ -58,7 +55,7 @@ func (c *Client) Send(ctx context.Context, r Request) (Result, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return Result{}, errors.New("gateway: " + netReason(err))
+		return Result{}, errors.New("gateway: " + notify.NetReason(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -187,29 +184,6 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
-}
-
-// netReason names a transport failure without the URL that url.Error
-// would quote.
-func netReason(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return "DNS lookup failed"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return "network error: " + ue.Err.Error()
-	}
-	return "network error"
 }
 
 // redact removes secret values from a template error's text, which can

@@ -127,7 +127,7 @@ func (s *Sender) Send(ctx context.Context, m notify.Message) error {
 		if errors.As(err, &ref) {
 			return notify.Permanent(ref)
 		}
-		return errors.New(netReason(err))
+		return errors.New(notify.NetReason(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -146,25 +146,4 @@ func (s *Sender) Send(ctx context.Context, m notify.Message) error {
 	default: // 1xx, 3xx (not followed), 408, 5xx
 		return fmt.Errorf("HTTP %d", code)
 	}
-}
-
-// netReason names a transport failure without the URL that url.Error
-// would quote.
-func netReason(err error) string {
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return "DNS lookup failed"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return "network error: " + ue.Err.Error()
-	}
-	return "network error"
 }

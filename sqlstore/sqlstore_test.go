@@ -102,6 +102,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Outbox", testOutbox},
 		{"OutboxClaimRace", testOutboxClaimRace},
 		{"OutboxHasten", testOutboxHasten},
+		{"Verifications", testVerifications},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -127,6 +127,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return accountsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "deliveries":
 		return deliveriesCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "inbox":
+		return inboxCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -150,6 +152,7 @@ Commands:
   device    a virtual Verify Push device: enroll, verify, approve, deny (run "verifyd device -h")
   accounts  list or remove the accounts of a database (run "verifyd accounts -h")
   deliveries  list the webhook deliveries of the outbox (run "verifyd deliveries -h")
+  inbox     the codes a "serve --dev" server sent, from its development inbox (run "verifyd inbox -h")
   version   print the version
 
 Run "verifyd serve -h" for the server's flags.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -515,4 +517,30 @@ func TestTemplates(t *testing.T) {
 			t.Fatalf("text sent with the template: %+v %v", body, err)
 		}
 	})
+}
+
+// TestInboxCommand reads a --dev server's inbox with verifyd inbox, and
+// is told plainly when the server has none.
+func TestInboxCommand(t *testing.T) {
+	s := startServer(t, t.TempDir()+"/v.db", accountEnv(testAccount, testToken), "--dev")
+	c := twilioClient(t, s, testAccount, testToken)
+	svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Cli"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateVerification(*svc.Sid, newVerification("+14155555001", "sms")); err != nil {
+		t.Fatal(err)
+	}
+	code := devInboxCode(t, s, "+14155555001")
+	env := accountEnv(testAccount, testToken)
+	var out, errOut strings.Builder
+	err = run(context.Background(), []string{"inbox", "--url", s.base, "--to", "+14155555001"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), " sms ") || !strings.Contains(out.String(), "Your Cli verification code is: "+code+".") {
+		t.Fatalf("inbox: %q, %v", out.String(), err)
+	}
+	plain := startServer(t, t.TempDir()+"/p.db", accountEnv(testAccount, testToken))
+	err = run(context.Background(), []string{"inbox", "--url", plain.base}, func(k string) string { return env[k] }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--dev") {
+		t.Fatalf("inbox of a server without --dev: %v", err)
+	}
 }

@@ -273,12 +273,14 @@ type VerificationStore interface {
 	// with the same service and Key is live: a create for the same To
 	// committed meanwhile.
 	CreateVerification(ctx context.Context, v *Verification) error
-	// FindVerification returns the service's verification with its
-	// attempts, whatever its status; ENotFound otherwise.
+	// FindVerification returns the service's verification, whatever its
+	// status, without its attempts (ListSendAttempts); ENotFound
+	// otherwise. The finds leave Attempts nil: a check, the hot path,
+	// never shows them.
 	FindVerification(ctx context.Context, service, sid Sid) (*Verification, error)
 	// FindLiveVerification returns the service's live verification
 	// (pending or max_attempts_reached, not yet released) with the given
-	// Key, with its attempts; ENotFound if there is none. It may return one
+	// Key; ENotFound if there is none. It may return one
 	// that has expired at the caller's now: see ReleaseVerification. Inside
 	// Tx it locks the row until the transaction ends.
 	FindLiveVerification(ctx context.Context, service Sid, key string) (*Verification, error)
@@ -311,6 +313,8 @@ type VerificationStore interface {
 	// ExpireVerifications releases up to limit live verifications expired
 	// at now and returns how many.
 	ExpireVerifications(ctx context.Context, now time.Time, limit int) (int, error)
+	// ListSendAttempts returns the verification's attempts, oldest first.
+	ListSendAttempts(ctx context.Context, verification Sid) ([]*SendAttempt, error)
 	// SettleSendAttempt records what the sender reported about a send.
 	// ENotFound if the attempt is gone.
 	SettleSendAttempt(ctx context.Context, sid Sid, r SendResult) error

@@ -126,7 +126,9 @@ func (v *Verifier) resend(ctx context.Context, st Store, svc *Service, cur *Veri
 		return nil, err
 	}
 	cur.Sends, cur.Channel, cur.DateUpdated = n, sp.channel, now
-	cur.Attempts = append(cur.Attempts, a)
+	if cur.Attempts, err = st.ListSendAttempts(ctx, cur.Sid); err != nil {
+		return nil, err
+	}
 	return cur, nil
 }
 
@@ -181,8 +183,8 @@ func verificationPath(service Sid, sid string) string {
 	return "/Services/" + string(service) + "/Verifications/" + sid
 }
 
-// liveVerification finds the verification a path names: a VE SID, or the
-// To of a live one (Twilio's docs update verifications by phone number).
+// liveVerification finds the verification a path names, with its
+// attempts (fetch and update show them): a VE SID, or the To of a live one (Twilio's docs update verifications by phone number).
 // It answers ENotFound for one that is not pending at now; with canceled
 // also for a canceled one still inside its lifetime (fetch shows those).
 func (v *Verifier) liveVerification(ctx context.Context, service Sid, sidOrTo string, canceled bool) (*Verification, error) {
@@ -207,6 +209,9 @@ func (v *Verifier) liveVerification(ctx context.Context, service Sid, sidOrTo st
 	case st == VerificationCanceled && canceled && now.Before(ver.ExpiresAt):
 	default:
 		return nil, notFound(verificationPath(service, sidOrTo))
+	}
+	if ver.Attempts, err = v.Store.ListSendAttempts(ctx, ver.Sid); err != nil {
+		return nil, err
 	}
 	return ver, nil
 }

@@ -96,9 +96,6 @@ func (v *Verifier) CheckVerification(ctx context.Context, account, service Sid, 
 		switch {
 		case ok:
 			ver.Status = VerificationApproved
-			for _, a := range ver.Attempts {
-				a.Converted = true
-			}
 			return st.SetVerificationStatus(ctx, ver.Sid, VerificationApproved, now)
 		case n >= MaxVerificationChecks:
 			ver.Status = VerificationMaxAttempts

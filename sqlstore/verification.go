@@ -100,31 +100,29 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	return err
 }
 
-// withAttempts reads v's attempts, oldest first.
-func (s *store) withAttempts(ctx context.Context, v *verify.Verification) (*verify.Verification, error) {
+// ListSendAttempts reads a verification's attempts, oldest first.
+func (s *store) ListSendAttempts(ctx context.Context, verification verify.Sid) ([]*verify.SendAttempt, error) {
 	rows, err := s.query(ctx, `SELECT `+attemptColumns+` FROM verification_attempts
-WHERE verification_sid = ? ORDER BY date_created, sid`, string(v.Sid))
+WHERE verification_sid = ? ORDER BY date_created, sid`, string(verification))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sqlstore: list attempts of %s: %w", verification, err)
 	}
 	defer rows.Close()
+	var out []*verify.SendAttempt
 	for rows.Next() {
 		a, err := scanAttempt(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sqlstore: list attempts of %s: %w", verification, err)
 		}
-		v.Attempts = append(v.Attempts, a)
+		out = append(out, a)
 	}
-	return v, rows.Err()
+	return out, rows.Err()
 }
 
 func (s *store) findVerification(ctx context.Context, what, query string, args ...any) (*verify.Verification, error) {
 	v, err := scanVerification(s.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, verify.Errorf(verify.ENotFound, "Verification %s was not found", what)
-	}
-	if err == nil {
-		v, err = s.withAttempts(ctx, v)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find verification: %w", err)

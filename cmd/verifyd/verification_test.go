@@ -21,6 +21,7 @@ import (
 
 	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/notify/gateway"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 const gatewaySecret = "gateway-secret-0123456789abcdef"
@@ -259,34 +260,40 @@ func TestClassicVerify(t *testing.T) {
 	})
 }
 
-// TestVerificationCheckRace sends bursts of parallel checks: of many wrong
-// codes at most five are compared (five 200s, the rest 429 60202), and of
-// many right codes exactly one approves.
-func TestVerificationCheckRace(t *testing.T) {
+// TestVerificationRace sends bursts of parallel requests, alternating
+// between two servers on one database on PostgreSQL: of 20 creates for one
+// new To at most 5 send (one verification, one SID, the rest 60203 or
+// 60212), of 30 wrong codes exactly 5 are compared (five 200s, 25 × 60202),
+// and of 30 right codes exactly one approves. Custom codes tell the test
+// each code whichever node's worker sends it.
+func TestVerificationRace(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db string) {
 		s := startServer(t, db, accountEnv(testAccount, testToken), "--dev")
-		c := twilioClient(t, s, testAccount, testToken)
-		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Race"))
+		nodes := []*openapi.ApiService{twilioClient(t, s, testAccount, testToken)}
+		if sqlstore.IsPostgres(db) {
+			nodes = append(nodes, twilioClient(t, startServer(t, db, accountEnv(testAccount, testToken), "--dev"), testAccount, testToken))
+		}
+		c := nodes[0]
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Race").SetCustomCodeEnabled(true))
 		if err != nil {
 			t.Fatal(err)
 		}
 		va := *svc.Sid
-		burst := func(to, code string) (ok200, approved int, codes map[int]int) {
-			codes = map[int]int{}
+		// burst runs n calls of fn in parallel, the i-th on node i % len,
+		// and counts the answers: successes, and Twilio error codes.
+		burst := func(n int, fn func(c *openapi.ApiService) (string, error)) (ok map[string]int, codes map[int]int) {
+			ok, codes = map[string]int{}, map[int]int{}
 			var mu sync.Mutex
 			var wg sync.WaitGroup
-			for range 30 {
+			for i := range n {
 				wg.Go(func() {
-					chk, err := c.CreateVerificationCheck(va, checkTo(to, code))
+					res, err := fn(nodes[i%len(nodes)])
 					mu.Lock()
 					defer mu.Unlock()
 					var te *client.TwilioRestError
 					switch {
 					case err == nil:
-						ok200++
-						if *chk.Status == "approved" {
-							approved++
-						}
+						ok[res]++
 					case errors.As(err, &te):
 						codes[te.Code]++
 					default:
@@ -295,30 +302,58 @@ func TestVerificationCheckRace(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			return
+			return ok, codes
+		}
+		const sendTo = "+14155552000"
+		sends, codes := burst(20, func(c *openapi.ApiService) (string, error) {
+			v, err := c.CreateVerification(va, newVerification(sendTo, "sms").SetCustomCode("246810"))
+			if err != nil {
+				return "", err
+			}
+			return *v.Sid, nil
+		})
+		if len(sends) != 1 || codes[60203]+codes[60212] != 20-total(sends) || total(sends) > 5 {
+			t.Fatalf("create burst: successes by SID %v, errors %v; want one SID, at most 5 sends", sends, codes)
+		}
+		for sid, n := range sends {
+			f, err := c.FetchVerification(va, sid)
+			if err != nil || len(*f.SendCodeAttempts) != n {
+				t.Fatalf("stored attempts: %+v, %v; want %d", f, err, n)
+			}
+		}
+
+		check := func(to, code string) func(c *openapi.ApiService) (string, error) {
+			return func(c *openapi.ApiService) (string, error) {
+				chk, err := c.CreateVerificationCheck(va, checkTo(to, code))
+				if err != nil {
+					return "", err
+				}
+				return *chk.Status, nil
+			}
 		}
 		const wrongTo, rightTo = "+14155552001", "+14155552002"
-		if _, err := c.CreateVerification(va, newVerification(wrongTo, "sms")); err != nil {
-			t.Fatal(err)
+		for _, to := range []string{wrongTo, rightTo} {
+			if _, err := c.CreateVerification(va, newVerification(to, "sms").SetCustomCode("13579")); err != nil {
+				t.Fatal(err)
+			}
 		}
-		code := devInboxCode(t, s, wrongTo)
-		wrong := "99999999"
-		if code == wrong[:len(code)] {
-			wrong = "88888888"
+		got, codes := burst(30, check(wrongTo, "97531"))
+		if got["pending"]+got["max_attempts_reached"] != 5 || got["max_attempts_reached"] < 1 || codes[60202] != 25 {
+			t.Errorf("wrong burst: %v answered 200, errors %v; want 5 and 25 × 60202", got, codes)
 		}
-		ok, approved, codes := burst(wrongTo, wrong[:len(code)])
-		if ok != 5 || approved != 0 || codes[60202] != 25 {
-			t.Errorf("wrong burst: %d answered 200 (%d approved), errors %v; want 5 and 25 × 60202", ok, approved, codes)
-		}
-		if _, err := c.CreateVerification(va, newVerification(rightTo, "sms")); err != nil {
-			t.Fatal(err)
-		}
-		code = devInboxCode(t, s, rightTo)
-		ok, approved, codes = burst(rightTo, code)
-		if approved != 1 || ok != 1 || codes[20404]+codes[60202] != 29 {
-			t.Errorf("right burst: %d approved of %d answered 200, errors %v; want exactly one", approved, ok, codes)
+		got, codes = burst(30, check(rightTo, "13579"))
+		if got["approved"] != 1 || total(got) != 1 || codes[20404]+codes[60202] != 29 {
+			t.Errorf("right burst: %v answered 200, errors %v; want exactly one approval", got, codes)
 		}
 	})
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // devInboxCode reads the newest code sent to to from the development

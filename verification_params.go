@@ -63,7 +63,7 @@ func (v *Verifier) planSend(svc *Service, p VerificationParams) (*sendPlan, erro
 	if err := sp.options(p); err != nil {
 		return nil, err
 	}
-	if err := sp.features(svc, p); err != nil {
+	if err := sp.features(svc); err != nil {
 		return nil, err
 	}
 	if !v.CodeChannels[sp.channel] {
@@ -264,7 +264,7 @@ func (sp *sendPlan) emailConfig(raw string) error {
 }
 
 // features applies the service's flags: custom code, PSD2, landlines.
-func (sp *sendPlan) features(svc *Service, p VerificationParams) error {
+func (sp *sendPlan) features(svc *Service) error {
 	if sp.customCode != "" && !svc.CustomCodeEnabled {
 		return Errorf(EFeature, "The service does not allow custom codes (CustomCodeEnabled is false)")
 	}

@@ -192,7 +192,7 @@ func (v *Verifier) liveVerification(ctx context.Context, service Sid, sidOrTo st
 	var err error
 	if Sid(sidOrTo).Valid("VE") {
 		ver, err = v.Store.FindVerification(ctx, service, Sid(sidOrTo))
-	} else if to, ok := normaliseTo(sidOrTo); ok {
+	} else if to, ok := NormalizeTo(sidOrTo); ok {
 		ver, err = v.Store.FindVerificationTo(ctx, service, to)
 	} else {
 		return nil, notFound(verificationPath(service, sidOrTo))
@@ -216,8 +216,10 @@ func (v *Verifier) liveVerification(ctx context.Context, service Sid, sidOrTo st
 	return ver, nil
 }
 
-// normaliseTo reads a To of any channel: a phone number or an address.
-func normaliseTo(to string) (string, bool) {
+// NormalizeTo reads a To of any channel, a phone number or an address, as
+// verifications store it (E.164; the domain in lower case), so that
+// "+1 415 555 2671" finds what "+14155552671" started.
+func NormalizeTo(to string) (string, bool) {
 	if n, err := phone.Parse(to); err == nil {
 		return n.E164, true
 	}

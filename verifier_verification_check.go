@@ -34,7 +34,7 @@ func (v *Verifier) CheckVerification(ctx context.Context, account, service Sid, 
 	var to string
 	if hasTo {
 		var ok bool
-		if to, ok = normaliseTo(*p.To); !ok {
+		if to, ok = NormalizeTo(*p.To); !ok {
 			return nil, invalid("To")
 		}
 	}

@@ -157,6 +157,9 @@ func (s *Server) handleDevInbox(w http.ResponseWriter, r *http.Request, pr *prin
 	f := inbox.Filter{Account: pr.Account, Limit: verify.DefaultPageSize}
 	if to := p.str("To"); to != nil {
 		f.To = *to
+		if n, ok := verify.NormalizeTo(*to); ok {
+			f.To = n
+		}
 	}
 	if svc := p.str("ServiceSid"); svc != nil {
 		f.Service = verify.Sid(*svc)

@@ -569,7 +569,7 @@ func TestInboxCommand(t *testing.T) {
 	code := devInboxCode(t, s, "+14155555001")
 	env := accountEnv(testAccount, testToken)
 	var out, errOut strings.Builder
-	err = run(context.Background(), []string{"inbox", "--url", s.base, "--to", "+14155555001"}, func(k string) string { return env[k] }, &out, &errOut)
+	err = run(context.Background(), []string{"inbox", "--url", s.base, "--to", "+1 415-555-5001"}, func(k string) string { return env[k] }, &out, &errOut)
 	if err != nil || !strings.Contains(out.String(), " sms ") || !strings.Contains(out.String(), "Your Cli verification code is: "+code+".") {
 		t.Fatalf("inbox: %q, %v", out.String(), err)
 	}

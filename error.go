@@ -21,6 +21,7 @@ const (
 	ELandline        = 60205 // SMS to a landline with SkipSmsToLandlines
 	EPsd2Missing     = 60206 // a PSD2 service needs Amount and Payee
 	EConcurrent      = 60212 // concurrent creates for the same To
+	EMessagingExists = 60213 // a messaging configuration exists for the country
 	ECallPsd2        = 60214 // the call channel is not allowed with PSD2
 	ECheckTarget     = 60221 // a check names neither To nor VerificationSid
 	ESubstitution    = 60224 // template substitutions missing or not JSON

@@ -318,4 +318,20 @@ type VerificationStore interface {
 	// SettleSendAttempt records what the sender reported about a send.
 	// ENotFound if the attempt is gone.
 	SettleSendAttempt(ctx context.Context, sid Sid, r SendResult) error
+
+	// CreateMessagingConfiguration stores a country's configuration;
+	// EMessagingExists if the service has one for that country.
+	CreateMessagingConfiguration(ctx context.Context, m *MessagingConfiguration) error
+	// FindMessagingConfiguration returns the service's configuration of
+	// country; ENotFound otherwise.
+	FindMessagingConfiguration(ctx context.Context, service Sid, country string) (*MessagingConfiguration, error)
+	// UpdateMessagingConfiguration stores m's Messaging Service SID and
+	// date_updated; ENotFound if it is gone.
+	UpdateMessagingConfiguration(ctx context.Context, m *MessagingConfiguration) error
+	DeleteMessagingConfiguration(ctx context.Context, service Sid, country string) error
+	ListMessagingConfigurations(ctx context.Context, service Sid, p Page) ([]*MessagingConfiguration, bool, error)
+	// MessagingServiceFor returns the Messaging Service SID an SMS to
+	// country uses: the country's configuration, else the one of
+	// CountryAll, else "". One indexed read: it runs on every SMS create.
+	MessagingServiceFor(ctx context.Context, service Sid, country string) (Sid, error)
 }

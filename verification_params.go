@@ -34,6 +34,8 @@ type sendPlan struct {
 	tags          map[string]string
 	email         *CodeEmail
 	emailSubs     map[string]string
+	// messagingService is the MessagingConfiguration of an SMS's country.
+	messagingService Sid
 }
 
 // invalid is Twilio's 60200 for a parameter, worded as its error page.

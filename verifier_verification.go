@@ -23,6 +23,11 @@ func (v *Verifier) CreateVerification(ctx context.Context, account, service Sid,
 	if err != nil {
 		return nil, err
 	}
+	if sp.channel == ChannelSMS {
+		if sp.messagingService, err = v.Store.MessagingServiceFor(ctx, service, sp.country); err != nil {
+			return nil, err
+		}
+	}
 	now := v.now()
 	attemptSid, err := v.newSid("VL")
 	if err != nil {
@@ -154,6 +159,7 @@ func (v *Verifier) codeRow(svc *Service, ver *Verification, sp *sendPlan, a *Sen
 	switch sp.channel {
 	case ChannelSMS:
 		d.Text, err = message.SMS(in)
+		d.MessagingServiceSid = string(sp.messagingService)
 	case ChannelCall:
 		d.Text, err = message.Call(in)
 		d.Voice = &CodeVoice{SendDigits: sp.sendDigits, RequireKeypress: svc.DtmfInputRequired, TTSVoice: svc.TtsName}

@@ -44,6 +44,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 		verif      = verifs + "/{Sid}" // {Sid} is a VE SID or the To, with a literal '+'
 		verifCheck = services + "/{ServiceSid}/VerificationCheck"
 		cred       = creds + "/{Sid}"
+		msgConfs   = services + "/{ServiceSid}/MessagingConfigurations"
+		msgConf    = msgConfs + "/{Country}"
 	)
 
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
@@ -85,6 +87,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+verif, s.authed(s.handleVerificationFetch))
 	mux.HandleFunc("POST "+verif, s.authed(s.handleVerificationUpdate))
 	mux.HandleFunc("POST "+verifCheck, s.authed(s.handleVerificationCheck))
+	mux.HandleFunc("POST "+msgConfs, s.authed(s.handleMessagingCreate))
+	mux.HandleFunc("GET "+msgConfs, s.authed(s.handleMessagingList))
+	mux.HandleFunc("GET "+msgConf, s.authed(s.handleMessagingFetch))
+	mux.HandleFunc("POST "+msgConf, s.authed(s.handleMessagingUpdate))
+	mux.HandleFunc("DELETE "+msgConf, s.authed(s.handleMessagingDelete))
 	mux.HandleFunc("GET "+pathTemplates, s.authed(s.handleTemplateList))
 	if s.Inbox != nil {
 		// Development only (serve --dev), outside /v2: not a Twilio API.

@@ -114,3 +114,15 @@ func Email(s string) (string, error) {
 	}
 	return s[:at+1] + domain, nil
 }
+
+// Country returns the ISO 3166-1 alpha-2 code s names, upper-cased, if
+// the numbering plans know it as a region numbers are dialled in: the
+// countries a code can be sent to. "us" is "US"; "XX" and "USA" are not
+// countries.
+func Country(s string) (string, bool) {
+	if len(s) != 2 {
+		return "", false
+	}
+	c := strings.ToUpper(s)
+	return c, phonenumbers.GetSupportedRegions()[c]
+}

@@ -54,3 +54,12 @@ func TestEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestCountry(t *testing.T) {
+	for in, want := range map[string]string{"us": "US", "GB": "GB", "De": "DE", "XX": "", "USA": "", "": "", "0A": ""} {
+		got, ok := Country(in)
+		if ok != (want != "") || ok && got != want {
+			t.Errorf("Country(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

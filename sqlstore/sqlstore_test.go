@@ -103,6 +103,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"OutboxClaimRace", testOutboxClaimRace},
 		{"OutboxHasten", testOutboxHasten},
 		{"Verifications", testVerifications},
+		{"MessagingConfigurations", testMessagingConfigurations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

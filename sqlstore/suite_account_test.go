@@ -250,6 +250,11 @@ func populate(t *testing.T, db *DB) verify.Sid {
 	if err := db.CreateVerification(f.ctx, ver); err != nil {
 		t.Fatal(err)
 	}
+	mc := &verify.MessagingConfiguration{AccountSid: f.account.Sid, ServiceSid: f.service.Sid, Country: verify.CountryAll,
+		MessagingServiceSid: verify.Sid("MG" + repeat('f', 32)), DateCreated: t0, DateUpdated: t0}
+	if err := db.CreateMessagingConfiguration(f.ctx, mc); err != nil {
+		t.Fatal(err)
+	}
 	return f.account.Sid
 }
 

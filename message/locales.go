@@ -3,9 +3,9 @@ package message
 import "strings"
 
 // Locales are the locale tags Twilio's default template supports
-// (verifications.md §8.3). A request may name any of them; one verifyd has
-// no sentences for is written in English, so that a client passing
-// Locale=ko does not start getting 404s because a translation is missing.
+// (verifications.md §8.3). A request may name any of them; one verifyd had
+// no sentences for would be written in English, so that a client passing
+// it does not start getting 404s because a translation is missing.
 var Locales = []string{
 	"af", "ar", "ca", "zh", "zh-CN", "zh-HK", "hr", "cs", "da", "nl", "en", "en-GB", "fi", "fr", "de", "el",
 	"he", "hi", "hu", "id", "it", "ja", "ko", "ms", "nb", "pl", "pt", "pt-BR", "ro", "ru", "es", "sv", "tl",
@@ -17,10 +17,10 @@ type phrases struct {
 	code, withoutCode, noShare, psd2, pressKey string
 }
 
-// sentences are the locales verifyd writes in their own words; the rest
-// of Locales use English (see Locales) until someone who speaks them
-// adds theirs here.
-var sentences = map[string]phrases{
+// sentences are the locales verifyd writes in their own words: these,
+// and translated (translations.go) for every other tag of Locales. A
+// locale without any would use English (see Locales).
+var sentences = withTranslations(map[string]phrases{
 	"en": {
 		code:        "Your {{friendly_name}} verification code is: {{code}}.",
 		withoutCode: "Your {{friendly_name}} verification code is:",
@@ -77,7 +77,7 @@ var sentences = map[string]phrases{
 		psd2:        "Bedrag: %s. Begunstigde: %s",
 		pressKey:    "Druk op een toets om je code te horen.",
 	},
-}
+})
 
 // localeOf returns the phrases of a resolved locale, English for one
 // without its own.
@@ -89,10 +89,38 @@ func localeOf(tag string) phrases {
 }
 
 // countryLocale picks a destination country's locale when the request
-// names none; any other country gets English.
+// names none: the language most of its people read their texts in. Any
+// other country gets English.
 var countryLocale = map[string]string{
-	"ES": "es", "MX": "es", "AR": "es", "CO": "es", "CL": "es", "PE": "es", "FR": "fr", "BE": "fr", "DE": "de",
-	"AT": "de", "IT": "it", "PT": "pt", "BR": "pt-BR", "NL": "nl", "GB": "en-GB",
+	// English
+	"GB": "en-GB", "ZA": "en", "PH": "en",
+	// Spanish: Spain, Equatorial Guinea and Spanish-speaking America
+	"ES": "es", "GQ": "es", "MX": "es", "GT": "es", "HN": "es", "SV": "es", "NI": "es", "CR": "es", "PA": "es",
+	"CU": "es", "DO": "es", "PR": "es", "CO": "es", "VE": "es", "EC": "es", "PE": "es", "BO": "es", "CL": "es",
+	"AR": "es", "PY": "es", "UY": "es",
+	// French: France, Belgium, Luxembourg, Monaco, Haiti and French-speaking Africa
+	"FR": "fr", "BE": "fr", "LU": "fr", "MC": "fr", "HT": "fr", "SN": "fr", "CI": "fr", "ML": "fr", "BF": "fr",
+	"NE": "fr", "TG": "fr", "BJ": "fr", "GN": "fr", "GA": "fr", "CG": "fr", "CD": "fr", "CM": "fr", "MG": "fr",
+	// German, Italian, Dutch, Catalan
+	"DE": "de", "AT": "de", "CH": "de", "LI": "de",
+	"IT": "it", "SM": "it", "VA": "it",
+	"NL": "nl", "SR": "nl",
+	"AD": "ca",
+	// Portuguese
+	"PT": "pt", "AO": "pt", "MZ": "pt", "CV": "pt", "GW": "pt", "ST": "pt", "BR": "pt-BR",
+	// Nordic and Baltic
+	"SE": "sv", "NO": "nb", "DK": "da", "FI": "fi", "EE": "et", "LT": "lt",
+	// Central and Eastern Europe
+	"PL": "pl", "CZ": "cs", "SK": "sk", "HU": "hu", "HR": "hr", "RO": "ro", "MD": "ro",
+	"RU": "ru", "BY": "ru", "KZ": "ru", "KG": "ru",
+	// Greek, Turkish, Hebrew
+	"GR": "el", "CY": "el", "TR": "tr", "IL": "he",
+	// Arabic
+	"SA": "ar", "AE": "ar", "EG": "ar", "MA": "ar", "DZ": "ar", "TN": "ar", "JO": "ar", "KW": "ar", "QA": "ar",
+	"BH": "ar", "OM": "ar", "LB": "ar", "IQ": "ar", "LY": "ar", "YE": "ar", "SY": "ar", "SD": "ar", "PS": "ar",
+	// Asia
+	"IN": "hi", "ID": "id", "MY": "ms", "BN": "ms", "TH": "th", "VN": "vi", "JP": "ja", "KR": "ko",
+	"CN": "zh-CN", "HK": "zh-HK", "MO": "zh-HK", "TW": "zh-HK",
 }
 
 // ResolveLocale returns the locale of a message: the requested tag

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,7 +24,11 @@ func TestSMS(t *testing.T) {
 		{Input{Locale: "en", FriendlyName: "Bank", Code: "9876", Amount: "€39.99", Payee: "Acme Inc."},
 			"Your Bank verification code is: 9876. Amount: €39.99. Payee: Acme Inc."},
 		{Input{Locale: "fr", FriendlyName: "Banque", Code: "4321"}, "Votre code de vérification Banque est : 4321."},
-		{Input{Locale: "ko", FriendlyName: "App", Code: "4321"}, "Your App verification code is: 4321."},
+		// ko fell back to English before it had its own sentences.
+		{Input{Locale: "ko", FriendlyName: "App", Code: "4321"}, "App 인증 코드: 4321"},
+		{Input{Locale: "ja", FriendlyName: "App", Code: "4321"}, "Appの認証コード：4321"},
+		{Input{Locale: "ru", FriendlyName: "Банк", Code: "9876", Amount: "100 ₽", Payee: "ООО Ромашка", DoNotShare: true},
+			"Ваш код подтверждения Банк: 9876. Сумма: 100 ₽. Получатель: ООО Ромашка Никому не сообщайте этот код; наши сотрудники никогда не попросят его у вас."},
 	} {
 		got, err := SMS(tc.in)
 		if err != nil || got != tc.want {
@@ -71,6 +76,9 @@ func TestResolveLocale(t *testing.T) {
 	for _, tc := range []struct{ req, country, want string }{
 		{"", "FR", "fr"}, {"", "BR", "pt-BR"}, {"", "US", "en"}, {"", "", "en"}, {"pt-br", "", "pt-BR"},
 		{"EN", "FR", "en"}, {"es-MX", "", "es"}, {"ja", "US", "ja"},
+		{"", "JP", "ja"}, {"", "jp", "ja"}, {"", "TW", "zh-HK"}, {"", "HK", "zh-HK"}, {"", "CN", "zh-CN"},
+		{"", "CH", "de"}, {"", "BE", "fr"}, {"", "PH", "en"}, {"", "ZA", "en"}, {"", "EG", "ar"}, {"", "UY", "es"},
+		{"zh-TW", "", "zh"},
 	} {
 		if got, err := ResolveLocale(tc.req, tc.country); err != nil || got != tc.want {
 			t.Errorf("ResolveLocale(%q, %q) = %q, %v; want %q", tc.req, tc.country, got, err, tc.want)
@@ -113,5 +121,52 @@ func TestTemplates(t *testing.T) {
 		if _, err := ResolveLocale(loc, ""); err != nil {
 			t.Errorf("%s is not in Locales", loc)
 		}
+	}
+}
+
+// TestSentences checks every locale's own sentences: each tag of Locales
+// has them, the default template is translated into each, the sentence
+// has its placeholders once, the e-mail's sentence without the code is
+// the sentence up to the code, and the PSD2 line takes the amount and
+// payee.
+func TestSentences(t *testing.T) {
+	def := BuiltIn()[0].Translations
+	for _, loc := range Locales {
+		if _, ok := sentences[loc]; !ok {
+			t.Errorf("%s has no sentences", loc)
+		}
+		if tr, ok := def[loc]; !ok || tr.Text != sentences[loc].code {
+			t.Errorf("the default template's %s translation is %q, want the locale's sentence", loc, tr.Text)
+		}
+	}
+	if len(sentences) != len(Locales) {
+		t.Errorf("%d locales have sentences, %d are supported", len(sentences), len(Locales))
+	}
+	trim := func(s string) string { return strings.TrimRight(s, " .。।") }
+	for loc, p := range sentences {
+		if strings.Count(p.code, "{{code}}") != 1 || strings.Count(p.code, "{{friendly_name}}") != 1 {
+			t.Errorf("%s: code %q", loc, p.code)
+		}
+		if strings.Contains(p.withoutCode, "{{code}}") || strings.Count(p.withoutCode, "{{friendly_name}}") != 1 {
+			t.Errorf("%s: withoutCode %q", loc, p.withoutCode)
+		}
+		if want := trim(strings.Replace(p.code, "{{code}}", "", 1)); trim(p.withoutCode) != want {
+			t.Errorf("%s: withoutCode %q, want %q", loc, p.withoutCode, want)
+		}
+		psd2 := fmt.Sprintf(p.psd2, "AMOUNT", "PAYEE")
+		if strings.Contains(psd2, "%!") || strings.Count(psd2, "AMOUNT") != 1 || strings.Count(psd2, "PAYEE") != 1 {
+			t.Errorf("%s: psd2 %q gives %q", loc, p.psd2, psd2)
+		}
+		for name, s := range map[string]string{"noShare": p.noShare, "pressKey": p.pressKey} {
+			if s == "" || strings.Contains(s, "{{") || strings.Contains(s, "%") {
+				t.Errorf("%s: %s %q", loc, name, s)
+			}
+		}
+	}
+	if sentences["en-GB"] != sentences["en"] {
+		t.Error("en-GB differs from en")
+	}
+	if sentences["zh"] != sentences["zh-CN"] {
+		t.Error("zh differs from zh-CN")
 	}
 }

@@ -92,8 +92,8 @@ func localeOf(tag string) phrases {
 // names none: the language most of its people read their texts in. Any
 // other country gets English.
 var countryLocale = map[string]string{
-	// English
-	"GB": "en-GB", "ZA": "en", "PH": "en",
+	// English, also where it is the language of texts beside a local one (India)
+	"GB": "en-GB", "ZA": "en", "PH": "en", "IN": "en", "NG": "en", "KE": "en",
 	// Spanish: Spain, Equatorial Guinea and Spanish-speaking America
 	"ES": "es", "GQ": "es", "MX": "es", "GT": "es", "HN": "es", "SV": "es", "NI": "es", "CR": "es", "PA": "es",
 	"CU": "es", "DO": "es", "PR": "es", "CO": "es", "VE": "es", "EC": "es", "PE": "es", "BO": "es", "CL": "es",
@@ -119,7 +119,7 @@ var countryLocale = map[string]string{
 	"SA": "ar", "AE": "ar", "EG": "ar", "MA": "ar", "DZ": "ar", "TN": "ar", "JO": "ar", "KW": "ar", "QA": "ar",
 	"BH": "ar", "OM": "ar", "LB": "ar", "IQ": "ar", "LY": "ar", "YE": "ar", "SY": "ar", "SD": "ar", "PS": "ar",
 	// Asia
-	"IN": "hi", "ID": "id", "MY": "ms", "BN": "ms", "TH": "th", "VN": "vi", "JP": "ja", "KR": "ko",
+	"ID": "id", "MY": "ms", "BN": "ms", "TH": "th", "VN": "vi", "JP": "ja", "KR": "ko",
 	"CN": "zh-CN", "HK": "zh-HK", "MO": "zh-HK", "TW": "zh-HK",
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -194,10 +195,10 @@ func SMS(in Input) (string, error) {
 	}
 	loc := localeOf(in.Locale)
 	if in.Amount != "" || in.Payee != "" {
-		s += " " + fmt.Sprintf(loc.psd2, in.Amount, in.Payee)
+		s += loc.sep() + fmt.Sprintf(loc.psd2, in.Amount, in.Payee) + loc.stopAfter(in.Payee)
 	}
 	if in.DoNotShare {
-		s += " " + loc.noShare
+		s += loc.sep() + loc.noShare
 	}
 	if in.AppHash != "" {
 		s = "<#> " + s + " " + in.AppHash
@@ -269,4 +270,28 @@ func EmailVars(in Input) map[string]string {
 	vars["twilio_message_without_code"] = without
 	vars["twilio_service_name"] = in.FriendlyName
 	return vars
+}
+
+// stopAfter returns the full stop that ends the payee's sentence: the one
+// the locale ends its code sentence with ("." or "。"), unless the payee
+// ends in punctuation itself ("Acme Inc.") or the locale ends sentences
+// with none.
+func (p phrases) stopAfter(payee string) string {
+	if r, _ := utf8.DecodeLastRuneInString(payee); unicode.IsPunct(r) {
+		return ""
+	}
+	r, _ := utf8.DecodeLastRuneInString(p.code)
+	if !unicode.IsPunct(r) {
+		return ""
+	}
+	return string(r)
+}
+
+// sep is what goes between two sentences: a space, or nothing after the
+// ideographic full stop of Chinese.
+func (p phrases) sep() string {
+	if strings.HasSuffix(p.code, "。") {
+		return ""
+	}
+	return " "
 }

@@ -23,12 +23,16 @@ func TestSMS(t *testing.T) {
 			"Your Bank verification code is: 9876. Don’t share this code with anyone; our employees will never ask for the code."},
 		{Input{Locale: "en", FriendlyName: "Bank", Code: "9876", Amount: "€39.99", Payee: "Acme Inc."},
 			"Your Bank verification code is: 9876. Amount: €39.99. Payee: Acme Inc."},
+		{Input{Locale: "en", FriendlyName: "Bank", Code: "9876", Amount: "€5", Payee: "Acme", DoNotShare: true},
+			"Your Bank verification code is: 9876. Amount: €5. Payee: Acme. Don’t share this code with anyone; our employees will never ask for the code."},
+		{Input{Locale: "zh-CN", FriendlyName: "银行", Code: "9876", Amount: "¥5", Payee: "某公司"},
+			"您的银行验证码是：9876。金额：¥5。收款方：某公司。"},
 		{Input{Locale: "fr", FriendlyName: "Banque", Code: "4321"}, "Votre code de vérification Banque est : 4321."},
 		// ko fell back to English before it had its own sentences.
 		{Input{Locale: "ko", FriendlyName: "App", Code: "4321"}, "App 인증 코드: 4321"},
 		{Input{Locale: "ja", FriendlyName: "App", Code: "4321"}, "Appの認証コード：4321"},
 		{Input{Locale: "ru", FriendlyName: "Банк", Code: "9876", Amount: "100 ₽", Payee: "ООО Ромашка", DoNotShare: true},
-			"Ваш код подтверждения Банк: 9876. Сумма: 100 ₽. Получатель: ООО Ромашка Никому не сообщайте этот код; наши сотрудники никогда не попросят его у вас."},
+			"Ваш код подтверждения Банк: 9876. Сумма: 100 ₽. Получатель: ООО Ромашка. Никому не сообщайте этот код; наши сотрудники никогда не попросят его у вас."},
 	} {
 		got, err := SMS(tc.in)
 		if err != nil || got != tc.want {

@@ -51,7 +51,7 @@ func init() {
 // deliveries reports whether the run has a workload that needs the fakes.
 func (c *Config) deliveries() bool {
 	for _, w := range c.Workloads {
-		if workloads[w].hooked {
+		if workloads[w].hooked || workloads[w].gateway {
 			return true
 		}
 	}
@@ -141,7 +141,8 @@ func notificationToken() (string, error) {
 const maxOutboxWait = 3 * time.Minute
 
 // awaitOutbox waits until the in-process server's outbox has no pending
-// row and returns how long that took.
+// row and returns how long that took; a code the fake gateway refused
+// fails the run.
 func (b *bench) awaitOutbox(ctx context.Context) (time.Duration, error) {
 	if b.local == nil {
 		return 0, nil
@@ -153,6 +154,9 @@ func (b *bench) awaitOutbox(ctx context.Context) (time.Duration, error) {
 			return 0, err
 		}
 		if len(rows) == 0 {
+			if f := b.local.fakes; f != nil && f.gw.bad.Load() > 0 {
+				return 0, fmt.Errorf("the gateway refused %d code deliveries (signature or body)", f.gw.bad.Load())
+			}
 			return time.Since(t0), nil
 		}
 		if time.Since(t0) > maxOutboxWait {

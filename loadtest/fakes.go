@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -21,6 +22,9 @@ import (
 // verified signatures would add its own CPU to the server's.
 type fakes struct {
 	apns, hook *httptest.Server
+	// gateway is the SMS gateway of the classic workloads (classic.go).
+	gateway *httptest.Server
+	gw      *gatewayFake
 	// clientTLS trusts the fake APNs' certificate, for the push sender.
 	clientTLS *tls.Config
 
@@ -42,12 +46,15 @@ func startFakes() *fakes {
 	roots.AddCert(f.apns.Certificate())
 	f.clientTLS = &tls.Config{RootCAs: roots}
 	f.hook = httptest.NewServer(http.HandlerFunc(f.serveHook))
+	f.gw = &gatewayFake{secret: rand.Text(), codes: map[string]string{}}
+	f.gateway = httptest.NewServer(f.gw)
 	return f
 }
 
 func (f *fakes) close() {
 	f.apns.Close()
 	f.hook.Close()
+	f.gateway.Close()
 }
 
 func (f *fakes) serveAPNs(w http.ResponseWriter, r *http.Request) {

@@ -84,6 +84,10 @@ type Config struct {
 	// PushChallenges is the number of challenges pre-created and pre-signed
 	// for push-approve; 0 sizes it from Duration.
 	PushChallenges int
+	// Verifications is the pool of each classic workload: the numbers
+	// verify-create sends to, the verifications verify-check checks;
+	// 0 sizes it from Duration (classic.go).
+	Verifications int
 	// NotifyRate is push-notify's rate of challenge creates per second
 	// (0: 500, the rate of the latency target).
 	NotifyRate int
@@ -221,8 +225,9 @@ type workload struct {
 	// and outage workloads), on the bench setup ran on.
 	drive func(b *bench, ctx context.Context, acc *window, slice time.Duration) error
 	// hooked workloads run in the hooked service (deliveries.go); once
-	// ones run in the first round only.
-	hooked, once bool
+	// ones run in the first round only; gateway ones send codes to the
+	// fake SMS gateway (classic.go).
+	hooked, once, gateway bool
 }
 
 var workloads = map[string]workload{
@@ -246,7 +251,9 @@ type bench struct {
 	totp    []*totpFactor
 	pool    *codePool
 	listIDs []string // identities with many factors, for factor-list
-	devices []*device
+	// nextNumber is the last To number handed out (classic.go).
+	nextNumber atomic.Int64
+	devices    []*device
 	// pushFactors is how many devices ensurePush enrolls, on platform apn
 	// with a notification token if apn (the hooked service's), else none.
 	pushFactors int
@@ -420,11 +427,11 @@ func (st *state) result() Result {
 	r := st.acc.result()
 	r.Workload, r.Floor, r.Note = st.name, st.w.floor, st.w.note
 	r.SetupSeconds, r.LoadAvg = round(st.setup.Seconds(), 1), st.load
-	if st.w.hooked && st.backlog > 0 {
+	if (st.w.hooked || st.w.gateway) && st.backlog > 0 {
 		r.Note = fmt.Sprintf("%s; outbox empty %.0f ms after the window", r.Note, float64(st.backlog)/float64(time.Millisecond))
 	}
 	if r.DryAfterSeconds > 0 {
-		r.Note = fmt.Sprintf("POOL RAN DRY after %.1fs of its window: raise --factors/--push-challenges; %s", r.DryAfterSeconds, r.Note)
+		r.Note = fmt.Sprintf("POOL RAN DRY after %.1fs of its window: raise --factors/--push-challenges/--verifications; %s", r.DryAfterSeconds, r.Note)
 	}
 	return r
 }
@@ -450,6 +457,8 @@ func Workloads(list string) ([]string, error) {
 		return nil, nil
 	case "deliveries":
 		return slices.Clone(DeliveryWorkloads), nil
+	case "classic":
+		return slices.Clone(ClassicWorkloads), nil
 	}
 	var out []string
 	for w := range strings.SplitSeq(list, ",") {

@@ -109,6 +109,42 @@ func TestDeliveryWorkloads(t *testing.T) {
 	}
 }
 
+// TestClassicWorkloads runs the classic Verify workloads briefly: every
+// create answers 201 pending and its code reaches the fake gateway with a
+// valid signature (awaitOutbox fails the run otherwise), every check of a
+// code read there answers 200 approved, and both are compared with the
+// floor.
+func TestClassicWorkloads(t *testing.T) {
+	var log strings.Builder
+	rep, err := Run(context.Background(), Config{
+		Workloads:     ClassicWorkloads,
+		Duration:      time.Second,
+		Rounds:        2,
+		Concurrency:   4,
+		MaxRequests:   200,
+		Verifications: 200,
+		Timeout:       2 * time.Minute,
+		Log:           &log,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	if len(rep.Results) != len(ClassicWorkloads) {
+		t.Fatalf("%d results, want %d", len(rep.Results), len(ClassicWorkloads))
+	}
+	for _, r := range rep.Results {
+		if r.Requests == 0 || r.Errors != 0 {
+			t.Errorf("%s: %d requests, %d errors %v", r.Workload, r.Requests, r.Errors, r.ErrorSamples)
+		}
+		if r.Workload != FloorTotp && (r.Floor != FloorTotp || r.VsFloor <= 0) {
+			t.Errorf("%s: compared with %q, ratio %v", r.Workload, r.Floor, r.VsFloor)
+		}
+	}
+	if !strings.Contains(log.String(), "sent 200 verifications through the gateway") {
+		t.Errorf("verify-check's setup did not go through the gateway:\n%s", log.String())
+	}
+}
+
 // TestCodePoolNeverRepeats takes codes from many goroutines while the
 // clock moves across step boundaries: no (factor, step) pair may be handed
 // out twice, a factor's steps must increase, every step must lie in the

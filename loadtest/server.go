@@ -21,6 +21,8 @@ import (
 	"github.com/verifyd/verify/api"
 	"github.com/verifyd/verify/cache"
 	"github.com/verifyd/verify/notify"
+	"github.com/verifyd/verify/notify/code"
+	"github.com/verifyd/verify/notify/gateway"
 	"github.com/verifyd/verify/notify/push"
 	"github.com/verifyd/verify/notify/webhook"
 	"github.com/verifyd/verify/sqlstore"
@@ -110,13 +112,27 @@ func startLocal(ctx context.Context, cfg *Config) (*localServer, error) {
 		s.fakes = startFakes()
 		sender.APNsURL, sender.TLS = s.fakes.apns.URL, s.fakes.clientTLS
 	}
+	senders := map[verify.OutboxKind]notify.Sender{
+		verify.OutboxWebhook: webhook.NewSender(v.SigningToken, time.Now, false),
+		verify.OutboxPush:    sender,
+	}
+	if s.fakes != nil {
+		// Codes go to the fake gateway as serve sends them to
+		// VERIFYD_GATEWAY_URL, code included, so the tool can check them.
+		gw, err := gateway.New(gateway.Config{URL: s.fakes.gateway.URL, Secret: s.fakes.gw.secret, IncludeCode: true, Now: time.Now})
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		senders[verify.OutboxCode] = &code.Sender{Open: v.OpenCodeDelivery, Store: db, Now: time.Now,
+			Channels: map[string]code.Transport{verify.ChannelSMS: code.Gateway{Client: gw}}, Logger: slog.New(slog.DiscardHandler)}
+		v.CodeChannels = map[string]bool{verify.ChannelSMS: true}
+	}
 	s.worker = &notify.Worker{
-		Store: db,
-		Senders: map[verify.OutboxKind]notify.Sender{
-			verify.OutboxWebhook: webhook.NewSender(v.SigningToken, time.Now, false),
-			verify.OutboxPush:    sender,
-		},
-		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule},
+		Store:   db,
+		Senders: senders,
+		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule,
+			verify.OutboxCode: notify.CodeSchedule},
 		// Not logged: outbox-drain fails thousands of attempts on purpose,
 		// and push-create-approve-hooked has pushes that find their
 		// challenge approved already (dead, nothing sent). What matters is

@@ -20,6 +20,11 @@ const (
 	EFeature         = 60204 // the service does not allow the feature (custom code, PSD2)
 	ELandline        = 60205 // SMS to a landline with SkipSmsToLandlines
 	EPsd2Missing     = 60206 // a PSD2 service needs Amount and Payee
+	ERateLimitMax    = 60207 // too many rate limits on the service
+	ERateLimitExists = 60208 // a rate limit with that UniqueName exists
+	EUniqueName      = 60209 // UniqueName has characters other than letters, digits, - _ .
+	EBucketMax       = 60210 // too many buckets on the rate limit
+	EBucketExists    = 60211 // the rate limit has a bucket with that Interval
 	EConcurrent      = 60212 // concurrent creates for the same To
 	EMessagingExists = 60213 // a messaging configuration exists for the country
 	ECallPsd2        = 60214 // the call channel is not allowed with PSD2

@@ -41,6 +41,7 @@ type ChallengeFilter struct {
 type Store interface {
 	OutboxStore
 	VerificationStore
+	RateLimitStore
 
 	// Tx runs fn inside one transaction; fn's store sees and makes changes
 	// atomically. An error from fn rolls everything back. fn must use only
@@ -334,4 +335,48 @@ type VerificationStore interface {
 	// country uses: the country's configuration, else the one of
 	// CountryAll, else "". One indexed read: it runs on every SMS create.
 	MessagingServiceFor(ctx context.Context, service Sid, country string) (Sid, error)
+}
+
+// RateLimitStore keeps programmable rate limits, their buckets, and the
+// counters of the values verification creates give for them.
+type RateLimitStore interface {
+	// CreateRateLimit stores r; ERateLimitExists if the service has a
+	// rate limit of that UniqueName.
+	CreateRateLimit(ctx context.Context, r *RateLimit) error
+	// FindRateLimit returns the service's rate limit whose SID or
+	// UniqueName is key; ENotFound otherwise.
+	FindRateLimit(ctx context.Context, service Sid, key string) (*RateLimit, error)
+	// UpdateRateLimit stores r's Description and date_updated.
+	UpdateRateLimit(ctx context.Context, r *RateLimit) error
+	// DeleteRateLimit deletes it with its buckets and their counters.
+	DeleteRateLimit(ctx context.Context, service, sid Sid) error
+	CountRateLimits(ctx context.Context, service Sid) (int, error)
+	ListRateLimits(ctx context.Context, service Sid, p Page) ([]*RateLimit, bool, error)
+
+	// CreateBucket stores b; EBucketExists if its rate limit has a bucket
+	// of the same Interval.
+	CreateBucket(ctx context.Context, b *Bucket) error
+	FindBucket(ctx context.Context, rateLimit, sid Sid) (*Bucket, error)
+	// UpdateBucket stores b's Max, Interval and date_updated and deletes
+	// its counters, in one transaction; EBucketExists as CreateBucket.
+	UpdateBucket(ctx context.Context, b *Bucket) error
+	// DeleteBucket deletes the bucket and its counters.
+	DeleteBucket(ctx context.Context, rateLimit, sid Sid) error
+	CountBuckets(ctx context.Context, rateLimit Sid) (int, error)
+	ListBuckets(ctx context.Context, rateLimit Sid, p Page) ([]*Bucket, bool, error)
+
+	// RateBuckets returns the buckets of the service's rate limits named
+	// in names, with the name of each: one indexed read per create that
+	// names rate limits.
+	RateBuckets(ctx context.Context, service Sid, names []string) ([]NamedBucket, error)
+	// TakeRates takes one unit from each counter in one statement (a
+	// conditional upsert, exact on any number of nodes) and returns the
+	// takes refused because their bucket was full, with how long until
+	// each admits again. The units of the takes not refused are taken
+	// even when others are refused: the caller rolls its transaction
+	// back then.
+	TakeRates(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)
+	// PruneRateCounters deletes up to limit counters that are idle at
+	// now (as if never used) and returns how many.
+	PruneRateCounters(ctx context.Context, now time.Time, limit int) (int, error)
 }

@@ -36,6 +36,8 @@ type sendPlan struct {
 	emailSubs     map[string]string
 	// messagingService is the MessagingConfiguration of an SMS's country.
 	messagingService Sid
+	// rateLimits are the RateLimits values, by rate limit UniqueName.
+	rateLimits map[string]string
 }
 
 // invalid is Twilio's 60200 for a parameter, worded as its error page.
@@ -194,11 +196,11 @@ func (sp *sendPlan) options(p VerificationParams) error {
 		return invalid("RiskCheck")
 	}
 	if p.RateLimits != nil && *p.RateLimits != "" {
-		// Enforcement comes with the RateLimits resource; the syntax is
-		// checked now so that a request refused later is refused today.
-		if _, err := ParseStringMap(*p.RateLimits); err != nil || len(*p.RateLimits) > 4096 {
-			return invalid("RateLimits")
+		m, err := parseRateLimits(*p.RateLimits)
+		if err != nil {
+			return err
 		}
+		sp.rateLimits = m
 	}
 	if p.ChannelConfiguration != nil && *p.ChannelConfiguration != "" && sp.channel == ChannelEmail {
 		if err := sp.emailConfig(*p.ChannelConfiguration); err != nil {

@@ -36,6 +36,10 @@ type Verifier struct {
 	// sender for (sms, call, email, whatsapp); a create on any other
 	// answers 60428, never a code that nobody sends.
 	CodeChannels map[string]bool
+	// MaxRateLimits and MaxBuckets bound a service's rate limits (60207)
+	// and a rate limit's buckets (60210); 0 means DefaultMaxRateLimits and
+	// DefaultMaxBuckets.
+	MaxRateLimits, MaxBuckets int
 }
 
 func (v *Verifier) now() time.Time { return v.Now().UTC().Truncate(time.Second) }

@@ -33,7 +33,10 @@ type Swept struct {
 	// Verifications counts live verifications past expiry marked
 	// expired, so that a new create for their To need not release them.
 	Verifications int
-	Skipped       bool // another node was sweeping, so this one did nothing
+	// RateCounters counts rate limit counters deleted because their
+	// bucket had refilled: a missing counter means a full bucket.
+	RateCounters int
+	Skipped      bool // another node was sweeping, so this one did nothing
 }
 
 // Sweep runs one round of background work: it marks pending challenges past
@@ -70,7 +73,10 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 			if b.AccessTokens, err = st.PurgeAccessTokens(ctx, spent, sweepBatch); err != nil {
 				return err
 			}
-			b.Verifications, err = st.ExpireVerifications(ctx, now, sweepBatch)
+			if b.Verifications, err = st.ExpireVerifications(ctx, now, sweepBatch); err != nil {
+				return err
+			}
+			b.RateCounters, err = st.PruneRateCounters(ctx, now, sweepBatch)
 			return err
 		})
 		if err != nil {
@@ -84,7 +90,9 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 		total.Factors += b.Factors
 		total.AccessTokens += b.AccessTokens
 		total.Verifications += b.Verifications
-		if b.Challenges < sweepBatch && b.Factors < sweepBatch && b.AccessTokens < sweepBatch && b.Verifications < sweepBatch {
+		total.RateCounters += b.RateCounters
+		if b.Challenges < sweepBatch && b.Factors < sweepBatch && b.AccessTokens < sweepBatch && b.Verifications < sweepBatch &&
+			b.RateCounters < sweepBatch {
 			return total, nil
 		}
 	}

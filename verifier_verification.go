@@ -28,6 +28,10 @@ func (v *Verifier) CreateVerification(ctx context.Context, account, service Sid,
 			return nil, err
 		}
 	}
+	takes, err := v.rateTakes(ctx, service, sp.rateLimits)
+	if err != nil {
+		return nil, err
+	}
 	now := v.now()
 	attemptSid, err := v.newSid("VL")
 	if err != nil {
@@ -37,6 +41,11 @@ func (v *Verifier) CreateVerification(ctx context.Context, account, service Sid,
 		Country: sp.country, Locale: sp.locale, Tags: sp.tags, MessageStatus: MessageQueued, DateCreated: now, DateUpdated: now}
 	var out *Verification
 	err = v.Store.Tx(ctx, func(st Store) error {
+		// First, so that a create over a limit is told so whatever else
+		// would refuse it; any later refusal rolls the units back.
+		if err := takeRates(ctx, st, takes, now); err != nil {
+			return err
+		}
 		cur, err := st.FindLiveVerification(ctx, service, sp.key)
 		switch {
 		case IsCode(err, ENotFound):

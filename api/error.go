@@ -86,6 +86,12 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		// from our clock rather than leave it to net/http.
 		w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	}
+	var limited *verify.RateLimitedError
+	if errors.As(err, &limited) {
+		secs := (limited.After + time.Second - 1) / time.Second // rounded up
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(secs, 1))))
+		w.Header().Set("Twilio-Reached-Rate-Limit", limited.Limit)
+	}
 	var retry *retryError
 	if errors.As(err, &retry) {
 		secs := (retry.after + time.Second - 1) / time.Second // rounded up

@@ -46,6 +46,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 		cred       = creds + "/{Sid}"
 		msgConfs   = services + "/{ServiceSid}/MessagingConfigurations"
 		msgConf    = msgConfs + "/{Country}"
+		rateLimits = services + "/{ServiceSid}/RateLimits"
+		rateLimit  = rateLimits + "/{Sid}" // {Sid} is an RK SID or the UniqueName
+		buckets    = rateLimits + "/{RateLimitSid}/Buckets"
+		bucket     = buckets + "/{Sid}"
 	)
 
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
@@ -92,6 +96,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+msgConf, s.authed(s.handleMessagingFetch))
 	mux.HandleFunc("POST "+msgConf, s.authed(s.handleMessagingUpdate))
 	mux.HandleFunc("DELETE "+msgConf, s.authed(s.handleMessagingDelete))
+	mux.HandleFunc("POST "+rateLimits, s.authed(s.handleRateLimitCreate))
+	mux.HandleFunc("GET "+rateLimits, s.authed(s.handleRateLimitList))
+	mux.HandleFunc("GET "+rateLimit, s.authed(s.handleRateLimitFetch))
+	mux.HandleFunc("POST "+rateLimit, s.authed(s.handleRateLimitUpdate))
+	mux.HandleFunc("DELETE "+rateLimit, s.authed(s.handleRateLimitDelete))
+	mux.HandleFunc("POST "+buckets, s.authed(s.handleBucketCreate))
+	mux.HandleFunc("GET "+buckets, s.authed(s.handleBucketList))
+	mux.HandleFunc("GET "+bucket, s.authed(s.handleBucketFetch))
+	mux.HandleFunc("POST "+bucket, s.authed(s.handleBucketUpdate))
+	mux.HandleFunc("DELETE "+bucket, s.authed(s.handleBucketDelete))
 	mux.HandleFunc("GET "+pathTemplates, s.authed(s.handleTemplateList))
 	if s.Inbox != nil {
 		// Development only (serve --dev), outside /v2: not a Twilio API.

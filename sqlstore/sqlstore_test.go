@@ -104,6 +104,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"OutboxHasten", testOutboxHasten},
 		{"Verifications", testVerifications},
 		{"MessagingConfigurations", testMessagingConfigurations},
+		{"RateLimits", testRateLimits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

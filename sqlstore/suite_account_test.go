@@ -255,6 +255,10 @@ func populate(t *testing.T, db *DB) verify.Sid {
 	if err := db.CreateMessagingConfiguration(f.ctx, mc); err != nil {
 		t.Fatal(err)
 	}
+	rl, b := f.newRateLimit("ip", 3, 60)
+	if refused, err := db.TakeRates(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: rl.UniqueName, Key: "k", Max: 3, Interval: 60}}, t0); err != nil || refused != nil {
+		t.Fatalf("take: %v, %v", refused, err)
+	}
 	return f.account.Sid
 }
 

@@ -1,0 +1,151 @@
+package sqlstore
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// newRateLimit stores a rate limit of the fixture's service with one
+// bucket.
+func (f *fixture) newRateLimit(name string, max, interval int) (*verify.RateLimit, *verify.Bucket) {
+	f.t.Helper()
+	rl := &verify.RateLimit{Sid: newSid(f.t, verify.PrefixRateLimit), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
+		UniqueName: name, DateCreated: t0, DateUpdated: t0}
+	if err := f.db.CreateRateLimit(f.ctx, rl); err != nil {
+		f.t.Fatal(err)
+	}
+	return rl, f.newBucket(rl, max, interval)
+}
+
+func (f *fixture) newBucket(rl *verify.RateLimit, max, interval int) *verify.Bucket {
+	f.t.Helper()
+	b := &verify.Bucket{Sid: newSid(f.t, verify.PrefixBucket), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
+		RateLimitSid: rl.Sid, Max: max, Interval: interval, DateCreated: t0, DateUpdated: t0}
+	if err := f.db.CreateBucket(f.ctx, b); err != nil {
+		f.t.Fatal(err)
+	}
+	return b
+}
+
+// testRateLimits: names and intervals are unique; a bucket admits max at
+// once and then one per interval/max, whatever runs in parallel; a
+// refusal says when the bucket admits again; counters of other values and
+// buckets are their own; idle counters are pruned.
+func testRateLimits(t *testing.T, db *DB) {
+	f := setup(t, db)
+	rl, b := f.newRateLimit("phone", 4, 60)
+	dup := *rl
+	dup.Sid = newSid(t, verify.PrefixRateLimit)
+	if err := db.CreateRateLimit(f.ctx, &dup); !verify.IsCode(err, verify.ERateLimitExists) {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	same := *b
+	same.Sid = newSid(t, verify.PrefixBucket)
+	if err := db.CreateBucket(f.ctx, &same); !verify.IsCode(err, verify.EBucketExists) {
+		t.Fatalf("duplicate interval: %v", err)
+	}
+	if got, err := db.FindRateLimit(f.ctx, f.service.Sid, "phone"); err != nil || got.Sid != rl.Sid {
+		t.Fatalf("find by name: %v, %v", got, err)
+	}
+	if got, err := db.FindRateLimit(f.ctx, f.service.Sid, string(rl.Sid)); err != nil || got.UniqueName != "phone" {
+		t.Fatalf("find by sid: %v, %v", got, err)
+	}
+	take := func(key string, at time.Time) ([]verify.RateRefusal, error) {
+		return db.TakeRates(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: key, Max: b.Max, Interval: b.Interval}}, at)
+	}
+	// 20 parallel takes of one key at one instant: exactly 4 pass.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	passed := 0
+	for range 20 {
+		wg.Go(func() {
+			refused, err := take("a", t0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if len(refused) == 0 {
+				mu.Lock()
+				passed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if passed != 4 {
+		t.Fatalf("%d of 20 parallel takes passed, want 4", passed)
+	}
+	// Full: the next unit comes 15 s (60 s / 4) after t0.
+	refused, err := take("a", t0.Add(5*time.Second))
+	if err != nil || len(refused) != 1 || refused[0].After != 10*time.Second || refused[0].Take.Limit != "phone" {
+		t.Fatalf("refusal: %+v, %v", refused, err)
+	}
+	if refused, err := take("b", t0.Add(5*time.Second)); err != nil || refused != nil {
+		t.Fatalf("another key: %v, %v", refused, err)
+	}
+	if refused, err := take("a", t0.Add(15*time.Second)); err != nil || refused != nil {
+		t.Fatalf("after one emission interval: %v, %v", refused, err)
+	}
+	if refused, err := take("a", t0.Add(16*time.Second)); err != nil || len(refused) != 1 {
+		t.Fatalf("right after: %v, %v", refused, err)
+	}
+	// Two buckets: one full refuses, the other's unit is taken (the
+	// caller's rollback gives it back).
+	hour := f.newBucket(rl, 100, 3600)
+	both := []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: "a", Max: 4, Interval: 60},
+		{Bucket: hour.Sid, Limit: "phone", Key: "a", Max: 100, Interval: 3600}}
+	var txRefused []verify.RateRefusal
+	err = db.Tx(f.ctx, func(st verify.Store) error {
+		var err error
+		if txRefused, err = st.TakeRates(f.ctx, both, t0.Add(16*time.Second)); err != nil {
+			return err
+		}
+		return verify.Errorf(verify.ETooManyRequests, "rolled back")
+	})
+	if !verify.IsCode(err, verify.ETooManyRequests) || len(txRefused) != 1 || txRefused[0].Take.Bucket != b.Sid {
+		t.Fatalf("two buckets: %+v, %v", txRefused, err)
+	}
+	// The rollback left the hour bucket untouched: 100 takes of it pass.
+	for i := range 100 {
+		if r, err := db.TakeRates(f.ctx, both[1:], t0.Add(17*time.Second)); err != nil || r != nil {
+			t.Fatalf("hour take %d: %v, %v", i, r, err)
+		}
+	}
+	if r, _ := db.TakeRates(f.ctx, both[1:], t0.Add(17*time.Second)); len(r) != 1 {
+		t.Fatalf("101st hour take passed")
+	}
+	// A changed bucket starts afresh.
+	b.Max = 5
+	if err := db.UpdateBucket(f.ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if refused, err := db.TakeRates(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: "a", Max: 5, Interval: 60}}, t0.Add(17*time.Second)); err != nil || refused != nil {
+		t.Fatalf("after the update: %v, %v", refused, err)
+	}
+	if got, err := db.RateBuckets(f.ctx, f.service.Sid, []string{"phone", "nobody"}); err != nil || len(got) != 2 ||
+		got[0].Bucket.Interval != 60 || got[1].Bucket.Interval != 3600 || got[0].Limit != "phone" {
+		t.Fatalf("rate buckets: %+v, %v", got, err)
+	}
+	// Idle counters go: key a of the changed bucket (the change dropped
+	// key b's) is idle 12 s after its one take; the hour bucket's is not
+	// idle for an hour.
+	if n, err := db.PruneRateCounters(f.ctx, t0.Add(28*time.Second), 100); err != nil || n != 0 {
+		t.Fatalf("pruned %d before anything was idle, %v", n, err)
+	}
+	n, err := db.PruneRateCounters(f.ctx, t0.Add(10*time.Minute), 100)
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if err := db.DeleteRateLimit(f.ctx, f.service.Sid, rl.Sid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindBucket(f.ctx, rl.Sid, hour.Sid); !verify.IsCode(err, verify.ENotFound) {
+		t.Fatalf("bucket after its rate limit's delete: %v", err)
+	}
+	if n, err := db.PruneRateCounters(f.ctx, t0.Add(100*time.Hour), 100); err != nil || n != 0 {
+		t.Fatalf("counters left after the delete: %d, %v", n, err)
+	}
+}

@@ -50,7 +50,7 @@ func TestRateLimits(t *testing.T) {
 		}
 		va := *svc.Sid
 		newLimit := func(name string) (*openapi.VerifyV2RateLimit, error) {
-			return c.CreateRateLimit(va, (&openapi.CreateRateLimitParams{}).SetUniqueName(name).SetDescription("per " + name))
+			return c.CreateRateLimit(va, (&openapi.CreateRateLimitParams{}).SetUniqueName(name).SetDescription("per "+name))
 		}
 		rl, err := newLimit("end_user_phone")
 		if err != nil || *rl.UniqueName != "end_user_phone" || *rl.Description != "per end_user_phone" || !strings.HasPrefix(*rl.Sid, "RK") ||

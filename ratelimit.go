@@ -59,6 +59,20 @@ func (v *Verifier) maxRateLimits() int {
 	return DefaultMaxRateLimits
 }
 
+func (v *Verifier) maxSends() int {
+	if v.MaxSends > 0 {
+		return v.MaxSends
+	}
+	return MaxVerificationSends
+}
+
+func (v *Verifier) maxChecks() int {
+	if v.MaxChecks > 0 {
+		return v.MaxChecks
+	}
+	return MaxVerificationChecks
+}
+
 func (v *Verifier) maxBuckets() int {
 	if v.MaxBuckets > 0 {
 		return v.MaxBuckets

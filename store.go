@@ -42,6 +42,7 @@ type Store interface {
 	OutboxStore
 	VerificationStore
 	RateLimitStore
+	SafeListStore
 
 	// Tx runs fn inside one transaction; fn's store sees and makes changes
 	// atomically. An error from fn rolls everything back. fn must use only
@@ -379,4 +380,14 @@ type RateLimitStore interface {
 	// PruneRateCounters deletes up to limit counters that are idle at
 	// now (as if never used) and returns how many.
 	PruneRateCounters(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// SafeListStore keeps each account's Safe List of phone numbers.
+type SafeListStore interface {
+	// AddSafeNumber stores s; ESafeListed if the account has the number.
+	AddSafeNumber(ctx context.Context, s *SafeNumber) error
+	// FindSafeNumber returns the account's entry of number (E.164);
+	// ENotFound otherwise.
+	FindSafeNumber(ctx context.Context, account Sid, number string) (*SafeNumber, error)
+	RemoveSafeNumber(ctx context.Context, account Sid, number string) error
 }

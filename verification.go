@@ -28,7 +28,9 @@ const (
 
 // Limits of classic Verify, Twilio's values (verifications.md §4.3).
 const (
-	VerificationTTL       = 10 * time.Minute
+	VerificationTTL = 10 * time.Minute
+	// MaxVerificationSends and MaxVerificationChecks are Twilio's limits
+	// and the defaults of Verifier.MaxSends and Verifier.MaxChecks.
 	MaxVerificationSends  = 5 // a sixth send is refused with 60203
 	MaxVerificationChecks = 5 // a sixth check is refused with 60202
 	MaxCustomFriendlyName = 30

@@ -38,6 +38,8 @@ type sendPlan struct {
 	messagingService Sid
 	// rateLimits are the RateLimits values, by rate limit UniqueName.
 	rateLimits map[string]string
+	// riskCheckOff is RiskCheck=disable: geo permissions do not apply.
+	riskCheckOff bool
 }
 
 // invalid is Twilio's 60200 for a parameter, worded as its error page.
@@ -195,6 +197,7 @@ func (sp *sendPlan) options(p VerificationParams) error {
 	if p.RiskCheck != nil && *p.RiskCheck != "enable" && *p.RiskCheck != "disable" {
 		return invalid("RiskCheck")
 	}
+	sp.riskCheckOff = p.RiskCheck != nil && *p.RiskCheck == "disable"
 	if p.RateLimits != nil && *p.RateLimits != "" {
 		m, err := parseRateLimits(*p.RateLimits)
 		if err != nil {

@@ -40,6 +40,12 @@ type Verifier struct {
 	// and a rate limit's buckets (60210); 0 means DefaultMaxRateLimits and
 	// DefaultMaxBuckets.
 	MaxRateLimits, MaxBuckets int
+	// MaxSends and MaxChecks bound a verification's sends (60203) and
+	// checks (60202); 0 means Twilio's MaxVerificationSends and
+	// MaxVerificationChecks.
+	MaxSends, MaxChecks int
+	// Geo are the operator's geo permissions; nil allows every country.
+	Geo *GeoPermissions
 }
 
 func (v *Verifier) now() time.Time { return v.Now().UTC().Truncate(time.Second) }

@@ -23,6 +23,9 @@ func (v *Verifier) CreateVerification(ctx context.Context, account, service Sid,
 	if err != nil {
 		return nil, err
 	}
+	if err := v.checkGeo(ctx, account, service, sp); err != nil {
+		return nil, err
+	}
 	if sp.channel == ChannelSMS {
 		if sp.messagingService, err = v.Store.MessagingServiceFor(ctx, service, sp.country); err != nil {
 			return nil, err
@@ -132,7 +135,7 @@ func (v *Verifier) resend(ctx context.Context, st Store, svc *Service, cur *Veri
 	if err != nil {
 		return nil, err
 	}
-	n, err := st.ResendVerification(ctx, cur.Sid, a, hash, MaxVerificationSends, now)
+	n, err := st.ResendVerification(ctx, cur.Sid, a, hash, v.maxSends(), now)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func (v *Verifier) CheckVerification(ctx context.Context, account, service Sid, 
 	// outcome written, so a check costs one commit and no other check of
 	// this verification can run in between.
 	err = v.Store.Tx(ctx, func(st Store) error {
-		n, err := st.TakeVerificationCheck(ctx, ver.Sid, MaxVerificationChecks, now)
+		n, err := st.TakeVerificationCheck(ctx, ver.Sid, v.maxChecks(), now)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (v *Verifier) CheckVerification(ctx context.Context, account, service Sid, 
 		case ok:
 			ver.Status = VerificationApproved
 			return st.SetVerificationStatus(ctx, ver.Sid, VerificationApproved, now)
-		case n >= MaxVerificationChecks:
+		case n >= v.maxChecks():
 			ver.Status = VerificationMaxAttempts
 			return st.SetVerificationStatus(ctx, ver.Sid, VerificationMaxAttempts, now)
 		}

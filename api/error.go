@@ -33,7 +33,7 @@ func statusOf(code int) int {
 		return http.StatusMethodNotAllowed
 	case verify.EInternal:
 		return http.StatusInternalServerError
-	case verify.EEntityExists, 60302, 60304, verify.EBindingExists, 60411:
+	case verify.EEntityExists, 60302, 60304, verify.EBindingExists:
 		return http.StatusConflict
 	case verify.EChallengeTries, verify.ENotifyMax, verify.EFactorTries, verify.EChallengeQuota, verify.EFactorQuota, 60328,
 		verify.ETooManyRequests, 60202, 60203, 60212:

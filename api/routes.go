@@ -106,6 +106,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+bucket, s.authed(s.handleBucketFetch))
 	mux.HandleFunc("POST "+bucket, s.authed(s.handleBucketUpdate))
 	mux.HandleFunc("DELETE "+bucket, s.authed(s.handleBucketDelete))
+	mux.HandleFunc("POST "+pathSafeList, s.authed(s.handleSafeNumberCreate))
+	mux.HandleFunc("GET "+pathSafeList+"/{PhoneNumber}", s.authed(s.handleSafeNumberFetch))
+	mux.HandleFunc("DELETE "+pathSafeList+"/{PhoneNumber}", s.authed(s.handleSafeNumberDelete))
 	mux.HandleFunc("GET "+pathTemplates, s.authed(s.handleTemplateList))
 	if s.Inbox != nil {
 		// Development only (serve --dev), outside /v2: not a Twilio API.

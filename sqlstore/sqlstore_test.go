@@ -105,6 +105,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Verifications", testVerifications},
 		{"MessagingConfigurations", testMessagingConfigurations},
 		{"RateLimits", testRateLimits},
+		{"SafeList", testSafeList},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -149,3 +149,38 @@ func testRateLimits(t *testing.T, db *DB) {
 		t.Fatalf("counters left after the delete: %d, %v", n, err)
 	}
 }
+
+// testSafeList: one entry per account and number; another account does
+// not see it; it goes with its account.
+func testSafeList(t *testing.T, db *DB) {
+	f, g := setup(t, db), setup(t, db)
+	n := &verify.SafeNumber{Sid: newSid(t, verify.PrefixSafeNumber), AccountSid: f.account.Sid, PhoneNumber: "+2348031234567", DateCreated: t0}
+	if err := db.AddSafeNumber(f.ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	dup := *n
+	dup.Sid = newSid(t, verify.PrefixSafeNumber)
+	if err := db.AddSafeNumber(f.ctx, &dup); !verify.IsCode(err, verify.ESafeListed) {
+		t.Fatalf("twice: %v", err)
+	}
+	mine := dup
+	mine.AccountSid = g.account.Sid
+	if err := db.AddSafeNumber(f.ctx, &mine); err != nil {
+		t.Fatalf("the same number for another account: %v", err)
+	}
+	if got, err := db.FindSafeNumber(f.ctx, f.account.Sid, n.PhoneNumber); err != nil || got.Sid != n.Sid || !got.DateCreated.Equal(t0) {
+		t.Fatalf("find: %+v, %v", got, err)
+	}
+	if err := db.RemoveSafeNumber(f.ctx, g.account.Sid, n.PhoneNumber); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindSafeNumber(f.ctx, g.account.Sid, n.PhoneNumber); !verify.IsCode(err, verify.ENotFound) {
+		t.Fatalf("after removal: %v", err)
+	}
+	if _, err := db.FindSafeNumber(f.ctx, f.account.Sid, n.PhoneNumber); err != nil {
+		t.Fatalf("the other account's removal took mine: %v", err)
+	}
+	if err := db.RemoveSafeNumber(f.ctx, g.account.Sid, n.PhoneNumber); !verify.IsCode(err, verify.ENotFound) {
+		t.Fatalf("second removal: %v", err)
+	}
+}

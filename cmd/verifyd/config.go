@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,11 @@ type config struct {
 	GatewayTemplate    string // file: call a provider's API directly
 	GatewayIncludeCode bool
 	GatewayChannels    string // comma-separated channels routed to the gateway
+
+	// Abuse controls: the geo permissions file, and the built-in limits
+	// (0: Twilio's values, verify.Verifier's defaults).
+	GeoPermissions                                 string
+	MaxSends, MaxChecks, MaxRateLimits, MaxBuckets int
 }
 
 // truthy reads a boolean environment value: true, 1, yes or on, in any
@@ -135,11 +141,38 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		}
 		fs.DurationVar(d.p, d.name, def, d.usage)
 	}
+	fs.StringVar(&cfg.GeoPermissions, "geo-permissions", env("VERIFYD_GEO_PERMISSIONS", ""), "JSON file of geo permissions: which countries sms, call and whatsapp codes may go to (VERIFYD_GEO_PERMISSIONS; default all; see verifyd geo -h)")
+	for _, d := range []struct {
+		p          *int
+		name, envv string
+		def        int
+		usage      string
+	}{
+		{&cfg.MaxSends, "max-sends", "VERIFYD_MAX_SENDS", verify.MaxVerificationSends, "sends of one verification before 60203 (VERIFYD_MAX_SENDS)"},
+		{&cfg.MaxChecks, "max-checks", "VERIFYD_MAX_CHECKS", verify.MaxVerificationChecks, "wrong checks of one verification before 60202 (VERIFYD_MAX_CHECKS)"},
+		{&cfg.MaxRateLimits, "max-rate-limits", "VERIFYD_MAX_RATE_LIMITS", verify.DefaultMaxRateLimits, "rate limits per service before 60207 (VERIFYD_MAX_RATE_LIMITS)"},
+		{&cfg.MaxBuckets, "max-buckets", "VERIFYD_MAX_BUCKETS", verify.DefaultMaxBuckets, "buckets per rate limit before 60210 (VERIFYD_MAX_BUCKETS)"},
+	} {
+		def := d.def
+		if v := getenv(d.envv); v != "" {
+			x, err := strconv.Atoi(v)
+			if err != nil || x < 1 {
+				return cfg, fmt.Errorf("%s: must be a positive integer", d.envv)
+			}
+			def = x
+		}
+		fs.IntVar(d.p, d.name, def, d.usage)
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, n := range []int{cfg.MaxSends, cfg.MaxChecks, cfg.MaxRateLimits, cfg.MaxBuckets} {
+		if n < 1 {
+			return cfg, fmt.Errorf("--max-sends, --max-checks, --max-rate-limits and --max-buckets must be at least 1")
+		}
 	}
 	var err error
 	if cfg.TrustedProxies, err = parsePrefixes(*proxies); err != nil {

@@ -129,6 +129,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return deliveriesCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "inbox":
 		return inboxCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "geo":
+		return geoCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -153,6 +155,7 @@ Commands:
   accounts  list or remove the accounts of a database (run "verifyd accounts -h")
   deliveries  list the webhook deliveries of the outbox (run "verifyd deliveries -h")
   inbox     the codes a "serve --dev" server sent, from its development inbox (run "verifyd inbox -h")
+  geo       check a geo permissions file and what it decides for a number (run "verifyd geo -h")
   version   print the version
 
 Run "verifyd serve -h" for the server's flags.

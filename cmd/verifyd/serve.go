@@ -83,8 +83,14 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	geo, err := loadGeo(cfg.GeoPermissions)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	v := &verify.Verifier{Now: time.Now, Rand: rand.Reader,
-		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly}
+		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly,
+		Geo: geo, MaxSends: cfg.MaxSends, MaxChecks: cfg.MaxChecks, MaxRateLimits: cfg.MaxRateLimits, MaxBuckets: cfg.MaxBuckets}
 	codes, err := newCodeSenders(cfg, v, db, logger)
 	if err != nil {
 		ln.Close()

@@ -39,7 +39,8 @@ type RateRefusal struct {
 // limit: HTTP 429, code 20429, with the Retry-After and
 // Twilio-Reached-Rate-Limit headers the api package sends from it.
 type RateLimitedError struct {
-	// Limit is the UniqueName of the rate limit whose bucket admits last.
+	// Limit is the UniqueName of the rate limit whose bucket admits
+	// last; empty for a built-in limit (throttle.go).
 	Limit string
 	// After is when the request would be admitted: the longest wait of
 	// the full buckets, since every bucket must admit it.

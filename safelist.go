@@ -26,11 +26,17 @@ func safeNumberNotFound(number string) error {
 	return notFound("/SafeList/Numbers/" + number)
 }
 
+// The Safe List API is limited per account (Limits.SafeListAPI), as
+// Twilio limits it; a request over the limit changes nothing.
+
 // AddSafeNumber puts a number on the account's Safe List: E.164 and a
 // valid number of its country (60200 otherwise), once (60411).
 func (v *Verifier) AddSafeNumber(ctx context.Context, account Sid, number *string) (*SafeNumber, error) {
 	if number == nil || *number == "" {
 		return nil, missing(EInvalidParam, "PhoneNumber")
+	}
+	if err := v.throttle(ctx, "safelist:"+string(account), v.limits().SafeListAPI); err != nil {
+		return nil, err
 	}
 	n, err := phone.Parse(*number)
 	if err != nil {
@@ -49,6 +55,9 @@ func (v *Verifier) AddSafeNumber(ctx context.Context, account Sid, number *strin
 
 // FetchSafeNumber returns the account's Safe List entry of number.
 func (v *Verifier) FetchSafeNumber(ctx context.Context, account Sid, number string) (*SafeNumber, error) {
+	if err := v.throttle(ctx, "safelist:"+string(account), v.limits().SafeListAPI); err != nil {
+		return nil, err
+	}
 	n, err := phone.Parse(number)
 	if err != nil {
 		return nil, safeNumberNotFound(number)
@@ -58,6 +67,9 @@ func (v *Verifier) FetchSafeNumber(ctx context.Context, account Sid, number stri
 
 // RemoveSafeNumber takes number off the account's Safe List.
 func (v *Verifier) RemoveSafeNumber(ctx context.Context, account Sid, number string) error {
+	if err := v.throttle(ctx, "safelist:"+string(account), v.limits().SafeListAPI); err != nil {
+		return err
+	}
 	n, err := phone.Parse(number)
 	if err != nil {
 		return safeNumberNotFound(number)

@@ -377,8 +377,12 @@ type RateLimitStore interface {
 	// even when others are refused: the caller rolls its transaction
 	// back then.
 	TakeRates(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)
-	// PruneRateCounters deletes up to limit counters that are idle at
-	// now (as if never used) and returns how many.
+	// TakeThrottle is TakeRates for the built-in limits (Limits): the
+	// counters are keyed by RateTake.Key alone, and count on their own,
+	// outside any caller's transaction.
+	TakeThrottle(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)
+	// PruneRateCounters deletes up to limit counters of either kind that
+	// are idle at now (as if never used) and returns how many.
 	PruneRateCounters(ctx context.Context, now time.Time, limit int) (int, error)
 }
 

@@ -44,6 +44,8 @@ type Verifier struct {
 	// checks (60202); 0 means Twilio's MaxVerificationSends and
 	// MaxVerificationChecks.
 	MaxSends, MaxChecks int
+	// Limits are the built-in request limits; nil means DefaultLimits.
+	Limits *Limits
 	// Geo are the operator's geo permissions; nil allows every country.
 	Geo *GeoPermissions
 }

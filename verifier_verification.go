@@ -253,7 +253,15 @@ func (v *Verifier) FetchVerification(ctx context.Context, account, service Sid, 
 	if _, err := v.service(ctx, account, service); err != nil {
 		return nil, err
 	}
-	return v.liveVerification(ctx, service, sidOrTo, true)
+	ver, err := v.liveVerification(ctx, service, sidOrTo, true)
+	if err != nil {
+		return nil, err
+	}
+	// Status polls are limited per verification, as Twilio limits them.
+	if err := v.throttle(ctx, "poll:"+string(ver.Sid), v.limits().StatusPolls); err != nil {
+		return nil, err
+	}
+	return ver, nil
 }
 
 // UpdateVerification approves or cancels a pending verification. Approving

@@ -90,7 +90,9 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &limited) {
 		secs := (limited.After + time.Second - 1) / time.Second // rounded up
 		w.Header().Set("Retry-After", strconv.Itoa(int(max(secs, 1))))
-		w.Header().Set("Twilio-Reached-Rate-Limit", limited.Limit)
+		if limited.Limit != "" {
+			w.Header().Set("Twilio-Reached-Rate-Limit", limited.Limit)
+		}
 	}
 	var retry *retryError
 	if errors.As(err, &retry) {

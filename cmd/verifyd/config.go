@@ -68,6 +68,7 @@ type config struct {
 	// Abuse controls: the geo permissions file, and the built-in limits
 	// (0: Twilio's values, verify.Verifier's defaults).
 	GeoPermissions                                 string
+	Limits                                         verify.Limits
 	MaxSends, MaxChecks, MaxRateLimits, MaxBuckets int
 }
 
@@ -162,6 +163,26 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 			def = x
 		}
 		fs.IntVar(d.p, d.name, def, d.usage)
+	}
+	cfg.Limits = verify.DefaultLimits
+	for _, d := range []struct {
+		p          *[]verify.Rate
+		name, envv string
+		usage      string
+	}{
+		{&cfg.Limits.StatusPolls, "status-poll-limit", "VERIFYD_STATUS_POLL_LIMIT", "fetches of one verification (VERIFYD_STATUS_POLL_LIMIT)"},
+		{&cfg.Limits.AttemptsAPI, "attempts-api-limit", "VERIFYD_ATTEMPTS_API_LIMIT", "an account's Attempts API requests (VERIFYD_ATTEMPTS_API_LIMIT)"},
+		{&cfg.Limits.SummaryAPI, "summary-api-limit", "VERIFYD_SUMMARY_API_LIMIT", "an account's Attempts Summary requests (VERIFYD_SUMMARY_API_LIMIT)"},
+		{&cfg.Limits.SafeListAPI, "safelist-api-limit", "VERIFYD_SAFELIST_API_LIMIT", "an account's Safe List API requests (VERIFYD_SAFELIST_API_LIMIT)"},
+	} {
+		if v := getenv(d.envv); v != "" {
+			r, err := verify.ParseRates(v)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", d.envv, err)
+			}
+			*d.p = r
+		}
+		fs.Var(ratesFlag{d.p}, d.name, "requests/duration, comma-separated, or none: "+d.usage)
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -281,4 +302,27 @@ func alnum(s string) bool {
 		}
 	}
 	return true
+}
+
+// ratesFlag is a flag of built-in limits: "60/1m,180/1h" or "none".
+type ratesFlag struct{ p *[]verify.Rate }
+
+func (f ratesFlag) String() string {
+	if f.p == nil || len(*f.p) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(*f.p))
+	for i, r := range *f.p {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f ratesFlag) Set(s string) error {
+	r, err := verify.ParseRates(s)
+	if err != nil {
+		return err
+	}
+	*f.p = r
+	return nil
 }

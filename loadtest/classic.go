@@ -21,16 +21,19 @@ import (
 // keeps the codes), and a check of the right code. Both are compared with
 // floor-totp, whose request carries a code as a check's does.
 const (
-	VerifyCreate = "verify-create"
-	VerifyCheck  = "verify-check"
+	VerifyCreate        = "verify-create"
+	VerifyCreateLimited = "verify-create-limited"
+	VerifyCheck         = "verify-check"
 )
 
 // ClassicWorkloads is "--workloads classic".
-var ClassicWorkloads = []string{FloorTotp, VerifyCreate, VerifyCheck}
+var ClassicWorkloads = []string{FloorTotp, VerifyCreate, VerifyCreateLimited, VerifyCheck}
 
 func init() {
 	workloads[VerifyCreate] = workload{floor: FloorTotp, gateway: true, setup: (*bench).verifyCreate,
 		note: "201 pending, a new To each: verification + attempt + sealed outbox row in one txn; the code then POSTed to the gateway"}
+	workloads[VerifyCreateLimited] = workload{floor: VerifyCreate, gateway: true, setup: (*bench).verifyCreateLimited,
+		note: "verify-create with RateLimits naming a rate limit of two buckets (per minute and per hour, never full), the To as the value: + 1 upsert of 2 counters"}
 	workloads[VerifyCheck] = workload{floor: FloorTotp, gateway: true, setup: (*bench).verifyCheck,
 		note: "200 approved: the right code of a verification made in setup, by To; reservation + compare + approval in one txn"}
 }
@@ -89,6 +92,38 @@ func (b *bench) verifyCreate(ctx context.Context) (func(int) op, error) {
 				return errDry
 			}
 			_, err := b.c.expectStatus(ctx, 201, "pending", "POST", path, "", verificationForm(tos[i]))
+			return err
+		}
+	}, nil
+}
+
+// verifyCreateLimited is verifyCreate with a programmable rate limit of
+// two buckets, which no create fills, so that the difference is what
+// counting costs.
+func (b *bench) verifyCreateLimited(ctx context.Context) (func(int) op, error) {
+	tos, err := b.numbers(b.cfg.poolSize())
+	if err != nil {
+		return nil, err
+	}
+	base := "/v2/Services/" + b.service + "/RateLimits"
+	if _, err := b.c.expect(ctx, 201, "POST", base, "", "UniqueName=end_user_phone"); err != nil {
+		return nil, fmt.Errorf("create rate limit: %w", err)
+	}
+	for _, interval := range []string{"60", "3600"} {
+		if _, err := b.c.expect(ctx, 201, "POST", base+"/end_user_phone/Buckets", "", "Max=1000000&Interval="+interval); err != nil {
+			return nil, fmt.Errorf("create bucket: %w", err)
+		}
+	}
+	path := "/v2/Services/" + b.service + "/Verifications"
+	var next atomic.Int64
+	return func(int) op {
+		return func(ctx context.Context) error {
+			i := next.Add(1) - 1
+			if i >= int64(len(tos)) {
+				return errDry
+			}
+			form := url.Values{"To": {tos[i]}, "Channel": {"sms"}, "RateLimits": {`{"end_user_phone":"` + tos[i] + `"}`}}.Encode()
+			_, err := b.c.expectStatus(ctx, 201, "pending", "POST", path, "", form)
 			return err
 		}
 	}, nil

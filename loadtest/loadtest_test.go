@@ -136,7 +136,11 @@ func TestClassicWorkloads(t *testing.T) {
 		if r.Requests == 0 || r.Errors != 0 {
 			t.Errorf("%s: %d requests, %d errors %v", r.Workload, r.Requests, r.Errors, r.ErrorSamples)
 		}
-		if r.Workload != FloorTotp && (r.Floor != FloorTotp || r.VsFloor <= 0) {
+		want := FloorTotp
+		if r.Workload == VerifyCreateLimited {
+			want = VerifyCreate
+		}
+		if r.Workload != FloorTotp && (r.Floor != want || r.VsFloor <= 0) {
 			t.Errorf("%s: compared with %q, ratio %v", r.Workload, r.Floor, r.VsFloor)
 		}
 	}

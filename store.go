@@ -367,7 +367,8 @@ type RateLimitStore interface {
 	ListBuckets(ctx context.Context, rateLimit Sid, p Page) ([]*Bucket, bool, error)
 
 	// RateBuckets returns the buckets of the service's rate limits named
-	// in names, with the name of each: one indexed read per create that
+	// in names (all of them if names is nil), with the name of each,
+	// ordered by name and interval: one indexed read per create that
 	// names rate limits.
 	RateBuckets(ctx context.Context, service Sid, names []string) ([]NamedBucket, error)
 	// TakeRates takes one unit from each counter in one statement (a

@@ -1,6 +1,7 @@
 // Package cache keeps the store's most read rows in memory: services,
 // entities and verified factors, and on SQLite challenges (challenge.go)
-// and each service's webhooks (webhook.go).
+// and each service's webhooks (webhook.go) and rate limit buckets
+// (ratelimit.go).
 // Every API request under a service looks up the service, the entity and
 // usually a factor before it does its work; on SQLite those three reads were
 // about a third of the CPU time of a TOTP check, each one a read
@@ -67,6 +68,7 @@ func New(inner verify.Store, shared bool, now func() time.Time) *Store {
 	if !shared {
 		c.challenges = make(map[verify.Sid]entry[verify.Challenge])
 		c.webhooks = make(map[verify.Sid]entry[[]*verify.Webhook])
+		c.rates = make(map[verify.Sid]entry[[]verify.NamedBucket])
 	}
 	return &Store{writer{Store: inner, c: c}}
 }
@@ -86,6 +88,9 @@ type tables struct {
 	// database is shared: see challenge.go and webhook.go.
 	challenges map[verify.Sid]entry[verify.Challenge]
 	webhooks   map[verify.Sid]entry[[]*verify.Webhook]
+	// rates are each service's rate limit buckets (ratelimit.go), nil
+	// when the database is shared.
+	rates map[verify.Sid]entry[[]verify.NamedBucket]
 	// gen counts invalidations. A reader notes it before reading the
 	// database and stores what it read only if it has not moved, so a row
 	// read before a write committed never lands after that write dropped
@@ -172,6 +177,7 @@ func (t *tables) dropAll() {
 	clear(t.byCred)
 	clear(t.challenges)
 	clear(t.webhooks)
+	clear(t.rates)
 }
 
 // usedStep records a TOTP step the database just accepted, so that the

@@ -38,6 +38,8 @@ type notes struct {
 	steps      []usedStep
 	challenges []verify.Sid
 	webhooks   []verify.Sid // services whose webhook list changed
+	rates      []verify.Sid // services whose rate limit buckets changed
+	allRates   bool         // a bucket of an unnamed service changed
 }
 
 type usedStep struct {
@@ -70,12 +72,19 @@ func (n *notes) apply(committed bool) {
 		n.c.dropAll()
 		return
 	}
-	if len(n.services) == 0 && len(n.factors) == 0 && len(n.steps) == 0 && len(n.challenges) == 0 && len(n.webhooks) == 0 {
+	if len(n.services) == 0 && len(n.factors) == 0 && len(n.steps) == 0 && len(n.challenges) == 0 && len(n.webhooks) == 0 &&
+		len(n.rates) == 0 && !n.allRates {
 		return
 	}
 	n.c.mu.Lock()
-	if len(n.services) > 0 || len(n.factors) > 0 || len(n.challenges) > 0 || len(n.webhooks) > 0 || !committed {
+	if len(n.services) > 0 || len(n.factors) > 0 || len(n.challenges) > 0 || len(n.webhooks) > 0 || len(n.rates) > 0 || n.allRates || !committed {
 		n.c.gen++
+	}
+	for _, sid := range n.rates {
+		delete(n.c.rates, sid)
+	}
+	if n.allRates {
+		clear(n.c.rates)
 	}
 	for _, k := range n.services {
 		delete(n.c.services, k)

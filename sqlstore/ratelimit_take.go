@@ -4,24 +4,30 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verifyd/verify"
 )
 
-// RateBuckets reads the buckets of the named rate limits of a service.
+// RateBuckets reads the buckets of the named rate limits of a service,
+// or of all its rate limits when names is nil.
 func (s *store) RateBuckets(ctx context.Context, service verify.Sid, names []string) ([]verify.NamedBucket, error) {
-	if len(names) == 0 {
+	if names != nil && len(names) == 0 {
 		return nil, nil
 	}
 	args := make([]any, 0, len(names)+1)
 	args = append(args, string(service))
-	for _, n := range names {
-		args = append(args, n)
+	filter := ""
+	if names != nil {
+		filter = ` AND r.unique_name IN (?` + strings.Repeat(", ?", len(names)-1) + `)`
+		for _, n := range names {
+			args = append(args, n)
+		}
 	}
 	rows, err := s.query(ctx, `SELECT r.unique_name, b.sid, b.account_sid, b.service_sid, b.rate_limit_sid, b.max_requests, b.interval_s,
 b.date_created, b.date_updated FROM rate_limits r JOIN rate_limit_buckets b ON b.rate_limit_sid = r.sid
-WHERE r.service_sid = ? AND r.unique_name IN (?`+strings.Repeat(", ?", len(names)-1)+`) ORDER BY r.unique_name, b.interval_s`, args...)
+WHERE r.service_sid = ?`+filter+` ORDER BY r.unique_name, b.interval_s`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: buckets of rate limits of %s: %w", service, err)
 	}
@@ -174,22 +180,105 @@ func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes
 	return refused, nil
 }
 
-// PruneRateCounters deletes counters idle at now, of programmable rate
-// limits first: their bucket is full again, so a missing row means the
-// same.
+// pruneCursor is the last key the sweep's walk of each counter table
+// reached. The tables have no index on idle_at: keeping one cost a
+// create that names rate limits about 7 % of its rate on SQLite, as every
+// take moves its counter's entry. The sweep instead walks each table in
+// key order, limit rows a round, deleting the idle ones, and starts over
+// at the end: a counter is idle at most a day after its last take
+// (MaxBucketInterval), and a full walk takes rows/limit rounds.
+type pruneCursor struct {
+	mu            sync.Mutex
+	bucket, value string // rate_counters
+	throttle      string // throttle_counters
+}
+
+// PruneRateCounters walks the next limit counters of each table and
+// deletes those idle at now: their bucket is full again, so a missing row
+// means the same.
 func (s *store) PruneRateCounters(ctx context.Context, now time.Time, limit int) (int, error) {
-	n, err := s.execCount(ctx, `DELETE FROM rate_counters WHERE (bucket_sid, value_key) IN (
-SELECT bucket_sid, value_key FROM rate_counters WHERE idle_at <= ? LIMIT ?)`, now.UnixMilli(), limit)
+	c := s.prune
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ms := now.UnixMilli()
+	var last []string
+	n, err := s.pruneWalk(ctx, "rate_counters", rateKeyCols, []string{c.bucket, c.value}, ms, limit, &last)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: prune rate counters: %w", err)
 	}
-	if n >= limit {
-		return n, nil
+	c.bucket, c.value = "", ""
+	if last != nil {
+		c.bucket, c.value = last[0], last[1]
 	}
-	m, err := s.execCount(ctx, `DELETE FROM throttle_counters WHERE counter_key IN (
-SELECT counter_key FROM throttle_counters WHERE idle_at <= ? LIMIT ?)`, now.UnixMilli(), limit-n)
+	m, err := s.pruneWalk(ctx, "throttle_counters", throttleKeyCols, []string{c.throttle}, ms, limit, &last)
 	if err != nil {
 		return n, fmt.Errorf("sqlstore: prune throttle counters: %w", err)
 	}
+	c.throttle = ""
+	if last != nil {
+		c.throttle = last[0]
+	}
 	return n + m, nil
+}
+
+// pruneWalk deletes the idle counters among the limit keys after from,
+// and sets last to the last key walked, or nil at the end of the table.
+func (s *store) pruneWalk(ctx context.Context, table string, cols, from []string, ms int64, limit int, last *[]string) (int, error) {
+	keys := strings.Join(cols, ", ")
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	args := make([]any, 0, len(cols)+2)
+	for _, f := range from {
+		args = append(args, f)
+	}
+	args = append(args, limit)
+	window := `SELECT ` + keys + `, idle_at FROM ` + table + ` WHERE (` + keys + `) > ` + tuple + ` ORDER BY ` + keys + ` LIMIT ?`
+	rows, err := s.query(ctx, window, args...)
+	if err != nil {
+		return 0, err
+	}
+	var idle [][]string
+	seen := 0
+	*last = nil
+	for rows.Next() {
+		k := make([]string, len(cols))
+		dst := make([]any, len(cols)+1)
+		for i := range k {
+			dst[i] = &k[i]
+		}
+		var at int64
+		dst[len(cols)] = &at
+		if err := rows.Scan(dst...); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		seen++
+		*last = k
+		if at <= ms {
+			idle = append(idle, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if seen < limit {
+		*last = nil // the end: start over next round
+	}
+	n := 0
+	for _, k := range idle {
+		args := make([]any, 0, len(k)+1)
+		for _, v := range k {
+			args = append(args, v)
+		}
+		args = append(args, ms)
+		// Idle still: a take since the walk read it has moved idle_at.
+		ok, err := s.execOne(ctx, `DELETE FROM `+table+` WHERE `+strings.Join(cols, " = ? AND ")+` = ? AND idle_at <= ?`, args...)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
 }

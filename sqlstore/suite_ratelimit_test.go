@@ -139,6 +139,25 @@ func testRateLimits(t *testing.T, db *DB) {
 	if err != nil || n != 1 {
 		t.Fatalf("pruned %d, %v", n, err)
 	}
+	// The walk goes limit counters a round and starts over at the end:
+	// five more idle counters and the hour bucket's take 4 rounds of 2.
+	for i := range 5 {
+		k := verify.RateTake{Bucket: hour.Sid, Limit: "phone", Key: string(rune('c' + i)), Max: 100, Interval: 3600}
+		if r, err := db.TakeRates(f.ctx, []verify.RateTake{k}, t0); err != nil || r != nil {
+			t.Fatal(r, err)
+		}
+	}
+	total := 0
+	for round := range 4 {
+		n, err := db.PruneRateCounters(f.ctx, t0.Add(100*time.Hour), 2)
+		if err != nil || n > 2 {
+			t.Fatalf("round %d pruned %d, %v", round, n, err)
+		}
+		total += n
+	}
+	if total != 6 {
+		t.Fatalf("4 rounds of 2 pruned %d of 6 idle counters", total)
+	}
 	if err := db.DeleteRateLimit(f.ctx, f.service.Sid, rl.Sid); err != nil {
 		t.Fatal(err)
 	}

@@ -21,4 +21,3 @@ CREATE TABLE throttle_counters (
 	scale       BIGINT NOT NULL,
 	idle_at     BIGINT NOT NULL
 );
-CREATE INDEX throttle_counters_idle ON throttle_counters (idle_at);

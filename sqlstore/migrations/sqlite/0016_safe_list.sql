@@ -20,5 +20,4 @@ CREATE TABLE throttle_counters (
 	span        INTEGER NOT NULL,
 	scale       INTEGER NOT NULL,
 	idle_at     INTEGER NOT NULL
-);
-CREATE INDEX throttle_counters_idle ON throttle_counters (idle_at);
+) WITHOUT ROWID;

@@ -43,6 +43,7 @@ type Store interface {
 	VerificationStore
 	RateLimitStore
 	SafeListStore
+	AttemptStore
 
 	// Tx runs fn inside one transaction; fn's store sees and makes changes
 	// atomically. An error from fn rolls everything back. fn must use only
@@ -395,4 +396,20 @@ type SafeListStore interface {
 	// ENotFound otherwise.
 	FindSafeNumber(ctx context.Context, account Sid, number string) (*SafeNumber, error)
 	RemoveSafeNumber(ctx context.Context, account Sid, number string) error
+}
+
+// AttemptStore reads verification attempts for the Attempts API.
+type AttemptStore interface {
+	// ListAttempts pages through the account's attempts matching f, in
+	// (date_created, sid) order (Page.Desc: newest first).
+	ListAttempts(ctx context.Context, account Sid, f AttemptFilter, p Page) ([]*Attempt, bool, error)
+	// FindAttempt returns the account's attempt; ENotFound otherwise.
+	FindAttempt(ctx context.Context, account, sid Sid) (*Attempt, error)
+	// SummarizeAttempts counts the account's attempts matching f, and
+	// the converted ones, in one aggregate query.
+	SummarizeAttempts(ctx context.Context, account Sid, f AttemptFilter) (AttemptSummary, error)
+	// PruneVerifications deletes up to limit verifications that are no
+	// longer live and whose attempts were made before before, with their
+	// attempts, and returns how many.
+	PruneVerifications(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -44,6 +44,9 @@ type Verifier struct {
 	// checks (60202); 0 means Twilio's MaxVerificationSends and
 	// MaxVerificationChecks.
 	MaxSends, MaxChecks int
+	// AttemptRetention is how long verifications and their attempts are
+	// kept (listed by the Attempts API); 0 means DefaultAttemptRetention.
+	AttemptRetention time.Duration
 	// Limits are the built-in request limits; nil means DefaultLimits.
 	Limits *Limits
 	// Geo are the operator's geo permissions; nil allows every country.

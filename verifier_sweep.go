@@ -33,6 +33,9 @@ type Swept struct {
 	// Verifications counts live verifications past expiry marked
 	// expired, so that a new create for their To need not release them.
 	Verifications int
+	// Pruned counts verifications deleted with their attempts once older
+	// than the attempts' retention.
+	Pruned int
 	// RateCounters counts rate limit counters deleted because their
 	// bucket had refilled: a missing counter means a full bucket.
 	RateCounters int
@@ -76,6 +79,13 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 			if b.Verifications, err = st.ExpireVerifications(ctx, now, sweepBatch); err != nil {
 				return err
 			}
+			retention := v.AttemptRetention
+			if retention <= 0 {
+				retention = DefaultAttemptRetention
+			}
+			if b.Pruned, err = st.PruneVerifications(ctx, now.Add(-retention), sweepBatch); err != nil {
+				return err
+			}
 			b.RateCounters, err = st.PruneRateCounters(ctx, now, sweepBatch)
 			return err
 		})
@@ -91,8 +101,9 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 		total.AccessTokens += b.AccessTokens
 		total.Verifications += b.Verifications
 		total.RateCounters += b.RateCounters
+		total.Pruned += b.Pruned
 		if b.Challenges < sweepBatch && b.Factors < sweepBatch && b.AccessTokens < sweepBatch && b.Verifications < sweepBatch &&
-			b.RateCounters < sweepBatch {
+			b.RateCounters < sweepBatch && b.Pruned < sweepBatch {
 			return total, nil
 		}
 	}

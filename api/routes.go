@@ -109,6 +109,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+pathSafeList, s.authed(s.handleSafeNumberCreate))
 	mux.HandleFunc("GET "+pathSafeList+"/{PhoneNumber}", s.authed(s.handleSafeNumberFetch))
 	mux.HandleFunc("DELETE "+pathSafeList+"/{PhoneNumber}", s.authed(s.handleSafeNumberDelete))
+	mux.HandleFunc("GET "+pathAttempts, s.authed(s.handleAttemptList))
+	mux.HandleFunc("GET "+pathSummary, s.authed(s.handleAttemptSummary))
+	mux.HandleFunc("GET "+pathAttempts+"/{Sid}", s.authed(s.handleAttemptFetch))
 	mux.HandleFunc("GET "+pathTemplates, s.authed(s.handleTemplateList))
 	if s.Inbox != nil {
 		// Development only (serve --dev), outside /v2: not a Twilio API.

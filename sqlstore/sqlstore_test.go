@@ -106,6 +106,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"MessagingConfigurations", testMessagingConfigurations},
 		{"RateLimits", testRateLimits},
 		{"SafeList", testSafeList},
+		{"Attempts", testAttempts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,21 +40,27 @@ message_status, error_code, price, price_unit, converted, date_created, date_upd
 
 func scanAttempt(sc scanner) (*verify.SendAttempt, error) {
 	a := &verify.SendAttempt{}
+	return a, scanAttemptInto(sc, a)
+}
+
+// scanAttemptInto scans attemptColumns into a, then extra columns.
+func scanAttemptInto(sc scanner, a *verify.SendAttempt, extra ...any) error {
 	var sid, ver, account, service string
 	var tags sql.NullString
 	var converted int
 	var created, updated int64
-	if err := sc.Scan(&sid, &ver, &account, &service, &a.Channel, &a.To, &a.Country, &a.Locale, &tags,
-		&a.MessageStatus, &a.ErrorCode, &a.Price, &a.PriceUnit, &converted, &created, &updated); err != nil {
-		return nil, err
+	dst := append([]any{&sid, &ver, &account, &service, &a.Channel, &a.To, &a.Country, &a.Locale, &tags,
+		&a.MessageStatus, &a.ErrorCode, &a.Price, &a.PriceUnit, &converted, &created, &updated}, extra...)
+	if err := sc.Scan(dst...); err != nil {
+		return err
 	}
 	var err error
 	if a.Tags, err = unmarshalMap(tags); err != nil {
-		return nil, fmt.Errorf("tags of %s: %w", sid, err)
+		return fmt.Errorf("tags of %s: %w", sid, err)
 	}
 	a.Sid, a.VerificationSid, a.AccountSid, a.ServiceSid = verify.Sid(sid), verify.Sid(ver), verify.Sid(account), verify.Sid(service)
 	a.Converted, a.DateCreated, a.DateUpdated = converted != 0, fromUnix(created), fromUnix(updated)
-	return a, nil
+	return nil
 }
 
 func (s *store) insertAttempt(ctx context.Context, a *verify.SendAttempt) error {

@@ -68,6 +68,7 @@ type config struct {
 	// Abuse controls: the geo permissions file, and the built-in limits
 	// (0: Twilio's values, verify.Verifier's defaults).
 	GeoPermissions                                 string
+	AttemptRetention                               time.Duration
 	Limits                                         verify.Limits
 	MaxSends, MaxChecks, MaxRateLimits, MaxBuckets int
 }
@@ -129,6 +130,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 			"how often to mark expired challenges and delete stale factors and tokens; 0 turns it off (VERIFYD_SWEEP_INTERVAL)"},
 		{&cfg.UnverifiedFactorTTL, "unverified-factor-ttl", "VERIFYD_UNVERIFIED_FACTOR_TTL", verify.DefaultUnverifiedFactorTTL,
 			"delete factors still unverified this long after creation (VERIFYD_UNVERIFIED_FACTOR_TTL)"},
+		{&cfg.AttemptRetention, "attempts-retention", "VERIFYD_ATTEMPTS_RETENTION", verify.DefaultAttemptRetention,
+			"keep verifications and their attempts (the Attempts API) this long (VERIFYD_ATTEMPTS_RETENTION)"},
 		{&cfg.KeyCheckInterval, "key-check-interval", "VERIFYD_KEY_CHECK_INTERVAL", 10 * time.Second,
 			"SQLite: how often to re-read the key file and re-seal secrets not under the primary key; 0 turns it off (VERIFYD_KEY_CHECK_INTERVAL)"},
 	} {
@@ -211,6 +214,9 @@ func (c config) validate() error {
 	}
 	if c.KeyCheckInterval < 0 {
 		return fmt.Errorf("--key-check-interval must not be negative")
+	}
+	if c.AttemptRetention <= 0 {
+		return fmt.Errorf("--attempts-retention must be positive")
 	}
 	if c.UnverifiedFactorTTL <= 0 {
 		return fmt.Errorf("--unverified-factor-ttl must be positive")

@@ -90,7 +90,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	v := &verify.Verifier{Now: time.Now, Rand: rand.Reader,
 		TokenKey: tokenKey, PreviousTokenKeys: tokenPrevious, WebhookPublicOnly: cfg.WebhookPublicOnly,
-		Geo: geo, Limits: &cfg.Limits, MaxSends: cfg.MaxSends, MaxChecks: cfg.MaxChecks, MaxRateLimits: cfg.MaxRateLimits, MaxBuckets: cfg.MaxBuckets}
+		Geo: geo, Limits: &cfg.Limits, AttemptRetention: cfg.AttemptRetention, MaxSends: cfg.MaxSends, MaxChecks: cfg.MaxChecks, MaxRateLimits: cfg.MaxRateLimits, MaxBuckets: cfg.MaxBuckets}
 	codes, err := newCodeSenders(cfg, v, db, logger)
 	if err != nil {
 		ln.Close()

@@ -79,32 +79,13 @@ func verificationForm(to string) string {
 // verifyCreate sends one create per operation, each to a new number, so
 // that every one starts a verification rather than re-sending.
 func (b *bench) verifyCreate(ctx context.Context) (func(int) op, error) {
-	tos, err := b.numbers(b.cfg.poolSize())
-	if err != nil {
-		return nil, err
-	}
-	path := "/v2/Services/" + b.service + "/Verifications"
-	var next atomic.Int64
-	return func(int) op {
-		return func(ctx context.Context) error {
-			i := next.Add(1) - 1
-			if i >= int64(len(tos)) {
-				return errDry
-			}
-			_, err := b.c.expectStatus(ctx, 201, "pending", "POST", path, "", verificationForm(tos[i]))
-			return err
-		}
-	}, nil
+	return b.creates(verificationForm)
 }
 
 // verifyCreateLimited is verifyCreate with a programmable rate limit of
 // two buckets, which no create fills, so that the difference is what
 // counting costs.
 func (b *bench) verifyCreateLimited(ctx context.Context) (func(int) op, error) {
-	tos, err := b.numbers(b.cfg.poolSize())
-	if err != nil {
-		return nil, err
-	}
 	base := "/v2/Services/" + b.service + "/RateLimits"
 	if _, err := b.c.expect(ctx, 201, "POST", base, "", "UniqueName=end_user_phone"); err != nil {
 		return nil, fmt.Errorf("create rate limit: %w", err)
@@ -114,6 +95,18 @@ func (b *bench) verifyCreateLimited(ctx context.Context) (func(int) op, error) {
 			return nil, fmt.Errorf("create bucket: %w", err)
 		}
 	}
+	return b.creates(func(to string) string {
+		return url.Values{"To": {to}, "Channel": {"sms"}, "RateLimits": {`{"end_user_phone":"` + to + `"}`}}.Encode()
+	})
+}
+
+// creates returns the operation of the create workloads: one create of
+// form(to) per operation, each to a new number of the pool.
+func (b *bench) creates(form func(to string) string) (func(int) op, error) {
+	tos, err := b.numbers(b.cfg.poolSize())
+	if err != nil {
+		return nil, err
+	}
 	path := "/v2/Services/" + b.service + "/Verifications"
 	var next atomic.Int64
 	return func(int) op {
@@ -122,8 +115,7 @@ func (b *bench) verifyCreateLimited(ctx context.Context) (func(int) op, error) {
 			if i >= int64(len(tos)) {
 				return errDry
 			}
-			form := url.Values{"To": {tos[i]}, "Channel": {"sms"}, "RateLimits": {`{"end_user_phone":"` + tos[i] + `"}`}}.Encode()
-			_, err := b.c.expectStatus(ctx, 201, "pending", "POST", path, "", form)
+			_, err := b.c.expectStatus(ctx, 201, "pending", "POST", path, "", form(tos[i]))
 			return err
 		}
 	}, nil

@@ -52,6 +52,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 		bucket     = buckets + "/{Sid}"
 	)
 
+	mux.HandleFunc("GET "+pathHealth, s.handleHealth)
+	mux.HandleFunc("GET "+pathReady, s.handleReady)
+
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
 	mux.HandleFunc("GET "+services, s.authed(s.handleServiceList))
 	mux.HandleFunc("GET "+service, s.device(s.handleServiceFetch))

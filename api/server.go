@@ -9,6 +9,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -44,6 +45,9 @@ type Server struct {
 	// Inbox is the development inbox of classic Verify codes (serve
 	// --dev); nil, and /_verifyd/dev/inbox does not exist.
 	Inbox *inbox.Inbox
+	// Ready reports whether this node can serve (GET /readyz): nil, or an
+	// error that says why not. Nil Ready is always ready.
+	Ready func(ctx context.Context) error
 
 	logins   loginCache    // recent account logins (auth.go)
 	throttle loginThrottle // failed logins per address and SID (throttle.go)

@@ -107,6 +107,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"RateLimits", testRateLimits},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},
+		{"Ready", testReady},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +65,24 @@ func testAttempts(t *testing.T, db *DB) {
 	}
 	if _, err := db.FindAttempt(g.ctx, g.account.Sid, theirs.Attempts[0].Sid); err != nil {
 		t.Fatalf("the other account's live verification was pruned: %v", err)
+	}
+}
+
+// testReady: a migrated database is ready; one missing a migration says
+// which it is at.
+func testReady(t *testing.T, db *DB) {
+	f := setup(t, db)
+	if err := db.Ready(f.ctx); err != nil {
+		t.Fatalf("migrated database: %v", err)
+	}
+	var top int
+	if err := db.queryRow(f.ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&top); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.exec(f.ctx, `DELETE FROM schema_migrations WHERE version = ?`, top); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(f.ctx); err == nil || !strings.Contains(err.Error(), "of "+strconv.Itoa(top)) {
+		t.Fatalf("a migration short: %v", err)
 	}
 }

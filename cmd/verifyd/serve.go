@@ -106,7 +106,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// soon as its challenge is committed, not at the next poll.
 	v.Store = notify.Waking(cached, outbox.Wake)
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
-		Inbox: codes.inbox}).HTTPServer()
+		Inbox: codes.inbox, Ready: db.Ready}).HTTPServer()
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
 	// Deferred after db.Close, so it runs first: the sweeper stops, on

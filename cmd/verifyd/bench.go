@@ -42,7 +42,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Minute, "bound on the whole run, setup included")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each workload's window (of this process) to this file, the workload name inserted before the extension; implies --rounds 1")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -73,17 +73,25 @@ type config struct {
 	MaxSends, MaxChecks, MaxRateLimits, MaxBuckets int
 }
 
-// truthy reads a boolean environment value: true, 1, yes or on, in any
-// case, are true.
-func truthy(v string) bool {
+// parseBool reads a boolean setting as strconv.ParseBool does (1, t,
+// true, TRUE, 0, f, false, …), plus yes, no, on and off in any case;
+// anything else is an error, never a silent false.
+func parseBool(v string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true", "1", "yes", "on":
-		return true
+	case "yes", "on":
+		return true, nil
+	case "no", "off":
+		return false, nil
 	}
-	return false
+	return strconv.ParseBool(strings.TrimSpace(v))
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	return parseServeTo(args, getenv, io.Discard, stderr)
+}
+
+// parseServeTo is parseServe with -h's usage printed on stdout.
+func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -98,6 +106,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		PreviousKeys: getenv("VERIFYD_PREVIOUS_SECRET_KEYS"),
 	}
 	cfg.SSLCertFile = getenv("SSL_CERT_FILE")
+	// The boolean environment values, read before the flags that they
+	// default; a value that is not a boolean stops the start.
+	bools := map[string]bool{}
+	for _, name := range []string{"VERIFYD_TLS_SELF_SIGNED", "VERIFYD_WEBHOOK_PUBLIC_ONLY", "VERIFYD_DEV", "VERIFYD_GATEWAY_INCLUDE_CODE"} {
+		if v := getenv(name); v != "" {
+			b, err := parseBool(v)
+			if err != nil {
+				return cfg, usagef("%s=%q: want true or false (1, t, yes, on / 0, f, no, off)", name, v)
+			}
+			bools[name] = b
+		}
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.APNsURL, "apns-url", env("VERIFYD_APNS_URL", ""), "base URL replacing both APNs hosts, e.g. a proxy (VERIFYD_APNS_URL; default: api.push.apple.com, or api.sandbox.push.apple.com for a Sandbox credential)")
@@ -107,17 +127,17 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.PublicURL, "public-url", env("VERIFYD_PUBLIC_URL", ""), "public base URL used in response links, e.g. https://verify.example.com (VERIFYD_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("VERIFYD_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS (VERIFYD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("VERIFYD_TLS_KEY", ""), "PEM private key file for --tls-cert (VERIFYD_TLS_KEY)")
-	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", env("VERIFYD_TLS_SELF_SIGNED", "") == "true", "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
+	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", bools["VERIFYD_TLS_SELF_SIGNED"], "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
 	fs.StringVar(&cfg.TLSSelfSignedDir, "tls-self-signed-dir", env("VERIFYD_TLS_SELF_SIGNED_DIR", ""), "directory of the --tls-self-signed certificate (VERIFYD_TLS_SELF_SIGNED_DIR; default beside the SQLite database, or the working directory with PostgreSQL)")
-	fs.BoolVar(&cfg.WebhookPublicOnly, "webhook-public-only", env("VERIFYD_WEBHOOK_PUBLIC_ONLY", "") == "true", "refuse webhook URLs whose host is, or resolves to, a loopback, private or other non-public address (VERIFYD_WEBHOOK_PUBLIC_ONLY=true); link-local and cloud metadata addresses are always refused")
-	fs.BoolVar(&cfg.Dev, "dev", truthy(getenv("VERIFYD_DEV")), "development mode: channels without a configured sender deliver codes to the development inbox (logged, and readable at /_verifyd/dev/inbox and with verifyd inbox) (VERIFYD_DEV=true)")
+	fs.BoolVar(&cfg.WebhookPublicOnly, "webhook-public-only", bools["VERIFYD_WEBHOOK_PUBLIC_ONLY"], "refuse webhook URLs whose host is, or resolves to, a loopback, private or other non-public address (VERIFYD_WEBHOOK_PUBLIC_ONLY=true); link-local and cloud metadata addresses are always refused")
+	fs.BoolVar(&cfg.Dev, "dev", bools["VERIFYD_DEV"], "development mode: channels without a configured sender deliver codes to the development inbox (logged, and readable at /_verifyd/dev/inbox and with verifyd inbox) (VERIFYD_DEV=true)")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("VERIFYD_SMTP_URL", ""), "SMTP server for the email channel: smtp://user:pass@host:port?tls=none|starttls|tls (VERIFYD_SMTP_URL)")
 	fs.StringVar(&cfg.EmailFrom, "email-from", env("VERIFYD_EMAIL_FROM", ""), "From address of code e-mails, e.g. \"MyApp <no-reply@example.com>\" (VERIFYD_EMAIL_FROM)")
 	fs.StringVar(&cfg.EmailTemplates, "email-templates", env("VERIFYD_EMAIL_TEMPLATES", ""), "directory of e-mail templates (*.json), chosen by ChannelConfiguration.template_id (VERIFYD_EMAIL_TEMPLATES)")
 	fs.StringVar(&cfg.GatewayURL, "gateway-url", env("VERIFYD_GATEWAY_URL", ""), "HTTP gateway for sms, call and whatsapp codes (and email without --smtp-url): signed JSON POSTs (VERIFYD_GATEWAY_URL)")
 	fs.StringVar(&cfg.GatewaySecret, "gateway-secret", env("VERIFYD_GATEWAY_SECRET", ""), "HMAC key of the gateway's X-Verifyd-Signature, at least 16 bytes (VERIFYD_GATEWAY_SECRET)")
 	fs.StringVar(&cfg.GatewayTemplate, "gateway-template", env("VERIFYD_GATEWAY_TEMPLATE", ""), "JSON file of a request template that calls a provider's HTTP API directly instead of --gateway-url (VERIFYD_GATEWAY_TEMPLATE)")
-	fs.BoolVar(&cfg.GatewayIncludeCode, "gateway-include-code", truthy(getenv("VERIFYD_GATEWAY_INCLUDE_CODE")), "also send the bare code to the gateway, e.g. for WhatsApp templates (VERIFYD_GATEWAY_INCLUDE_CODE=true)")
+	fs.BoolVar(&cfg.GatewayIncludeCode, "gateway-include-code", bools["VERIFYD_GATEWAY_INCLUDE_CODE"], "also send the bare code to the gateway, e.g. for WhatsApp templates (VERIFYD_GATEWAY_INCLUDE_CODE=true)")
 	fs.StringVar(&cfg.GatewayChannels, "gateway-channels", env("VERIFYD_GATEWAY_CHANNELS", ""), "channels the gateway serves, comma-separated (VERIFYD_GATEWAY_CHANNELS; default sms,call,whatsapp, plus email without --smtp-url)")
 	proxies := fs.String("trusted-proxies", env("VERIFYD_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of the proxies in front of verifyd, whose X-Forwarded-For names the client for the failed-login throttle (VERIFYD_TRUSTED_PROXIES; default none)")
 	for _, d := range []struct {
@@ -187,7 +207,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		}
 		fs.Var(ratesFlag{d.p}, d.name, "requests/duration, comma-separated, or none: "+d.usage)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {

@@ -53,7 +53,7 @@ type deviceFlags struct {
 func (o *deviceFlags) flagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("device "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, deviceUsage) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), deviceUsage) }
 	fs.StringVar(&o.state, "state", o.state, "state file")
 	fs.StringVar(&o.ca, "ca", o.ca, "trust the PEM certificate(s) in this file")
 	fs.BoolVar(&o.insecure, "insecure", o.insecure, "accept any TLS certificate (development only)")
@@ -84,10 +84,10 @@ func (o *deviceFlags) flagSet(name string, stderr io.Writer) *flag.FlagSet {
 
 // parseAll parses flags anywhere among the arguments (the flag package
 // stops at the first positional one) and returns the positionals.
-func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseAll(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args, stdout); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {
@@ -101,7 +101,7 @@ func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 func deviceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := &deviceFlags{state: "./verifyd-device.json"}
 	global := o.flagSet("", stderr)
-	if err := global.Parse(args); err != nil {
+	if err := parseFlags(global, args, stdout); err != nil {
 		return err
 	}
 	if global.NArg() == 0 {
@@ -115,7 +115,7 @@ func deviceCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprint(stderr, deviceUsage)
 		return fmt.Errorf("device: unknown command %q", sub)
 	}
-	pos, err := parseAll(o.flagSet(sub, stderr), global.Args()[1:])
+	pos, err := parseAll(o.flagSet(sub, stderr), global.Args()[1:], stdout)
 	if err != nil {
 		return err
 	}

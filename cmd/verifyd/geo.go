@@ -56,13 +56,13 @@ RiskCheck=disable.
 func geoCommand(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("geo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, geoUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), geoUsage); fs.PrintDefaults() }
 	file := fs.String("file", getenv("VERIFYD_GEO_PERMISSIONS"), "geo permissions file (VERIFYD_GEO_PERMISSIONS)")
 	to := fs.String("to", "", "destination number, E.164")
 	channel := fs.String("channel", verify.ChannelSMS, "sms, call or whatsapp")
 	account := fs.String("account", "", "account SID of the send")
 	service := fs.String("service", "", "service SID of the send")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *file == "" {

@@ -36,7 +36,7 @@ func inboxCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	if len(pos) > 0 {
 		fmt.Fprint(stderr, inboxUsage)
-		return usageError{fmt.Errorf("inbox: unexpected argument %q", pos[0])}
+		return usageError{err: fmt.Errorf("inbox: unexpected argument %q", pos[0])}
 	}
 	sid, token := getenv("VERIFYD_ACCOUNT_SID"), getenv("VERIFYD_AUTH_TOKEN")
 	if sid == "" || token == "" {

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -28,18 +29,26 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "verifyd:", err)
+		var u usageError
+		if !errors.As(err, &u) || !u.printed {
+			fmt.Fprintln(os.Stderr, "verifyd:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
 
 // usageError is a command line that cannot run as written; main exits 2.
-type usageError struct{ err error }
+// printed says the message was already written (by parseFlags, with the
+// usage), so that main does not write it twice.
+type usageError struct {
+	err     error
+	printed bool
+}
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+func usagef(format string, args ...any) error { return usageError{err: fmt.Errorf(format, args...)} }
 
 // dbCommandFlags is the flag set of an operator command on the database
 // ("accounts", "deliveries"): --db, defaulting to VERIFYD_DB or
@@ -68,7 +77,7 @@ func parseCommand(fs *flag.FlagSet, args []string, usage string, stdout, stderr 
 				return nil, true, nil
 			}
 			fmt.Fprint(stderr, usage)
-			return nil, false, usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+			return nil, false, usageError{err: fmt.Errorf("%s: %w", fs.Name(), err)}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -96,20 +105,29 @@ func exitCode(err error) int {
 // run is the whole program: main only wires it to the process, and the
 // end-to-end tests call it directly, so they exercise the binary we ship.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, helpShown) {
+		return nil
+	}
+	return err
+}
+
+// dispatch runs the command args names.
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("missing command")
 	}
 	switch args[0] {
 	case "serve":
-		cfg, err := parseServe(args[1:], getenv, stderr)
+		cfg, err := parseServeTo(args[1:], getenv, stdout, stderr)
 		if err != nil {
 			return err
 		}
 		oneMoreProc(getenv)
 		return serve(ctx, cfg, stdout, stderr)
 	case "migrate":
-		cfg, err := parseServe(args[1:], getenv, stderr)
+		cfg, err := parseServeTo(args[1:], getenv, stdout, stderr)
 		if err != nil {
 			return err
 		}
@@ -167,4 +185,30 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// helpShown is the "error" of a command whose -h printed its usage on
+// stdout: run returns nil for it, so the exit status is 0.
+var helpShown = errors.New("help shown")
+
+// parseFlags parses args with fs as the Go convention wants it for a
+// command: -h or --help prints the usage on stdout and returns helpShown
+// (exit 0); a bad flag prints the error and the usage once, on fs's
+// output (stderr), and returns a usageError (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	out := fs.Output()
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(buf.Bytes())
+		return helpShown
+	default:
+		_, _ = out.Write(buf.Bytes())
+		return usageError{err: fmt.Errorf("%s: %w", fs.Name(), err), printed: true}
+	}
 }

@@ -43,21 +43,21 @@ func rotateKey(ctx context.Context, args []string, getenv func(string) string, s
 	var o rotateOpts
 	fs := rotateKeyFlags(&o, getenv, stderr)
 	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+		return usageError{err: err}
 	}
 	cfg := config{DB: o.db, SecretKey: getenv("VERIFYD_SECRET_KEY"), PreviousKeys: getenv("VERIFYD_PREVIOUS_SECRET_KEYS")}
 	switch {
 	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("rotate-key: unexpected argument %q", fs.Arg(0))}
+		return usageError{err: fmt.Errorf("rotate-key: unexpected argument %q", fs.Arg(0))}
 	case o.batch <= 0:
-		return usageError{fmt.Errorf("rotate-key: --batch must be positive")}
+		return usageError{err: fmt.Errorf("rotate-key: --batch must be positive")}
 	case o.newKey && o.status:
-		return usageError{fmt.Errorf("rotate-key: --new-key and --status exclude each other")}
+		return usageError{err: fmt.Errorf("rotate-key: --new-key and --status exclude each other")}
 	case o.newKey && (sqlstore.IsPostgres(o.db) || cfg.SecretKey != ""):
-		return usageError{fmt.Errorf("rotate-key: --new-key manages the key file of a SQLite database; with VERIFYD_SECRET_KEY, set the new key there and the old one in VERIFYD_PREVIOUS_SECRET_KEYS (run \"verifyd rotate-key -h\")")}
+		return usageError{err: fmt.Errorf("rotate-key: --new-key manages the key file of a SQLite database; with VERIFYD_SECRET_KEY, set the new key there and the old one in VERIFYD_PREVIOUS_SECRET_KEYS (run \"verifyd rotate-key -h\")")}
 	}
 	if err := cfg.checkKey(); err != nil {
-		return usageError{err}
+		return usageError{err: err}
 	}
 	if o.newKey {
 		if err := newPrimaryKey(o.db, stdout); err != nil {

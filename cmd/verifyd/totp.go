@@ -19,7 +19,7 @@ func totpCode(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&p.Digits, "digits", 6, "code length, 3-8")
 	fs.IntVar(&p.Period, "period", 30, "time step in seconds")
 	offset := fs.Int("offset", 0, "print the code this many time steps from now (1 = the next code)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

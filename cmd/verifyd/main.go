@@ -149,6 +149,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return inboxCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "geo":
 		return geoCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -173,6 +175,7 @@ Commands:
   accounts  list or remove the accounts of a database (run "verifyd accounts -h")
   deliveries  list the webhook deliveries of the outbox (run "verifyd deliveries -h")
   inbox     the codes a "serve --dev" server sent, from its development inbox (run "verifyd inbox -h")
+  backup    copy a live SQLite database consistently (run "verifyd backup -h")
   geo       check a geo permissions file and what it decides for a number (run "verifyd geo -h")
   version   print the version
 

@@ -45,6 +45,9 @@ type Server struct {
 	// Inbox is the development inbox of classic Verify codes (serve
 	// --dev); nil, and /_verifyd/dev/inbox does not exist.
 	Inbox *inbox.Inbox
+	// AccessLog receives one line per request (accesslog.go); nil logs
+	// none.
+	AccessLog *slog.Logger
 	// Ready reports whether this node can serve (GET /readyz): nil, or an
 	// error that says why not. Nil Ready is always ready.
 	Ready func(ctx context.Context) error
@@ -74,7 +77,7 @@ func (s *Server) HTTPServer() *http.Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.recoverPanics(s.cors(s.dispatch(mux)))
+	return s.accessLog(s.recoverPanics(s.cors(s.dispatch(mux))))
 }
 
 // dispatch answers requests the route table does not know with Twilio error

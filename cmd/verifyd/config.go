@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -68,6 +69,8 @@ type config struct {
 	// Abuse controls: the geo permissions file, and the built-in limits
 	// (0: Twilio's values, verify.Verifier's defaults).
 	GeoPermissions                                 string
+	LogFormat, LogLevel, PprofAddr                 string
+	AccessLog                                      bool
 	AttemptRetention                               time.Duration
 	Limits                                         verify.Limits
 	MaxSends, MaxChecks, MaxRateLimits, MaxBuckets int
@@ -109,7 +112,8 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 	// The boolean environment values, read before the flags that they
 	// default; a value that is not a boolean stops the start.
 	bools := map[string]bool{}
-	for _, name := range []string{"VERIFYD_TLS_SELF_SIGNED", "VERIFYD_WEBHOOK_PUBLIC_ONLY", "VERIFYD_DEV", "VERIFYD_GATEWAY_INCLUDE_CODE"} {
+	bools["VERIFYD_ACCESS_LOG"] = true
+	for _, name := range []string{"VERIFYD_TLS_SELF_SIGNED", "VERIFYD_WEBHOOK_PUBLIC_ONLY", "VERIFYD_DEV", "VERIFYD_GATEWAY_INCLUDE_CODE", "VERIFYD_ACCESS_LOG"} {
 		if v := getenv(name); v != "" {
 			b, err := parseBool(v)
 			if err != nil {
@@ -165,6 +169,10 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 		}
 		fs.DurationVar(d.p, d.name, def, d.usage)
 	}
+	fs.StringVar(&cfg.LogFormat, "log-format", env("VERIFYD_LOG_FORMAT", "text"), "log lines as text (key=value) or json (VERIFYD_LOG_FORMAT)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("VERIFYD_LOG_LEVEL", "info"), "debug, info, warn or error (VERIFYD_LOG_LEVEL)")
+	fs.BoolVar(&cfg.AccessLog, "access-log", bools["VERIFYD_ACCESS_LOG"], "log one line per request at info: method, path, status, bytes, ms, peer, user; never a query or a secret (VERIFYD_ACCESS_LOG; default true)")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", env("VERIFYD_PPROF_ADDR", ""), "serve Go's /debug/pprof on this address, e.g. 127.0.0.1:6060; keep it private (VERIFYD_PPROF_ADDR; default off)")
 	fs.StringVar(&cfg.GeoPermissions, "geo-permissions", env("VERIFYD_GEO_PERMISSIONS", ""), "JSON file of geo permissions: which countries sms, call and whatsapp codes may go to (VERIFYD_GEO_PERMISSIONS; default all; see verifyd geo -h)")
 	for _, d := range []struct {
 		p          *int
@@ -234,6 +242,12 @@ func (c config) validate() error {
 	}
 	if c.KeyCheckInterval < 0 {
 		return fmt.Errorf("--key-check-interval must not be negative")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return usagef("--log-format must be text or json")
+	}
+	if _, err := logLevel(c.LogLevel); err != nil {
+		return err
 	}
 	if c.AttemptRetention <= 0 {
 		return fmt.Errorf("--attempts-retention must be positive")
@@ -351,4 +365,23 @@ func (f ratesFlag) Set(s string) error {
 	}
 	*f.p = r
 	return nil
+}
+
+// logLevel reads --log-level.
+func logLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, usagef("--log-level must be debug, info, warn or error")
+	}
+	return l, nil
+}
+
+// newLogger is the server's logger, as --log-format and --log-level say.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level, _ := logLevel(cfg.LogLevel) // checked by validate
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

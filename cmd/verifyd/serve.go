@@ -25,7 +25,7 @@ import (
 // serve opens the store, makes sure an account exists, and serves the API
 // until ctx is cancelled, then shuts down gracefully.
 func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := newLogger(cfg, stderr)
 	if err := cfg.checkKey(); err != nil {
 		return err
 	}
@@ -106,7 +106,15 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// soon as its challenge is committed, not at the next poll.
 	v.Store = notify.Waking(cached, outbox.Wake)
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
-		Inbox: codes.inbox, Ready: db.Ready}).HTTPServer()
+		Inbox: codes.inbox, Ready: db.Ready, AccessLog: accessLogger(cfg, logger)}).HTTPServer()
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+	}
 	fmt.Fprintf(stdout, "verifyd listening on %s://%s (database %s)\n", scheme, ln.Addr(), displayDB(cfg.DB))
 
 	// Deferred after db.Close, so it runs first: the sweeper stops, on

@@ -6,26 +6,34 @@ import (
 	"time"
 )
 
-// accessLog logs one line per request on AccessLog: method, path (never
+// observe logs one line per request on AccessLog, and counts it in
+// Metrics by its route pattern. The log line has the method, path (never
 // the query, which may carry phone numbers), status, bytes, duration, the
 // peer and the Basic auth user (an account or API key SID, never its
-// secret). Nil AccessLog logs nothing and costs nothing.
-func (s *Server) accessLog(next http.Handler) http.Handler {
-	if s.AccessLog == nil {
+// secret). With neither set it costs nothing.
+func (s *Server) observe(next http.Handler) http.Handler {
+	if s.AccessLog == nil && s.Metrics == nil {
 		return next
 	}
-	log := s.AccessLog
+	log, reg := s.AccessLog, s.Metrics
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		d := time.Since(start)
+		if reg != nil {
+			reg.Request(r.Pattern, rec.status, d) // set by the route table's ServeMux
+		}
+		if log == nil {
+			return
+		}
 		user, _, _ := r.BasicAuth()
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("ms", float64(d.Microseconds())/1000),
 			slog.String("peer", r.RemoteAddr),
 			slog.String("user", user),
 		)

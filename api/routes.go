@@ -54,6 +54,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET "+pathHealth, s.handleHealth)
 	mux.HandleFunc("GET "+pathReady, s.handleReady)
+	if s.Metrics != nil && s.ServeMetrics {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
 
 	mux.HandleFunc("POST "+services, s.authed(s.handleServiceCreate))
 	mux.HandleFunc("GET "+services, s.authed(s.handleServiceList))

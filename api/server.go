@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/metrics"
 	"github.com/verifyd/verify/notify/inbox"
 )
 
@@ -48,6 +49,10 @@ type Server struct {
 	// AccessLog receives one line per request (accesslog.go); nil logs
 	// none.
 	AccessLog *slog.Logger
+	// Metrics counts requests by route and status (observe); with
+	// ServeMetrics, GET /metrics serves them on the API's own address.
+	Metrics      *metrics.Registry
+	ServeMetrics bool
 	// Ready reports whether this node can serve (GET /readyz): nil, or an
 	// error that says why not. Nil Ready is always ready.
 	Ready func(ctx context.Context) error
@@ -77,7 +82,7 @@ func (s *Server) HTTPServer() *http.Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.accessLog(s.recoverPanics(s.cors(s.dispatch(mux))))
+	return s.observe(s.recoverPanics(s.cors(s.dispatch(mux))))
 }
 
 // dispatch answers requests the route table does not know with Twilio error

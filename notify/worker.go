@@ -54,6 +54,10 @@ type Worker struct {
 	// the requests that caused them. With it, rows gather for up to 5 ms
 	// and leave together.
 	Gap time.Duration
+	// Observe, if set, is told of every attempt whose outcome was
+	// recorded: its kind, outcome (delivered, pending for a retry, dead)
+	// and how long the attempt took. Metrics count them.
+	Observe func(kind verify.OutboxKind, outcome verify.OutboxStatus, d time.Duration)
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -300,6 +304,9 @@ func (w *Worker) deliver(ctx context.Context, m *verify.OutboxMessage) {
 		d.Dead(sctx, msg, err)
 	}
 	cancel()
+	if serr == nil && ok && w.Observe != nil {
+		w.Observe(m.Kind, o.Status, now.Sub(start))
+	}
 	attrs := []any{"kind", m.Kind, "id", m.ID, "ref", m.Ref, "attempt", m.Attempts,
 		"outcome", o.Status, "duration_ms", now.Sub(start).Milliseconds()}
 	if err != nil {

@@ -197,3 +197,12 @@ func (s *store) ListOutbox(ctx context.Context, status verify.OutboxStatus, limi
 	}
 	return out, nil
 }
+
+// CountOutbox counts the rows of a status, for the outbox depth metric.
+func (s *store) CountOutbox(ctx context.Context, status verify.OutboxStatus) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = ?`, string(status)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: count outbox: %w", err)
+	}
+	return n, nil
+}

@@ -102,11 +102,21 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	logger.Info("classic Verify channels", "senders", codes.describe())
 	outbox := deliveryWorker(v, db, logger, sender, codes.sender)
+	reg := newMetrics(db, outbox)
 	// Every commit that enqueued a row wakes the worker: a push leaves as
 	// soon as its challenge is committed, not at the next poll.
 	v.Store = notify.Waking(cached, outbox.Wake)
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
-		Inbox: codes.inbox, Ready: db.Ready, AccessLog: accessLogger(cfg, logger)}).HTTPServer()
+		Inbox: codes.inbox, Ready: db.Ready, AccessLog: accessLogger(cfg, logger),
+		Metrics: reg, ServeMetrics: cfg.MetricsAddr == ""}).HTTPServer()
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, reg, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	if cfg.PprofAddr != "" {
 		stopPprof, err := servePprof(cfg.PprofAddr, logger)
 		if err != nil {

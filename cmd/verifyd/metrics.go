@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/metrics"
+	"github.com/verifyd/verify/notify"
+	"github.com/verifyd/verify/sqlstore"
+)
+
+// newMetrics is the server's registry: the API counts requests into it
+// (api.Server.Metrics), the outbox worker its attempts, and gauges read
+// the outbox's depth at each scrape.
+func newMetrics(db *sqlstore.DB, outbox *notify.Worker) *metrics.Registry {
+	reg := metrics.New()
+	outbox.Observe = func(kind verify.OutboxKind, outcome verify.OutboxStatus, d time.Duration) {
+		reg.Delivery(string(kind), string(outcome), d)
+	}
+	for _, status := range []verify.OutboxStatus{verify.OutboxPending, verify.OutboxDead} {
+		reg.Gauge(`verifyd_outbox_rows{status="`+string(status)+`"}`, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := db.CountOutbox(ctx, status)
+			if err != nil {
+				return -1 // the scrape shows the database did not answer
+			}
+			return float64(n)
+		})
+	}
+	return reg
+}
+
+// serveMetrics serves GET /metrics on its own listener (--metrics-addr).
+func serveMetrics(addr string, reg *metrics.Registry, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", reg.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics", "err", err)
+		}
+	}()
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
+}

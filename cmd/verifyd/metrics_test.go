@@ -1,0 +1,107 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+)
+
+// sample is one line of the Prometheus text format: name{labels} value.
+var sample = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",? ?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$`)
+
+// scrape reads a metrics page, checks every line's syntax, and returns
+// the samples by name and labels.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("%s: %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		m := sample.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("not the Prometheus text format: %q", line)
+		}
+		v, err := strconv.ParseFloat(m[3], 64)
+		if err != nil {
+			t.Fatalf("value of %q: %v", line, err)
+		}
+		out[m[1]+m[2]] = v
+	}
+	return out
+}
+
+// TestMetrics scrapes /metrics after known requests: requests by route
+// and status with latency histograms, outbox attempts and depth, and the
+// Go and process metrics; with --metrics-addr they move off the API.
+func TestMetrics(t *testing.T) {
+	s := startServer(t, t.TempDir()+"/v.db", accountEnv(testAccount, testToken), "--dev")
+	c := twilioClient(t, s, testAccount, testToken)
+	svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateVerification(*svc.Sid, newVerification("+14155552671", "sms")); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(s.base + "/v2/Services"); err == nil {
+		resp.Body.Close()
+	}
+	var m map[string]float64
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m = scrape(t, s.base+"/metrics")
+		if m[`verifyd_outbox_attempts_total{kind="code",outcome="delivered"}`] == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for name, want := range map[string]float64{
+		`verifyd_requests_total{op="POST /v2/Services",status="201"}`:                               1,
+		`verifyd_requests_total{op="POST /v2/Services/{ServiceSid}/Verifications",status="201"}`:    1,
+		`verifyd_requests_total{op="GET /v2/Services",status="401"}`:                                1,
+		`verifyd_request_duration_seconds_count{op="POST /v2/Services/{ServiceSid}/Verifications"}`: 1,
+		`verifyd_outbox_attempts_total{kind="code",outcome="delivered"}`:                            1,
+		`verifyd_outbox_rows{status="pending"}`:                                                     0,
+	} {
+		if got, ok := m[name]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{`go_goroutines`, `process_resident_memory_bytes`} {
+		if _, ok := m[name]; !ok {
+			t.Errorf("%s missing", name)
+		}
+	}
+	s.stop()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := startServer(t, t.TempDir()+"/v.db", accountEnv(testAccount, testToken), "--metrics-addr", addr)
+	if resp, err := http.Get(p.base + "/metrics"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("/metrics on the API with --metrics-addr: %v %v", resp.StatusCode, err)
+	}
+	if _, ok := scrape(t, "http://"+addr+"/metrics")[`verifyd_outbox_rows{status="dead"}`]; !ok {
+		t.Errorf("the metrics address serves no outbox gauge")
+	}
+}

@@ -189,3 +189,16 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckWritable makes a write that changes nothing, so that a database
+// the server cannot write (a read-only file, a mode=ro DSN, a PostgreSQL
+// standby) stops the start with a clear message instead of failing
+// requests and the sweep later.
+func (db *DB) CheckWritable(ctx context.Context) error {
+	_, err := db.exec(ctx, `UPDATE schema_migrations SET applied_at = applied_at
+WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
+	if err != nil {
+		return fmt.Errorf("the database cannot be written (read-only file, directory or server?): %w", err)
+	}
+	return nil
+}

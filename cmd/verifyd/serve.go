@@ -43,6 +43,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := db.Claim(); err != nil {
 		return err
 	}
+	if err := db.CheckWritable(ctx); err != nil {
+		return err
+	}
 	privateFiles(cfg, db, logger)
 	if n, err := db.ReleaseOutboxClaims(ctx, time.Now()); err != nil {
 		return err

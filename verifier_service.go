@@ -8,12 +8,21 @@ import (
 // CreateService creates a service in the account. FriendlyName is required;
 // Totp.Issuer defaults to it.
 func (v *Verifier) CreateService(ctx context.Context, account Sid, p ServiceParams) (*Service, error) {
-	if p.FriendlyName == nil || *p.FriendlyName == "" {
-		return nil, missing(EInvalidParam, "FriendlyName")
-	}
 	sid, err := v.newSid(PrefixService)
 	if err != nil {
 		return nil, err
+	}
+	return v.CreateServiceSid(ctx, account, sid, p)
+}
+
+// CreateServiceSid is CreateService with the SID given: the fixed service
+// of the development mode, whose SID a CI job writes as a constant.
+func (v *Verifier) CreateServiceSid(ctx context.Context, account, sid Sid, p ServiceParams) (*Service, error) {
+	if p.FriendlyName == nil || *p.FriendlyName == "" {
+		return nil, missing(EInvalidParam, "FriendlyName")
+	}
+	if !sid.Valid(PrefixService) {
+		return nil, Errorf(EServiceSid, "Invalid service SID %q", sid)
 	}
 	now := v.now()
 	s := &Service{
@@ -31,7 +40,7 @@ func (v *Verifier) CreateService(ctx context.Context, account Sid, p ServicePara
 	if err := applyServiceParams(s, p); err != nil {
 		return nil, err
 	}
-	err = v.Store.Tx(ctx, func(st Store) error {
+	err := v.Store.Tx(ctx, func(st Store) error {
 		if err := checkServiceCredentials(ctx, st, account, p); err != nil {
 			return err
 		}

@@ -68,7 +68,9 @@ type config struct {
 
 	// Abuse controls: the geo permissions file, and the built-in limits
 	// (0: Twilio's values, verify.Verifier's defaults).
-	GeoPermissions                                 string
+	GeoPermissions string
+	// devConstants: --dev without credentials, so the dev ones (dev.go).
+	devConstants                                   bool
 	LogFormat, LogLevel, PprofAddr, MetricsAddr    string
 	AccessLog                                      bool
 	AttemptRetention                               time.Duration
@@ -221,6 +223,9 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Dev && cfg.AccountSid == "" && cfg.AuthToken == "" {
+		cfg.AccountSid, cfg.AuthToken, cfg.devConstants = DevAccountSid, DevAuthToken, true
 	}
 	for _, n := range []int{cfg.MaxSends, cfg.MaxChecks, cfg.MaxRateLimits, cfg.MaxBuckets} {
 		if n < 1 {

@@ -151,6 +151,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return geoCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return backupCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "json":
+		return jsonCommand(args[1:], stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintln(stdout, "verifyd", version())
 		return nil
@@ -176,6 +178,7 @@ Commands:
   deliveries  list the webhook deliveries of the outbox (run "verifyd deliveries -h")
   inbox     the codes a "serve --dev" server sent, from its development inbox (run "verifyd inbox -h")
   backup    copy a live SQLite database consistently (run "verifyd backup -h")
+  json      print one value of a JSON answer, for shell scripts (run "verifyd json -h")
   geo       check a geo permissions file and what it decides for a number (run "verifyd geo -h")
   version   print the version
 

@@ -100,6 +100,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	v.CodeChannels = codes.channels
+	if cfg.devConstants {
+		v.Store = db
+		if err := ensureDevService(ctx, v, stdout); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	if cfg.Dev {
 		logger.Warn("DEVELOPMENT MODE (--dev): codes of channels without a sender are logged and shown at /_verifyd/dev/inbox; never run --dev in production")
 	}

@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIConventions: -h prints the usage on stdout and succeeds; a bad
@@ -37,5 +42,24 @@ func TestCLIConventions(t *testing.T) {
 	if _, err := parseServe(nil, func(k string) string { return map[string]string{"VERIFYD_WEBHOOK_PUBLIC_ONLY": "maybe"}[k] }, &strings.Builder{}); exitCode(err) != 2 ||
 		!strings.Contains(err.Error(), "VERIFYD_WEBHOOK_PUBLIC_ONLY") {
 		t.Errorf("maybe: %v", err)
+	}
+}
+
+// TestStartHints: a start that cannot listen, or cannot write the
+// database's directory, says which setting fixes it.
+func TestStartHints(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"serve", "--addr", ln.Addr().String(), "--db", t.TempDir() + "/v.db"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--addr") || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("address in use: %v", err)
+	}
+	if err := openHint("/ro/v.db", fmt.Errorf("open: %w", fs.ErrPermission)); !strings.Contains(err.Error(), "/ro") || !strings.Contains(err.Error(), "--db") {
+		t.Errorf("permission: %v", err)
 	}
 }

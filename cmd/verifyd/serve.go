@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/verifyd/verify"
@@ -37,7 +39,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	sealKey, sealPrevious := keys.sealing()
 	db, err := sqlstore.Open(ctx, cfg.DB, sealKey, sealPrevious...)
 	if err != nil {
-		return err
+		return openHint(cfg.DB, err)
 	}
 	defer db.Close()
 	if err := db.Claim(); err != nil {
@@ -62,7 +64,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return err
+		return listenHint(cfg.Addr, err)
 	}
 	scheme := "http"
 	if tlsCfg != nil {
@@ -312,3 +314,23 @@ func selfSignedAt(cfg config) config {
 }
 
 func validAccountSid(s string) bool { return verify.Sid(s).Valid(verify.PrefixAccount) }
+
+// listenHint names the fix when the listen address cannot be used.
+func listenHint(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is in use (another verifyd?): choose another address with --addr or VERIFYD_ADDR: %w", addr, err)
+	}
+	if errors.Is(err, syscall.EACCES) {
+		return fmt.Errorf("no permission to listen on %s (a port below 1024?): choose another with --addr: %w", addr, err)
+	}
+	return err
+}
+
+// openHint names the fix when a SQLite database cannot be created or
+// opened for lack of permission: the directory it lives in.
+func openHint(db string, err error) error {
+	if !sqlstore.IsPostgres(db) && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+		return fmt.Errorf("cannot write the database's directory %s: choose a writable one with --db or VERIFYD_DB: %w", filepath.Dir(db), err)
+	}
+	return err
+}

@@ -47,6 +47,11 @@ type Verifier struct {
 	// AttemptRetention is how long verifications and their attempts are
 	// kept (listed by the Attempts API); 0 means DefaultAttemptRetention.
 	AttemptRetention time.Duration
+	// Observe, if set, is told of each event a change makes (the webhook
+	// events: factor.created, challenge.approved, …, challenge.expired)
+	// with the factor's type, whether or not a webhook subscribes.
+	// Metrics count them.
+	Observe func(event, factorType string)
 	// Limits are the built-in request limits; nil means DefaultLimits.
 	Limits *Limits
 	// Geo are the operator's geo permissions; nil allows every country.

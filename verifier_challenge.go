@@ -101,6 +101,7 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 		if err != nil {
 			return nil, err
 		}
+		v.observeCreated(c)
 		return c, nil
 	}
 	if err := checkTotpPayload(*p.AuthPayload); err != nil {
@@ -138,6 +139,7 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 	if err != nil {
 		return nil, err
 	}
+	v.observeCreated(c)
 	return c, nil
 }
 
@@ -384,5 +386,16 @@ func answerable(c *Challenge) error {
 		return Errorf(EChallengeExpire, "Challenge %s has expired", c.Sid)
 	default:
 		return Errorf(EChallengeDone, "Challenge %s was already %s", c.Sid, c.Status)
+	}
+}
+
+// EventChallengeCreated is what Observe is told of a new challenge; it is
+// not a webhook event.
+const EventChallengeCreated = "challenge.created"
+
+// observeCreated tells Observe of a challenge once it is stored.
+func (v *Verifier) observeCreated(c *Challenge) {
+	if v.Observe != nil {
+		v.Observe(EventChallengeCreated, string(c.FactorType))
 	}
 }

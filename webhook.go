@@ -227,6 +227,7 @@ func (v *Verifier) ListWebhooks(ctx context.Context, account, service Sid, p Pag
 // factor events. The parameters are those of docs/delivery.md §2.2; v1
 // webhooks get them without the JSON metadata and status fields.
 func (v *Verifier) emit(ctx context.Context, st Store, typ string, f *Factor, c *Challenge) error {
+	v.observe(typ, f)
 	hooks, err := subscribers(ctx, st, f.ServiceSid, typ)
 	if err != nil || len(hooks) == 0 {
 		return err
@@ -257,6 +258,9 @@ func subscribers(ctx context.Context, st Store, service Sid, typ string) ([]*Web
 func (v *Verifier) emitExpired(ctx context.Context, st Store, expired []*Challenge) error {
 	hooksOf := map[Sid][]*Webhook{}
 	for _, c := range expired {
+		if v.Observe != nil {
+			v.Observe(EventChallengeExpired, string(c.FactorType))
+		}
 		hooks, ok := hooksOf[c.ServiceSid]
 		if !ok {
 			var err error
@@ -382,4 +386,13 @@ func newUUID(now time.Time, r io.Reader) (string, error) {
 	b[8] = b[8]&0x3f | 0x80
 	h := fmt.Sprintf("%x", b)
 	return strings.Join([]string{h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]}, "-"), nil
+}
+
+// observe tells Observe of an event as it is made, inside the
+// transaction of the change: a commit that then fails, which is rare,
+// leaves it counted.
+func (v *Verifier) observe(typ string, f *Factor) {
+	if v.Observe != nil {
+		v.Observe(typ, string(f.Type))
+	}
 }

@@ -98,6 +98,9 @@ func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	acct, err := s.Verifier.Login(r.Context(), user, pass)
 	if verify.IsCode(err, verify.EAuthenticate) {
 		s.throttle.fail(addr, user, s.now())
+		if s.Metrics != nil {
+			s.Metrics.FailedLogin()
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -45,6 +45,17 @@ func (r *Registry) Delivery(kind, outcome string, d time.Duration) {
 	r.set.GetOrCreatePrometheusHistogram(fmt.Sprintf(`verifyd_outbox_attempt_duration_seconds{kind=%q}`, kind)).Update(d.Seconds())
 }
 
+// Event counts a domain event (challenge.created, challenge.approved,
+// challenge.denied, challenge.expired, factor.created, factor.verified,
+// factor.deleted) of a factor type (push, totp).
+func (r *Registry) Event(event, factorType string) {
+	r.set.GetOrCreateCounter(fmt.Sprintf(`verifyd_events_total{event=%q,factor_type=%q}`, event, factorType)).Inc()
+}
+
+// FailedLogin counts a request refused for wrong credentials (not one
+// refused by the throttle, which never compares them).
+func (r *Registry) FailedLogin() { r.set.GetOrCreateCounter(`verifyd_failed_logins_total`).Inc() }
+
 // Gauge reports f's value at every scrape under name (with its labels).
 func (r *Registry) Gauge(name string, f func() float64) { r.set.GetOrCreateGauge(name, f) }
 

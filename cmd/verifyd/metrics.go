@@ -14,11 +14,13 @@ import (
 	"github.com/verifyd/verify/sqlstore"
 )
 
-// newMetrics is the server's registry: the API counts requests into it
-// (api.Server.Metrics), the outbox worker its attempts, and gauges read
-// the outbox's depth at each scrape.
-func newMetrics(db *sqlstore.DB, outbox *notify.Worker) *metrics.Registry {
+// newMetrics is the server's registry: the API counts requests and failed
+// logins into it (api.Server.Metrics), the Verifier its events, the
+// outbox worker its attempts, and gauges read the outbox's depth at each
+// scrape.
+func newMetrics(db *sqlstore.DB, v *verify.Verifier, outbox *notify.Worker) *metrics.Registry {
 	reg := metrics.New()
+	v.Observe = reg.Event
 	outbox.Observe = func(kind verify.OutboxKind, outcome verify.OutboxStatus, d time.Duration) {
 		reg.Delivery(string(kind), string(outcome), d)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+
+	"github.com/verifyd/verify/otp"
 )
 
 // sample is one line of the Prometheus text format: name{labels} value.
@@ -63,6 +65,28 @@ func TestMetrics(t *testing.T) {
 	if resp, err := http.Get(s.base + "/v2/Services"); err == nil {
 		resp.Body.Close()
 	}
+	if _, err := twilioClient(t, s, testAccount, strings.Repeat("0", 32)).ListService(nil); err == nil {
+		t.Fatal("a wrong token was accepted")
+	}
+	nf, err := c.CreateNewFactor(*svc.Sid, "user-0001", (&openapi.CreateNewFactorParams{}).SetFriendlyName("phone").SetFactorType("totp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := newCodes(t, (*nf.Binding).(map[string]any)["secret"].(string), otp.Params{Alg: "sha1", Digits: 6, Period: 30, Skew: 1})
+	if _, err := c.UpdateFactor(*svc.Sid, "user-0001", *nf.Sid, (&openapi.UpdateFactorParams{}).SetAuthPayload(codes.next(t))); err != nil {
+		t.Fatal(err)
+	}
+	// The next step's code: within the factor's skew of 1, and after the
+	// one the verification used (a step boundary passing meanwhile only
+	// moves it to the current step).
+	step := codes.last + 1
+	next, err := otp.HOTP(codes.secret, uint64(step), "sha1", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch, err := c.CreateChallenge(*svc.Sid, "user-0001", (&openapi.CreateChallengeParams{}).SetFactorSid(*nf.Sid).SetAuthPayload(next)); err != nil || *ch.Status != "approved" {
+		t.Fatalf("challenge: %v, %v", ch, err)
+	}
 	var m map[string]float64
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -75,10 +99,15 @@ func TestMetrics(t *testing.T) {
 	for name, want := range map[string]float64{
 		`verifyd_requests_total{op="POST /v2/Services",status="201"}`:                               1,
 		`verifyd_requests_total{op="POST /v2/Services/{ServiceSid}/Verifications",status="201"}`:    1,
-		`verifyd_requests_total{op="GET /v2/Services",status="401"}`:                                1,
+		`verifyd_requests_total{op="GET /v2/Services",status="401"}`:                                2, // no credentials, a wrong token
 		`verifyd_request_duration_seconds_count{op="POST /v2/Services/{ServiceSid}/Verifications"}`: 1,
 		`verifyd_outbox_attempts_total{kind="code",outcome="delivered"}`:                            1,
 		`verifyd_outbox_rows{status="pending"}`:                                                     0,
+		`verifyd_failed_logins_total`:                                                               1,
+		`verifyd_events_total{event="factor.created",factor_type="totp"}`:                           1,
+		`verifyd_events_total{event="factor.verified",factor_type="totp"}`:                          1,
+		`verifyd_events_total{event="challenge.created",factor_type="totp"}`:                        1,
+		`verifyd_events_total{event="challenge.approved",factor_type="totp"}`:                       1,
 	} {
 		if got, ok := m[name]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)

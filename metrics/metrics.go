@@ -52,6 +52,12 @@ func (r *Registry) Event(event, factorType string) {
 	r.set.GetOrCreateCounter(fmt.Sprintf(`verifyd_events_total{event=%q,factor_type=%q}`, event, factorType)).Inc()
 }
 
+// Database observes how long a database commit ("commit") or a WAL
+// fsync ("fsync", SQLite) took.
+func (r *Registry) Database(op string, d time.Duration) {
+	r.set.GetOrCreatePrometheusHistogram(`verifyd_db_seconds{op=` + strconv.Quote(op) + `}`).Update(d.Seconds())
+}
+
 // FailedLogin counts a request refused for wrong credentials (not one
 // refused by the throttle, which never compares them).
 func (r *Registry) FailedLogin() { r.set.GetOrCreateCounter(`verifyd_failed_logins_total`).Inc() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // committer is SQLite's group commit. SQLite has one writer, and a durable
@@ -206,11 +207,13 @@ func (c *committer) commit(b *batch) {
 		return
 	}
 	c.commits.Add(1)
+	start := time.Now()
 	if err := b.tx.Commit(); err != nil {
 		c.abort(b, fmt.Errorf("sqlstore: commit: %w", err))
 		c.sync.ready <- struct{}{}
 		return
 	}
+	c.base.obs.report("commit", start)
 	c.sync.batches <- b.jobs
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 )
 
 // Durability on SQLite. The writer runs with synchronous(NORMAL): a commit
@@ -34,10 +35,11 @@ type syncer struct {
 	// flush is s.fsync; a test may wrap it to see that nobody is answered
 	// before it returns.
 	flush func() error
+	obs   *observer
 }
 
-func newSyncer(wal string) *syncer {
-	s := &syncer{wal: wal, batches: make(chan []*job, 1), ready: make(chan struct{}, 1), done: make(chan struct{})}
+func newSyncer(wal string, obs *observer) *syncer {
+	s := &syncer{wal: wal, batches: make(chan []*job, 1), ready: make(chan struct{}, 1), done: make(chan struct{}), obs: obs}
 	s.ready <- struct{}{}
 	s.flush = s.fsync
 	go s.run()
@@ -67,9 +69,11 @@ func (s *syncer) fsync() error {
 		return fmt.Errorf("sqlstore: sync WAL: %w", err)
 	}
 	defer f.Close()
+	start := time.Now()
 	if err := datasync(f); err != nil {
 		return fmt.Errorf("sqlstore: sync WAL: %w", err)
 	}
+	s.obs.report("fsync", start)
 	return nil
 }
 

@@ -68,7 +68,7 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 		}
 		db := &DB{rdb: p, wdb: p}
-		db.store = store{d: postgres, schema: schema, keys: keys, prune: &pruneCursor{}, r: p, w: p, begin: p}
+		db.store = store{d: postgres, schema: schema, keys: keys, prune: &pruneCursor{}, obs: &observer{}, r: p, w: p, begin: p}
 		if err := db.Migrate(ctx); err != nil {
 			p.Close()
 			return nil, err
@@ -115,7 +115,7 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 
 	db := &DB{wdb: w, modes: modes}
-	db.store = store{d: sqlite, keys: keys, prune: &pruneCursor{}, r: w, w: w, begin: w}
+	db.store = store{d: sqlite, keys: keys, prune: &pruneCursor{}, obs: &observer{}, r: w, w: w, begin: w}
 	// Migrating first also switches the file to WAL before any reader opens.
 	if err := db.Migrate(ctx); err != nil {
 		w.Close()
@@ -157,7 +157,7 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	}
 	// Whatever the DSN named, these are the files SQLite has open.
 	db.modes = append(db.modes, tightenAll(sqliteFiles(strings.TrimSuffix(wal, "-wal"))...)...)
-	db.store.batch = newCommitter(w, db.store, newSyncer(wal))
+	db.store.batch = newCommitter(w, db.store, newSyncer(wal, db.store.obs))
 	return db, nil
 }
 
@@ -216,6 +216,7 @@ type store struct {
 	// prune is where the sweep's walk of the counter tables stands
 	// (ratelimit_take.go), shared by every copy of the store.
 	prune *pruneCursor
+	obs   *observer // commit and fsync latencies (observe.go)
 	r, w  querier
 	begin *sql.DB
 	// batch, set outside a transaction on SQLite, groups writes into shared
@@ -264,9 +265,11 @@ func (s *store) atomic(ctx context.Context, fn func(*store) error) error {
 		return err
 	}
 	done = true
+	start := time.Now()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
+	s.obs.report("commit", start)
 	return nil
 }
 

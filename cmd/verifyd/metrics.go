@@ -21,6 +21,7 @@ import (
 func newMetrics(db *sqlstore.DB, v *verify.Verifier, outbox *notify.Worker) *metrics.Registry {
 	reg := metrics.New()
 	v.Observe = reg.Event
+	db.ObserveLatency(reg.Database)
 	outbox.Observe = func(kind verify.OutboxKind, outcome verify.OutboxStatus, d time.Duration) {
 		reg.Delivery(string(kind), string(outcome), d)
 	}

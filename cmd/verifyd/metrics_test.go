@@ -113,7 +113,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}
 	}
-	for _, name := range []string{`go_goroutines`, `process_resident_memory_bytes`} {
+	for _, name := range []string{`go_goroutines`, `process_resident_memory_bytes`, `verifyd_db_seconds_count{op="commit"}`, `verifyd_db_seconds_count{op="fsync"}`} {
 		if _, ok := m[name]; !ok {
 			t.Errorf("%s missing", name)
 		}

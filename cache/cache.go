@@ -26,6 +26,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verifyd/verify"
@@ -91,6 +92,8 @@ type tables struct {
 	// rates are each service's rate limit buckets (ratelimit.go), nil
 	// when the database is shared.
 	rates map[verify.Sid]entry[[]verify.NamedBucket]
+	// hits and misses count lookups (Stats).
+	hits, misses atomic.Uint64
 	// gen counts invalidations. A reader notes it before reading the
 	// database and stores what it read only if it has not moved, so a row
 	// read before a write committed never lands after that write dropped
@@ -132,10 +135,17 @@ func get[K comparable, T any](t *tables, m map[K]entry[T], k K) (*T, bool) {
 	e, ok := m[k]
 	t.mu.RUnlock()
 	if !ok || !t.now().Before(e.expires) {
+		t.misses.Add(1)
 		return nil, false
 	}
+	t.hits.Add(1)
 	return e.v, true
 }
+
+// Stats returns how many lookups the cache answered from memory, and how
+// many it sent to the store, since it was made: the hit rate a metric
+// shows.
+func (s *Store) Stats() (hits, misses uint64) { return s.c.hits.Load(), s.c.misses.Load() }
 
 // put stores v under k unless an invalidation happened since gen. When m
 // holds max entries an arbitrary entry makes room: Go's map order is random enough

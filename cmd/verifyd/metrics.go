@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/cache"
 	"github.com/verifyd/verify/metrics"
 	"github.com/verifyd/verify/notify"
 	"github.com/verifyd/verify/sqlstore"
@@ -18,8 +19,10 @@ import (
 // logins into it (api.Server.Metrics), the Verifier its events, the
 // outbox worker its attempts, and gauges read the outbox's depth at each
 // scrape.
-func newMetrics(db *sqlstore.DB, v *verify.Verifier, outbox *notify.Worker) *metrics.Registry {
+func newMetrics(db *sqlstore.DB, c *cache.Store, v *verify.Verifier, outbox *notify.Worker) *metrics.Registry {
 	reg := metrics.New()
+	reg.Gauge(`verifyd_cache_lookups_total{result="hit"}`, func() float64 { h, _ := c.Stats(); return float64(h) })
+	reg.Gauge(`verifyd_cache_lookups_total{result="miss"}`, func() float64 { _, m := c.Stats(); return float64(m) })
 	v.Observe = reg.Event
 	db.ObserveLatency(reg.Database)
 	outbox.Observe = func(kind verify.OutboxKind, outcome verify.OutboxStatus, d time.Duration) {

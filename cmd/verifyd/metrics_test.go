@@ -113,6 +113,9 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}
 	}
+	if m[`verifyd_cache_lookups_total{result="hit"}`] < 1 || m[`verifyd_cache_lookups_total{result="miss"}`] < 1 {
+		t.Errorf("cache lookups: %v hits, %v misses", m[`verifyd_cache_lookups_total{result="hit"}`], m[`verifyd_cache_lookups_total{result="miss"}`])
+	}
 	for _, name := range []string{`go_goroutines`, `process_resident_memory_bytes`, `verifyd_db_seconds_count{op="commit"}`, `verifyd_db_seconds_count{op="fsync"}`} {
 		if _, ok := m[name]; !ok {
 			t.Errorf("%s missing", name)

@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	logger.Info("classic Verify channels", "senders", codes.describe())
 	outbox := deliveryWorker(v, db, logger, sender, codes.sender)
-	reg := newMetrics(db, v, outbox)
+	reg := newMetrics(db, cached, v, outbox)
 	// Every commit that enqueued a row wakes the worker: a push leaves as
 	// soon as its challenge is committed, not at the next poll.
 	v.Store = notify.Waking(cached, outbox.Wake)

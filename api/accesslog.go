@@ -4,13 +4,16 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/verifyd/verify"
 )
 
 // observe logs one line per request on AccessLog, and counts it in
-// Metrics by its route pattern. The log line has the method, path (never
-// the query, which may carry phone numbers), status, bytes, duration, the
-// peer and the Basic auth user (an account or API key SID, never its
-// secret). With neither set it costs nothing.
+// Metrics by its route pattern. The line has the method, the route
+// pattern (not the path, whose identities and phone numbers are personal
+// data), the status and Twilio error code, bytes, duration, the peer and
+// the account; never a query, body, token, code or identity. With neither
+// set it costs nothing.
 func (s *Server) observe(next http.Handler) http.Handler {
 	if s.AccessLog == nil && s.Metrics == nil {
 		return next
@@ -21,21 +24,25 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
+		route := r.Pattern // set by the route table's ServeMux
+		if route == "" {
+			route = "unmatched"
+		}
 		if reg != nil {
-			reg.Request(r.Pattern, rec.status, d) // set by the route table's ServeMux
+			reg.Request(route, rec.status, d)
 		}
 		if log == nil {
 			return
 		}
-		user, _, _ := r.BasicAuth()
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("route", route),
 			slog.Int("status", rec.status),
+			slog.Int("code", rec.code),
 			slog.Int64("bytes", rec.bytes),
 			slog.Float64("ms", float64(d.Microseconds())/1000),
 			slog.String("peer", r.RemoteAddr),
-			slog.String("user", user),
+			slog.String("account", string(rec.account)),
 		)
 	})
 }
@@ -43,9 +50,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // statusRecorder remembers what a handler answered, for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
-	wrote  bool
+	status  int
+	code    int        // the Twilio error code of an error answer (s.error)
+	account verify.Sid // the authenticated account (s.with)
+	bytes   int64
+	wrote   bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

@@ -172,6 +172,9 @@ func (s *Server) with(a access, h handler) http.HandlerFunc {
 			s.error(w, r, err)
 			return
 		}
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.account = p.Account // for the access log
+		}
 		h(w, r, p)
 	}
 }

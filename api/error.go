@@ -99,6 +99,9 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		secs := (retry.after + time.Second - 1) / time.Second // rounded up
 		w.Header().Set("Retry-After", strconv.Itoa(int(max(secs, 1))))
 	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = body.Code // for the access log
+	}
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(body) // cannot fail: ints and strings only
 	writeBody(w, status, buf.Bytes())

@@ -173,7 +173,7 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 	}
 	fs.StringVar(&cfg.LogFormat, "log-format", env("VERIFYD_LOG_FORMAT", "text"), "log lines as text (key=value) or json (VERIFYD_LOG_FORMAT)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("VERIFYD_LOG_LEVEL", "info"), "debug, info, warn or error (VERIFYD_LOG_LEVEL)")
-	fs.BoolVar(&cfg.AccessLog, "access-log", bools["VERIFYD_ACCESS_LOG"], "log one line per request at info: method, path, status, bytes, ms, peer, user; never a query or a secret (VERIFYD_ACCESS_LOG; default true)")
+	fs.BoolVar(&cfg.AccessLog, "access-log", bools["VERIFYD_ACCESS_LOG"], "log one line per request at info: method, route pattern, status, Twilio code, bytes, ms, peer, account; never a path, query or secret (VERIFYD_ACCESS_LOG; default true)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("VERIFYD_METRICS_ADDR", ""), "serve GET /metrics (Prometheus) on this address only, e.g. 127.0.0.1:9464 (VERIFYD_METRICS_ADDR; default: on the API's address)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", env("VERIFYD_PPROF_ADDR", ""), "serve Go's /debug/pprof on this address, e.g. 127.0.0.1:6060; keep it private (VERIFYD_PPROF_ADDR; default off)")
 	fs.StringVar(&cfg.GeoPermissions, "geo-permissions", env("VERIFYD_GEO_PERMISSIONS", ""), "JSON file of geo permissions: which countries sms, call and whatsapp codes may go to (VERIFYD_GEO_PERMISSIONS; default all; see verifyd geo -h)")

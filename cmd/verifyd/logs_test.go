@@ -11,13 +11,14 @@ import (
 )
 
 // TestAccessLog serves with JSON logs and reads the access lines back: one
-// per request with method, path, status and the Basic auth user, never
-// the auth token nor the query (a phone number here); at --log-level warn
-// there are none; a bad --log-format stops the start.
+// per request with method, route pattern, status, Twilio code and
+// account, never the auth token, the identity in the path nor the query
+// (a phone number here); at --log-level warn there are none; a bad
+// --log-format stops the start.
 func TestAccessLog(t *testing.T) {
 	logs := &lockedBuffer{}
 	s := startServerLog(t, t.TempDir()+"/v.db", accountEnv(testAccount, testToken), logs, "--log-format", "json")
-	req, _ := http.NewRequest("GET", s.base+"/v2/Attempts?ChannelData.To=%2B14155552671", nil)
+	req, _ := http.NewRequest("GET", s.base+"/v2/Services/VA00000000000000000000000000000009/Entities/secret-identity-42?ChannelData.To=%2B14155552671", nil)
 	req.SetBasicAuth(testAccount, testToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -43,13 +44,14 @@ func TestAccessLog(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("%d access lines:\n%s", len(lines), logs.String())
 	}
-	if l := lines[0]; l["method"] != "GET" || l["path"] != "/v2/Attempts" || l["status"] != float64(200) || l["user"] != testAccount {
+	if l := lines[0]; l["method"] != "GET" || l["route"] != "GET /v2/Services/{ServiceSid}/Entities/{Identity}" || l["status"] != float64(404) ||
+		l["code"] != float64(20404) || l["account"] != testAccount {
 		t.Errorf("first line %v", l)
 	}
-	if l := lines[1]; l["status"] != float64(401) || l["user"] != "" {
+	if l := lines[1]; l["status"] != float64(401) || l["code"] != float64(20003) || l["account"] != "" || l["route"] != "GET /v2/Services" {
 		t.Errorf("second line %v", l)
 	}
-	for _, secret := range []string{testToken, "14155552671"} {
+	for _, secret := range []string{testToken, "14155552671", "secret-identity-42"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the log holds %q", secret)
 		}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -44,18 +42,7 @@ func newMetrics(db *sqlstore.DB, c *cache.Store, v *verify.Verifier, outbox *not
 
 // serveMetrics serves GET /metrics on its own listener (--metrics-addr).
 func serveMetrics(addr string, reg *metrics.Registry, logger *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", reg.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("metrics", "err", err)
-		}
-	}()
-	logger.Info("metrics listening", "addr", ln.Addr().String())
-	return func() { srv.Close() }, nil
+	return serveAside("metrics", addr, mux, logger)
 }

@@ -140,6 +140,9 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 		return nil, err
 	}
 	v.observeCreated(c)
+	if c.Status != ChallengeApproved {
+		v.observeEvent(EventCodeRejected, f.Type)
+	}
 	return c, nil
 }
 
@@ -358,6 +361,7 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 	}
 	if !approved {
 		c.FailedAttempts = n
+		v.observeEvent(EventCodeRejected, f.Type)
 		return c, nil
 	}
 	c.FailedAttempts = n - 1
@@ -393,9 +397,17 @@ func answerable(c *Challenge) error {
 // not a webhook event.
 const EventChallengeCreated = "challenge.created"
 
+// EventCodeRejected is what Observe is told of a wrong TOTP code (on a
+// factor's verification or a challenge) once its attempt is stored, and
+// of a push answer or factor proof whose signature does not verify.
+const EventCodeRejected = "code.rejected"
+
 // observeCreated tells Observe of a challenge once it is stored.
-func (v *Verifier) observeCreated(c *Challenge) {
+func (v *Verifier) observeCreated(c *Challenge) { v.observeEvent(EventChallengeCreated, c.FactorType) }
+
+// observeEvent tells Observe of an event outside any transaction.
+func (v *Verifier) observeEvent(event string, t FactorType) {
 	if v.Observe != nil {
-		v.Observe(EventChallengeCreated, string(c.FactorType))
+		v.Observe(event, string(t))
 	}
 }

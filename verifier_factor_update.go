@@ -201,6 +201,7 @@ func (v *Verifier) verifyTotpFactor(ctx context.Context, f *Factor, code string)
 		f.FailedAttempts = 0
 	default:
 		f.FailedAttempts = n
+		v.observeEvent(EventCodeRejected, f.Type)
 	}
 	return f, nil
 }

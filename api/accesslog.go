@@ -30,6 +30,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		if reg != nil {
 			reg.Request(route, rec.status, d)
+			if rec.code != 0 {
+				reg.Error(route, rec.code)
+			}
 		}
 		if log == nil {
 			return

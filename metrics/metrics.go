@@ -37,6 +37,13 @@ func (r *Registry) Request(op string, status int, d time.Duration) {
 	r.set.GetOrCreatePrometheusHistogram(`verifyd_request_duration_seconds{op=` + q + `}`).Update(d.Seconds())
 }
 
+// Error counts an error answer of the route op by its Twilio code: wrong
+// signatures (60311, 60324), attempts used up (60308, 60310), throttled
+// logins (20429), and the rest.
+func (r *Registry) Error(op string, code int) {
+	r.set.GetOrCreateCounter(`verifyd_errors_total{op=` + strconv.Quote(op) + `,code="` + strconv.Itoa(code) + `"}`).Inc()
+}
+
 // Delivery counts one outbox attempt of kind (push, webhook, code) and
 // its outcome (delivered, pending for a retry, dead), and observes how
 // long the attempt took.

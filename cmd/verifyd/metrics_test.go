@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -76,6 +77,18 @@ func TestMetrics(t *testing.T) {
 	if _, err := c.UpdateFactor(*svc.Sid, "user-0001", *nf.Sid, (&openapi.UpdateFactorParams{}).SetAuthPayload(codes.next(t))); err != nil {
 		t.Fatal(err)
 	}
+	// A code that no step near now has: wrong whatever the clock does.
+	wrong := 0
+	for step := codes.last - 2; step <= codes.last+3; step++ {
+		if right, err := otp.HOTP(codes.secret, uint64(step), "sha1", 6); err == nil && right == fmt.Sprintf("%06d", wrong) {
+			wrong++
+			step = codes.last - 3
+		}
+	}
+	if ch, err := c.CreateChallenge(*svc.Sid, "user-0001", (&openapi.CreateChallengeParams{}).SetFactorSid(*nf.Sid).
+		SetAuthPayload(fmt.Sprintf("%06d", wrong))); err != nil || *ch.Status != "pending" {
+		t.Fatalf("wrong code: %v, %v", ch, err)
+	}
 	// The next step's code: within the factor's skew of 1, and after the
 	// one the verification used (a step boundary passing meanwhile only
 	// moves it to the current step).
@@ -106,7 +119,9 @@ func TestMetrics(t *testing.T) {
 		`verifyd_failed_logins_total`:                                                               1,
 		`verifyd_events_total{event="factor.created",factor_type="totp"}`:                           1,
 		`verifyd_events_total{event="factor.verified",factor_type="totp"}`:                          1,
-		`verifyd_events_total{event="challenge.created",factor_type="totp"}`:                        1,
+		`verifyd_events_total{event="challenge.created",factor_type="totp"}`:                        2,
+		`verifyd_events_total{event="code.rejected",factor_type="totp"}`:                            1,
+		`verifyd_errors_total{op="GET /v2/Services",code="20003"}`:                                  2,
 		`verifyd_events_total{event="challenge.approved",factor_type="totp"}`:                       1,
 	} {
 		if got, ok := m[name]; !ok || got != want {

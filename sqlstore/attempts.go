@@ -102,13 +102,18 @@ func (s *store) SummarizeAttempts(ctx context.Context, account verify.Sid, f ver
 }
 
 // PruneVerifications deletes verifications released from the live index
-// (approved, canceled, expired) whose attempts are older than before; the
-// attempts go with them (ON DELETE CASCADE). It finds them through the
-// attempts' (account_sid, date_created) index, account by account.
+// (approved, canceled, expired) with an attempt older than before; their
+// attempts go with them (ON DELETE CASCADE), so a re-send made within the
+// verification's short life goes with its first send. It finds them
+// through the attempts' (account_sid, date_created) index, account by
+// account, and skips live verifications in the subquery: were they left
+// to the outer query, old attempts of live ones could fill every batch
+// (a retention shorter than a code's life) and nothing would be pruned.
+// DISTINCT makes limit count verifications, not their sends.
 func (s *store) PruneVerifications(ctx context.Context, before time.Time, limit int) (int, error) {
-	n, err := s.execCount(ctx, `DELETE FROM verifications WHERE live_key IS NULL AND sid IN (
-SELECT verification_sid FROM verification_attempts
-WHERE account_sid IN (SELECT sid FROM accounts) AND date_created < ? LIMIT ?)`, unix(before), limit)
+	n, err := s.execCount(ctx, `DELETE FROM verifications WHERE sid IN (
+SELECT DISTINCT a.verification_sid FROM verification_attempts a JOIN verifications v ON v.sid = a.verification_sid
+WHERE a.account_sid IN (SELECT sid FROM accounts) AND a.date_created < ? AND v.live_key IS NULL LIMIT ?)`, unix(before), limit)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: prune verifications: %w", err)
 	}

@@ -107,6 +107,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"RateLimits", testRateLimits},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},
+		{"AttemptFilters", testAttemptFilters},
 		{"Ready", testReady},
 	}
 	for _, tt := range tests {

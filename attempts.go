@@ -141,6 +141,27 @@ func (q AttemptQuery) Filter() (AttemptFilter, error) {
 	return f, nil
 }
 
+// attemptFloor is the oldest date_created still within the attempts'
+// retention at now: the sweep deletes what is older.
+func (v *Verifier) attemptFloor(now time.Time) time.Time {
+	retention := v.AttemptRetention
+	if retention <= 0 {
+		retention = DefaultAttemptRetention
+	}
+	return now.Add(-retention)
+}
+
+// retained narrows f to the attempts within the retention, so that the
+// API answers the same whether or not the sweep (which may be turned off,
+// or be behind) has deleted the older ones yet.
+func (v *Verifier) retained(f AttemptFilter) AttemptFilter {
+	floor := v.attemptFloor(v.now())
+	if f.After == nil || f.After.Before(floor) {
+		f.After = &floor
+	}
+	return f
+}
+
 // ListAttempts pages through the account's attempts, newest first (the
 // list's own order, Page.Desc meaning oldest first is not offered).
 func (v *Verifier) ListAttempts(ctx context.Context, account Sid, f AttemptFilter, p Page) ([]*Attempt, bool, error) {
@@ -148,10 +169,10 @@ func (v *Verifier) ListAttempts(ctx context.Context, account Sid, f AttemptFilte
 		return nil, false, err
 	}
 	p.Desc = true
-	return v.Store.ListAttempts(ctx, account, f, p)
+	return v.Store.ListAttempts(ctx, account, v.retained(f), p)
 }
 
-// FetchAttempt returns one of the account's attempts.
+// FetchAttempt returns one of the account's attempts, while retained.
 func (v *Verifier) FetchAttempt(ctx context.Context, account, sid Sid) (*Attempt, error) {
 	if err := v.throttle(ctx, "attempts:"+string(account), v.limits().AttemptsAPI); err != nil {
 		return nil, err
@@ -159,7 +180,14 @@ func (v *Verifier) FetchAttempt(ctx context.Context, account, sid Sid) (*Attempt
 	if !sid.Valid("VL") {
 		return nil, notFound("/Attempts/" + string(sid))
 	}
-	return v.Store.FindAttempt(ctx, account, sid)
+	a, err := v.Store.FindAttempt(ctx, account, sid)
+	if err != nil {
+		return nil, err
+	}
+	if a.DateCreated.Before(v.attemptFloor(v.now())) {
+		return nil, notFound("/Attempts/" + string(sid))
+	}
+	return a, nil
 }
 
 // AttemptSummary counts attempts and conversions.
@@ -183,5 +211,5 @@ func (v *Verifier) SummarizeAttempts(ctx context.Context, account Sid, f Attempt
 	if err := v.throttle(ctx, "summary:"+string(account), v.limits().SummaryAPI); err != nil {
 		return AttemptSummary{}, err
 	}
-	return v.Store.SummarizeAttempts(ctx, account, f)
+	return v.Store.SummarizeAttempts(ctx, account, v.retained(f))
 }

@@ -79,11 +79,7 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 			if b.Verifications, err = st.ExpireVerifications(ctx, now, sweepBatch); err != nil {
 				return err
 			}
-			retention := v.AttemptRetention
-			if retention <= 0 {
-				retention = DefaultAttemptRetention
-			}
-			if b.Pruned, err = st.PruneVerifications(ctx, now.Add(-retention), sweepBatch); err != nil {
+			if b.Pruned, err = st.PruneVerifications(ctx, v.attemptFloor(now), sweepBatch); err != nil {
 				return err
 			}
 			b.RateCounters, err = st.PruneRateCounters(ctx, now, sweepBatch)

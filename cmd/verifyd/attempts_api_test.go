@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,12 +13,28 @@ import (
 
 // TestAttemptsAPI makes attempts in two services with twilio-go, approves
 // some, and reads them back through the Attempts API and its summary:
-// every filter, paging, fetch, the conversion figures and the errors of
-// bad filters.
+// every filter (the date bounds inclusive), paging, fetch, the conversion
+// figures and the errors of bad filters; another account, with an attempt
+// of its own, sees none of them.
 func TestAttemptsAPI(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db string) {
-		s := startServer(t, db, accountEnv(testAccount, testToken), "--dev")
+		// Another account's attempt, made on the same database first.
+		s := startServer(t, db, accountEnv(otherAccount, otherToken), "--dev")
+		c2 := twilioClient(t, s, otherAccount, otherToken)
+		svc2, err := c2.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Theirs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := c2.CreateVerification(*svc2.Sid, newVerification("+14155552671", "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirVL := (*theirs.SendCodeAttempts)[0].(map[string]any)["attempt_sid"].(string)
+		s.stop()
+
+		s = startServer(t, db, accountEnv(testAccount, testToken), "--dev")
 		c := twilioClient(t, s, testAccount, testToken)
+		c2 = twilioClient(t, s, otherAccount, otherToken)
 		newService := func(name string) string {
 			svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName(name).SetCustomCodeEnabled(true))
 			if err != nil {
@@ -79,6 +96,26 @@ func TestAttemptsAPI(t *testing.T) {
 				t.Errorf("%s: %d attempts, want %d", tc.name, len(got), tc.want)
 			}
 		}
+		// The bounds are inclusive: an attempt's own date_created keeps it.
+		for _, at := range all {
+			when := *at.DateCreated
+			var newer, older int
+			for _, o := range all {
+				if !o.DateCreated.Before(when) {
+					newer++
+				}
+				if !o.DateCreated.After(when) {
+					older++
+				}
+			}
+			after := list((&openapi.ListVerificationAttemptParams{}).SetDateCreatedAfter(when))
+			before := list((&openapi.ListVerificationAttemptParams{}).SetDateCreatedBefore(when))
+			both := list((&openapi.ListVerificationAttemptParams{}).SetDateCreatedAfter(when).SetDateCreatedBefore(when))
+			if len(after) != newer || len(before) != older || len(both) != newer+older-len(all) || !hasAttempt(both, *at.Sid) {
+				t.Errorf("bounds at %s: %d after, %d before, %d both; want %d, %d, %d with %s", when,
+					len(after), len(before), len(both), newer, older, newer+older-len(all), *at.Sid)
+			}
+		}
 
 		// One attempt in full.
 		sends := *gb.SendCodeAttempts
@@ -98,8 +135,24 @@ func TestAttemptsAPI(t *testing.T) {
 				t.Errorf("approved verification's attempt: %s, %v", *at.ConversionStatus, *at.ChannelData)
 			}
 		}
-		_, err = c.FetchVerificationAttempt("VL00000000000000000000000000000000")
+		for _, sid := range []string{"VL00000000000000000000000000000000", "VLnothex", theirVL} {
+			_, err = c.FetchVerificationAttempt(sid)
+			wantTwilioError(t, err, 20404, 404)
+		}
+
+		// The other account sees its own attempt only, and none of ours.
+		if got, err := c2.ListVerificationAttempt(&openapi.ListVerificationAttemptParams{}); err != nil || len(got) != 1 || *got[0].Sid != theirVL {
+			t.Errorf("other account's list: %d attempts, %v", len(got), err)
+		}
+		if got, err := c2.ListVerificationAttempt((&openapi.ListVerificationAttemptParams{}).SetVerifyServiceSid(a)); err != nil || len(got) != 0 {
+			t.Errorf("other account's list of our service: %d attempts, %v", len(got), err)
+		}
+		_, err = c2.FetchVerificationAttempt(vl)
 		wantTwilioError(t, err, 20404, 404)
+		if got, err := c2.FetchVerificationAttemptsSummary(&openapi.FetchVerificationAttemptsSummaryParams{}); err != nil ||
+			got.TotalAttempts != 1 || got.TotalConverted != 0 || got.ConversionRatePercentage == nil || *got.ConversionRatePercentage != "0" {
+			t.Errorf("other account's summary: %+v, %v", got, err)
+		}
 
 		// The summary agrees.
 		sum := func(p *openapi.FetchVerificationAttemptsSummaryParams) *openapi.VerifyV2VerificationAttemptsSummary {
@@ -137,23 +190,95 @@ func TestAttemptsAPI(t *testing.T) {
 			}
 		}
 
-		// Bad filters are 400/60200, never a 500.
-		for _, q := range []url.Values{
-			{"Country": {"XX"}}, {"DateCreatedAfter": {"yesterday"}}, {"Channel": {"fax"}}, {"ChannelData.To": {"abc"}},
-			{"Status": {"maybe"}}, {"VerifyServiceSid": {"VA123"}}, {"VerificationSid": {"XX"}},
+		// Bad filters are 400/60200 naming the parameter, never a 500.
+		for _, tc := range []struct {
+			path string
+			q    url.Values
+		}{
+			{"/v2/Attempts", url.Values{"Country": {"XX"}}}, {"/v2/Attempts", url.Values{"DateCreatedAfter": {"yesterday"}}},
+			{"/v2/Attempts", url.Values{"DateCreatedBefore": {"2024-13-01T00:00:00Z"}}}, {"/v2/Attempts", url.Values{"Channel": {"fax"}}},
+			{"/v2/Attempts", url.Values{"ChannelData.To": {"abc"}}}, {"/v2/Attempts", url.Values{"Status": {"maybe"}}},
+			{"/v2/Attempts", url.Values{"VerifyServiceSid": {"VA123"}}}, {"/v2/Attempts", url.Values{"VerificationSid": {"XX"}}},
+			{"/v2/Attempts", url.Values{"PageToken": {"garbage"}}}, {"/v2/Attempts", url.Values{"PageSize": {"0"}}},
+			{"/v2/Attempts/Summary", url.Values{"Country": {"XX"}}}, {"/v2/Attempts/Summary", url.Values{"Channel": {"fax"}}},
+			{"/v2/Attempts/Summary", url.Values{"VerifyServiceSid": {"VA123"}}},
+			{"/v2/Attempts/Summary", url.Values{"DateCreatedBefore": {"tomorrow"}}},
+			{"/v2/Attempts/Summary", url.Values{"DestinationPrefix": {"+"}}},
+			{"/v2/Attempts/Summary", url.Values{"DestinationPrefix": {"+1234567890123456"}}},
+			{"/v2/Attempts/Summary", url.Values{"DestinationPrefix": {"+44a"}}},
 		} {
-			req, _ := http.NewRequest("GET", s.base+"/v2/Attempts?"+q.Encode(), nil)
+			req, _ := http.NewRequest("GET", s.base+tc.path+"?"+tc.q.Encode(), nil)
 			req.SetBasicAuth(testAccount, testToken)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
+			var body struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
-			if resp.StatusCode != 400 {
-				t.Errorf("%v: %d, want 400", q, resp.StatusCode)
+			if resp.StatusCode != 400 || err != nil || body.Code != 60200 || body.Message == "" {
+				t.Errorf("%s %v: %d %+v (%v), want 400 with 60200", tc.path, tc.q, resp.StatusCode, body, err)
 			}
 		}
 		_, err = c.FetchVerificationAttemptsSummary((&openapi.FetchVerificationAttemptsSummaryParams{}).SetDestinationPrefix("44"))
 		wantTwilioError(t, err, 60200, 400)
+	})
+}
+
+func hasAttempt(list []openapi.VerifyV2VerificationAttempt, sid string) bool {
+	for _, a := range list {
+		if *a.Sid == sid {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAttemptsRetention: an attempt older than --attempts-retention leaves
+// the list, the summary and fetch even while its verification is kept
+// (it is still pending, and the sweep is off).
+func TestAttemptsRetention(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		s := startServer(t, db, accountEnv(testAccount, testToken), "--dev", "--attempts-retention", "2s", "--sweep-interval", "0")
+		c := twilioClient(t, s, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Short"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.CreateVerification(*svc.Sid, newVerification("+14155552671", "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vl := (*v.SendCodeAttempts)[0].(map[string]any)["attempt_sid"].(string)
+		count := func() (int, int) {
+			t.Helper()
+			list, err := c.ListVerificationAttempt(&openapi.ListVerificationAttemptParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := c.FetchVerificationAttemptsSummary(&openapi.FetchVerificationAttemptsSummaryParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(list), sum.TotalAttempts
+		}
+		if l, n := count(); l != 1 || n != 1 {
+			t.Fatalf("fresh: %d listed, %d counted", l, n)
+		}
+		if _, err := c.FetchVerificationAttempt(vl); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3500 * time.Millisecond) // past 2s, in whole seconds
+		if l, n := count(); l != 0 || n != 0 {
+			t.Fatalf("past the retention: %d listed, %d counted", l, n)
+		}
+		_, err = c.FetchVerificationAttempt(vl)
+		wantTwilioError(t, err, 20404, 404)
+		if _, err := c.FetchVerification(*svc.Sid, *v.Sid); err != nil {
+			t.Fatalf("the verification itself: %v", err)
+		}
 	})
 }

@@ -409,7 +409,8 @@ type AttemptStore interface {
 	// the converted ones, in one aggregate query.
 	SummarizeAttempts(ctx context.Context, account Sid, f AttemptFilter) (AttemptSummary, error)
 	// PruneVerifications deletes up to limit verifications that are no
-	// longer live and whose attempts were made before before, with their
-	// attempts, and returns how many.
+	// longer live and have an attempt made before before, with all their
+	// attempts, and returns how many. Live ones are never deleted, nor do
+	// they keep released ones from being.
 	PruneVerifications(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"testing"
@@ -279,6 +280,77 @@ func TestAttemptsRetention(t *testing.T) {
 		wantTwilioError(t, err, 20404, 404)
 		if _, err := c.FetchVerification(*svc.Sid, *v.Sid); err != nil {
 			t.Fatalf("the verification itself: %v", err)
+		}
+	})
+}
+
+// TestAttemptsGatewayPrice: an attempt sent through the HTTP gateway shows
+// the message status and price the gateway reported, and null carrier
+// fields; one delivered to the development inbox has no price, and the
+// list finds it by its e-mail address.
+func TestAttemptsGatewayPrice(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		g := &gatewayReceiver{t: t}
+		gw := httptest.NewServer(g)
+		defer gw.Close()
+		env := accountEnv(testAccount, testToken)
+		env["VERIFYD_GATEWAY_URL"] = gw.URL
+		env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+		env["VERIFYD_GATEWAY_CHANNELS"] = "sms"
+		s := startServer(t, db, env, "--dev")
+		c := twilioClient(t, s, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Shop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const to = "+14155552671"
+		sms, err := c.CreateVerification(*svc.Sid, newVerification(to, "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mail, err := c.CreateVerification(*svc.Sid, newVerification("user@example.com", "email"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := g.waitFor(to, 1)
+		vl := (*sms.SendCodeAttempts)[0].(map[string]any)["attempt_sid"].(string)
+		if req.AttemptSid != vl {
+			t.Fatalf("the gateway got attempt %s, want %s", req.AttemptSid, vl)
+		}
+		// The gateway's answer is recorded once the delivery settles.
+		var got *openapi.VerifyV2VerificationAttempt
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if got, err = c.FetchVerificationAttempt(vl); err != nil {
+				t.Fatal(err)
+			}
+			if (*got.ChannelData).(map[string]any)["message_status"] == "sent" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		data := (*got.ChannelData).(map[string]any)
+		if data["message_status"] != "sent" || got.Price == nil || data["error_code"] != nil || data["country"] != "US" {
+			t.Fatalf("settled attempt: price %v, channel_data %v", got.Price, data)
+		}
+		if price := (*got.Price).(map[string]any); price["value"] != "0.0079" || price["currency"] != "usd" || len(price) != 2 {
+			t.Errorf("price %v", price)
+		}
+		for _, k := range []string{"mcc", "mnc", "carrier"} {
+			if v, ok := data[k]; !ok || v != nil {
+				t.Errorf("channel_data.%s = %v (present %v), want null", k, v, ok)
+			}
+		}
+
+		inbox, err := c.FetchVerificationAttempt((*mail.SendCodeAttempts)[0].(map[string]any)["attempt_sid"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inbox.Price != nil || *inbox.Channel != "email" || (*inbox.ChannelData).(map[string]any)["to"] != "user@example.com" {
+			t.Errorf("inbox attempt: price %v, %s, %v", inbox.Price, *inbox.Channel, *inbox.ChannelData)
+		}
+		if got, err := c.ListVerificationAttempt((&openapi.ListVerificationAttemptParams{}).SetChannelDataTo("user@example.com")); err != nil ||
+			len(got) != 1 || *got[0].Channel != "email" {
+			t.Errorf("listed by e-mail address: %d, %v", len(got), err)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,9 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // TestAttemptsAPI makes attempts in two services with twilio-go, approves
@@ -351,6 +356,68 @@ func TestAttemptsGatewayPrice(t *testing.T) {
 		if got, err := c.ListVerificationAttempt((&openapi.ListVerificationAttemptParams{}).SetChannelDataTo("user@example.com")); err != nil ||
 			len(got) != 1 || *got[0].Channel != "email" {
 			t.Errorf("listed by e-mail address: %d, %v", len(got), err)
+		}
+	})
+}
+
+// TestAttemptsSweep runs a server whose sweeper runs every 100ms with a
+// retention of 2s: an approved verification and its attempt are deleted
+// once past it, and a pending one (still live) is kept with its attempt.
+func TestAttemptsSweep(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		env := accountEnv(testAccount, testToken)
+		env["VERIFYD_SECRET_KEY"] = testSecretKey // so that the test can open the store too
+		s := startServer(t, db, env, "--dev", "--sweep-interval", "100ms", "--attempts-retention", "2s")
+		c := twilioClient(t, s, testAccount, testToken)
+		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Sweep").SetCustomCodeEnabled(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := c.CreateVerification(*svc.Sid, newVerification("+14155552671", "sms").SetCustomCode("123456"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := c.CreateVerificationCheck(*svc.Sid, checkTo("+14155552671", "123456")); err != nil || *ok.Status != "approved" {
+			t.Fatalf("check: %v", err)
+		}
+		live, err := c.CreateVerification(*svc.Sid, newVerification("+14155552672", "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vl := func(v *openapi.VerifyV2Verification) verify.Sid {
+			return verify.Sid((*v.SendCodeAttempts)[0].(map[string]any)["attempt_sid"].(string))
+		}
+
+		key, err := hex.DecodeString(testSecretKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := sqlstore.Open(context.Background(), db, subkey(key, "secrets at rest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		ctx := context.Background()
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			_, err := store.FindVerification(ctx, verify.Sid(*svc.Sid), verify.Sid(*done.Sid))
+			if verify.IsCode(err, verify.ENotFound) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("after 15s the approved verification is still stored")
+			}
+		}
+		if _, err := store.FindAttempt(ctx, testAccount, vl(done)); !verify.IsCode(err, verify.ENotFound) {
+			t.Errorf("the approved verification's attempt: %v", err)
+		}
+		if _, err := store.FindVerification(ctx, verify.Sid(*svc.Sid), verify.Sid(*live.Sid)); err != nil {
+			t.Errorf("the pending verification: %v", err)
+		}
+		if _, err := store.FindAttempt(ctx, testAccount, vl(live)); err != nil {
+			t.Errorf("the pending verification's attempt: %v", err)
 		}
 	})
 }

@@ -30,9 +30,10 @@ func startSweeper(ctx context.Context, v *verify.Verifier, interval, unverifiedT
 				return
 			case err != nil:
 				logger.Warn("sweep failed", "err", err)
-			case sw.Challenges+sw.Factors+sw.AccessTokens > 0:
+			case sw.Challenges+sw.Factors+sw.AccessTokens+sw.Verifications+sw.Pruned > 0:
 				logger.Info("swept", "expired_challenges", sw.Challenges,
-					"unverified_factors", sw.Factors, "access_tokens", sw.AccessTokens)
+					"unverified_factors", sw.Factors, "access_tokens", sw.AccessTokens,
+					"expired_verifications", sw.Verifications, "pruned_verifications", sw.Pruned)
 			}
 			select {
 			case <-ctx.Done():

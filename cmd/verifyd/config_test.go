@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAuthTokenStrength: serve (and migrate, which reads the same
@@ -49,5 +50,40 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := parseServe([]string{"--trusted-proxies", "proxy.internal"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("a host name accepted as a trusted proxy")
+	}
+}
+
+// TestAttemptsRetentionConfig: --attempts-retention (VERIFYD_ATTEMPTS_RETENTION)
+// is a Go duration, 30 days unless set, the flag over the environment; zero,
+// negative and malformed values are refused.
+func TestAttemptsRetentionConfig(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"VERIFYD_ATTEMPTS_RETENTION": v}[k] }
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want time.Duration
+	}{
+		{nil, "", 30 * 24 * time.Hour},
+		{nil, "48h", 48 * time.Hour},
+		{[]string{"--attempts-retention", "90m"}, "48h", 90 * time.Minute},
+	} {
+		cfg, err := parseServe(tc.args, env(tc.env), io.Discard)
+		if err != nil || cfg.AttemptRetention != tc.want {
+			t.Errorf("%v with %q: %s, %v; want %s", tc.args, tc.env, cfg.AttemptRetention, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--attempts-retention", "0s"}, ""}, {[]string{"--attempts-retention", "-1h"}, ""},
+		{[]string{"--attempts-retention", "30d"}, ""}, {nil, "a month"},
+	} {
+		if _, err := parseServe(tc.args, env(tc.env), io.Discard); err == nil || !strings.Contains(err.Error(), "attempts-retention") &&
+			!strings.Contains(err.Error(), "VERIFYD_ATTEMPTS_RETENTION") {
+			t.Errorf("%v with %q: %v, want an error naming it", tc.args, tc.env, err)
+		}
 	}
 }

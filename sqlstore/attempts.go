@@ -109,10 +109,13 @@ func (s *store) SummarizeAttempts(ctx context.Context, account verify.Sid, f ver
 // account, and skips live verifications in the subquery: were they left
 // to the outer query, old attempts of live ones could fill every batch
 // (a retention shorter than a code's life) and nothing would be pruned.
-// DISTINCT makes limit count verifications, not their sends.
+// limit counts attempts, so a batch with re-sends deletes fewer
+// verifications than limit; DISTINCT would count verifications, but makes
+// PostgreSQL walk the attempts in verification order instead of the
+// account index.
 func (s *store) PruneVerifications(ctx context.Context, before time.Time, limit int) (int, error) {
 	n, err := s.execCount(ctx, `DELETE FROM verifications WHERE sid IN (
-SELECT DISTINCT a.verification_sid FROM verification_attempts a JOIN verifications v ON v.sid = a.verification_sid
+SELECT a.verification_sid FROM verification_attempts a JOIN verifications v ON v.sid = a.verification_sid
 WHERE a.account_sid IN (SELECT sid FROM accounts) AND a.date_created < ? AND v.live_key IS NULL LIMIT ?)`, unix(before), limit)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: prune verifications: %w", err)

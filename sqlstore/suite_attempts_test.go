@@ -91,8 +91,7 @@ func (f *fixture) verificationAt(svc *verify.Service, to, channel, country strin
 // testAttemptFilters: the Attempts list pages newest first, ties in the
 // second broken by SID, forwards and back; every filter narrows it (the
 // date bounds inclusive), and the summary counts with the same filters.
-// The prune is not held up by live verifications with older attempts, and
-// counts verifications, not their sends.
+// The prune is not held up by live verifications with older attempts.
 func testAttemptFilters(t *testing.T, db *DB) {
 	f, g := setup(t, db), setup(t, db)
 	other := f.newService(t0)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +13,6 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 
 	"github.com/verifyd/verify"
-	"github.com/verifyd/verify/sqlstore"
 )
 
 // TestAttemptsAPI makes attempts in two services with twilio-go, approves
@@ -388,15 +386,7 @@ func TestAttemptsSweep(t *testing.T) {
 			return verify.Sid((*v.SendCodeAttempts)[0].(map[string]any)["attempt_sid"].(string))
 		}
 
-		key, err := hex.DecodeString(testSecretKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store, err := sqlstore.Open(context.Background(), db, subkey(key, "secrets at rest"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
+		store := openTestStore(t, db)
 		ctx := context.Background()
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 			_, err := store.FindVerification(ctx, verify.Sid(*svc.Sid), verify.Sid(*done.Sid))

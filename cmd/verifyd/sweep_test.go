@@ -53,15 +53,7 @@ func testSweeper(t *testing.T, db string) {
 	}
 	ch, entity := body["sid"].(string), verify.Sid(body["entity_sid"].(string))
 
-	key, err := hex.DecodeString(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlstore.Open(context.Background(), db, subkey(key, "secrets at rest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openTestStore(t, db)
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		c, err := store.FindChallenge(context.Background(), entity, verify.Sid(ch))
 		if err != nil {
@@ -147,4 +139,20 @@ func TestPostgresConfig(t *testing.T) {
 	}, io.Discard); err == nil {
 		t.Error("VERIFYD_SWEEP_INTERVAL=soon accepted")
 	}
+}
+
+// openTestStore opens the store of a server started with testSecretKey,
+// closed when the test ends, for a test to read what the server wrote.
+func openTestStore(t *testing.T, db string) *sqlstore.DB {
+	t.Helper()
+	key, err := hex.DecodeString(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.Open(context.Background(), db, subkey(key, "secrets at rest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }

@@ -77,7 +77,8 @@ func (v *Verifier) FetchBucket(ctx context.Context, account, service Sid, rateLi
 }
 
 // UpdateBucket changes Max and Interval where given. The bucket's counters
-// start afresh: they were kept in the units of the old values.
+// start afresh at their next take, which finds them kept in the units of
+// the old values.
 func (v *Verifier) UpdateBucket(ctx context.Context, account, service Sid, rateLimit string, sid Sid, max, interval *int) (*Bucket, error) {
 	b, err := v.FetchBucket(ctx, account, service, rateLimit, sid)
 	if err != nil {

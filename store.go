@@ -359,8 +359,9 @@ type RateLimitStore interface {
 	// of the same Interval.
 	CreateBucket(ctx context.Context, b *Bucket) error
 	FindBucket(ctx context.Context, rateLimit, sid Sid) (*Bucket, error)
-	// UpdateBucket stores b's Max, Interval and date_updated and deletes
-	// its counters, in one transaction; EBucketExists as CreateBucket.
+	// UpdateBucket stores b's Max, Interval and date_updated;
+	// EBucketExists as CreateBucket. Its counters start afresh at their
+	// next take (TakeRates finds them in the old units).
 	UpdateBucket(ctx context.Context, b *Bucket) error
 	// DeleteBucket deletes the bucket and its counters.
 	DeleteBucket(ctx context.Context, rateLimit, sid Sid) error

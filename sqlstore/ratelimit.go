@@ -152,26 +152,21 @@ func (s *store) FindBucket(ctx context.Context, rateLimit, sid verify.Sid) (*ver
 	return b, nil
 }
 
-// UpdateBucket stores b's values and drops its counters, which are kept
-// in units of the old ones (rate_counters.scale).
+// UpdateBucket stores b's values. Its counters start afresh at their next
+// take, which finds them kept in the old units (gcraSQL).
 func (s *store) UpdateBucket(ctx context.Context, b *verify.Bucket) error {
-	return s.atomic(ctx, func(t *store) error {
-		ok, err := t.execOne(ctx, `UPDATE rate_limit_buckets SET max_requests = ?, interval_s = ?, date_updated = ? WHERE sid = ? AND rate_limit_sid = ?`,
-			b.Max, b.Interval, unix(b.DateUpdated), string(b.Sid), string(b.RateLimitSid))
-		if t.d.isUnique(err) {
-			return bucketExists(b.Interval, err)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: update bucket %s: %w", b.Sid, err)
-		}
-		if !ok {
-			return bucketNotFound(b.ServiceSid, b.RateLimitSid, b.Sid)
-		}
-		if _, err := t.exec(ctx, `DELETE FROM rate_counters WHERE bucket_sid = ?`, string(b.Sid)); err != nil {
-			return fmt.Errorf("sqlstore: reset counters of bucket %s: %w", b.Sid, err)
-		}
-		return nil
-	})
+	ok, err := s.execOne(ctx, `UPDATE rate_limit_buckets SET max_requests = ?, interval_s = ?, date_updated = ? WHERE sid = ? AND rate_limit_sid = ?`,
+		b.Max, b.Interval, unix(b.DateUpdated), string(b.Sid), string(b.RateLimitSid))
+	if s.d.isUnique(err) {
+		return bucketExists(b.Interval, err)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: update bucket %s: %w", b.Sid, err)
+	}
+	if !ok {
+		return bucketNotFound(b.ServiceSid, b.RateLimitSid, b.Sid)
+	}
+	return nil
 }
 
 // DeleteBucket deletes the bucket; its counters cascade.

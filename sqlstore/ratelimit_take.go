@@ -65,13 +65,18 @@ WHERE r.service_sid = ?`+filter+` ORDER BY r.unique_name, b.interval_s`, args...
 // one statement is the whole compare-and-swap, so any number of nodes
 // count exactly.
 func gcraSQL(table string, keyCols []string, n int) string {
-	next := `CASE WHEN ` + table + `.tat + excluded.emission > excluded.tat THEN ` + table + `.tat + excluded.emission ELSE excluded.tat END`
+	// A counter kept in other units than the take's (its bucket's Max or
+	// Interval changed since, or a node read the bucket before the change)
+	// starts afresh in the take's units: its tat means nothing in them.
+	same := `(` + table + `.scale = excluded.scale AND ` + table + `.emission = excluded.emission)`
+	next := `CASE WHEN ` + same + ` AND ` + table + `.tat + excluded.emission > excluded.tat THEN ` + table + `.tat + excluded.emission ELSE excluded.tat END`
 	keys := strings.Join(keyCols, ", ")
 	row := "(" + strings.Repeat("?, ", len(keyCols)) + "?, ?, ?, ?, ?)"
 	return `INSERT INTO ` + table + ` (` + keys + `, tat, emission, span, scale, idle_at) VALUES ` + row +
 		strings.Repeat(", "+row, n-1) + `
-ON CONFLICT (` + keys + `) DO UPDATE SET tat = ` + next + `, idle_at = (` + next + `) / excluded.scale + 1
-WHERE ` + table + `.tat + excluded.emission <= excluded.tat - excluded.emission + excluded.span
+ON CONFLICT (` + keys + `) DO UPDATE SET tat = ` + next + `, idle_at = (` + next + `) / excluded.scale + 1,
+emission = excluded.emission, span = excluded.span, scale = excluded.scale
+WHERE NOT ` + same + ` OR ` + table + `.tat + excluded.emission <= excluded.tat - excluded.emission + excluded.span
 RETURNING ` + keys
 }
 

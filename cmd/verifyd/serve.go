@@ -102,13 +102,6 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	v.CodeChannels = codes.channels
-	if cfg.devConstants {
-		v.Store = db
-		if err := ensureDevService(ctx, v, stdout); err != nil {
-			ln.Close()
-			return err
-		}
-	}
 	if cfg.Dev {
 		logger.Warn("DEVELOPMENT MODE (--dev): codes of channels without a sender are logged and shown at /_verifyd/dev/inbox; never run --dev in production")
 	}
@@ -118,6 +111,12 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// Every commit that enqueued a row wakes the worker: a push leaves as
 	// soon as its challenge is committed, not at the next poll.
 	v.Store = notify.Waking(cached, outbox.Wake)
+	if cfg.devConstants {
+		if err := ensureDevService(ctx, v, stdout); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
 		Inbox: codes.inbox, Ready: db.Ready, AccessLog: accessLogger(cfg, logger),
 		Metrics: reg, ServeMetrics: cfg.MetricsAddr == ""}).HTTPServer()

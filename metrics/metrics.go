@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	vm "github.com/VictoriaMetrics/metrics"
@@ -20,6 +21,16 @@ import (
 // Registry is one server's metrics.
 type Registry struct {
 	set *vm.Set
+	// requests and latencies hold the series of Request by their labels,
+	// so that a request costs a map read, not the building of a series
+	// name (the set's own index is keyed by the whole name).
+	requests  sync.Map // requestKey → *vm.Counter
+	latencies sync.Map // op → *vm.PrometheusHistogram
+}
+
+type requestKey struct {
+	op     string
+	status int
 }
 
 // New returns an empty registry.
@@ -32,9 +43,17 @@ func (r *Registry) Request(op string, status int, d time.Duration) {
 	if op == "" {
 		op = "unmatched"
 	}
-	q := strconv.Quote(op)
-	r.set.GetOrCreateCounter(`verifyd_requests_total{op=` + q + `,status="` + strconv.Itoa(status) + `"}`).Inc()
-	r.set.GetOrCreatePrometheusHistogram(`verifyd_request_duration_seconds{op=` + q + `}`).Update(d.Seconds())
+	k := requestKey{op, status}
+	c, ok := r.requests.Load(k)
+	if !ok {
+		c, _ = r.requests.LoadOrStore(k, r.set.GetOrCreateCounter(`verifyd_requests_total{op=`+strconv.Quote(op)+`,status="`+strconv.Itoa(status)+`"}`))
+	}
+	c.(*vm.Counter).Inc()
+	h, ok := r.latencies.Load(op)
+	if !ok {
+		h, _ = r.latencies.LoadOrStore(op, r.set.GetOrCreatePrometheusHistogram(`verifyd_request_duration_seconds{op=`+strconv.Quote(op)+`}`))
+	}
+	h.(*vm.PrometheusHistogram).Update(d.Seconds())
 }
 
 // Error counts an error answer of the route op by its Twilio code: wrong

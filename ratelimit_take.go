@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -50,6 +51,10 @@ type RateLimitedError struct {
 
 func (e *RateLimitedError) Error() string { return e.err.Error() }
 func (e *RateLimitedError) Unwrap() error { return e.err }
+
+// ErrRateBucketsChanged is TakeRates' error when a take names a bucket
+// deleted since it was read: the create reads the buckets again.
+var ErrRateBucketsChanged = errors.New("verify: a rate limit bucket was deleted meanwhile")
 
 // MaxRateLimitValue bounds a value in RateLimits.
 const MaxRateLimitValue = 256

@@ -378,7 +378,8 @@ type RateLimitStore interface {
 	// takes refused because their bucket was full, with how long until
 	// each admits again. The units of the takes not refused are taken
 	// even when others are refused: the caller rolls its transaction
-	// back then.
+	// back then. ErrRateBucketsChanged if a take names a bucket that no
+	// longer exists.
 	TakeRates(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)
 	// TakeThrottle is TakeRates for the built-in limits (Limits): the
 	// counters are keyed by RateTake.Key alone, and count on their own,

@@ -97,6 +97,9 @@ func gcraKeys(cols []string, t verify.RateTake) []string {
 // TakeRates takes a unit from each counter of programmable rate limits.
 func (s *store) TakeRates(ctx context.Context, takes []verify.RateTake, now time.Time) ([]verify.RateRefusal, error) {
 	refused, err := s.takeGCRA(ctx, "rate_counters", rateKeyCols, takes, now)
+	if s.d.isForeignKey(err) {
+		return nil, fmt.Errorf("%w: %v", verify.ErrRateBucketsChanged, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: take rate limits: %w", err)
 	}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -163,6 +164,10 @@ func testRateLimits(t *testing.T, db *DB) {
 	}
 	if _, err := db.FindBucket(f.ctx, rl.Sid, hour.Sid); !verify.IsCode(err, verify.ENotFound) {
 		t.Fatalf("bucket after its rate limit's delete: %v", err)
+	}
+	// A take read before the delete fails in a way the create retries.
+	if _, err := db.TakeRates(f.ctx, both[1:], t0.Add(18*time.Second)); !errors.Is(err, verify.ErrRateBucketsChanged) {
+		t.Fatalf("take of a deleted bucket: %v", err)
 	}
 	if n, err := db.PruneRateCounters(f.ctx, t0.Add(100*time.Hour), 100); err != nil || n != 0 {
 		t.Fatalf("counters left after the delete: %d, %v", n, err)

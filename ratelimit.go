@@ -52,33 +52,21 @@ const (
 	MaxBucketInterval = 86_400
 )
 
-func (v *Verifier) maxRateLimits() int {
-	if v.MaxRateLimits > 0 {
-		return v.MaxRateLimits
+// orDefault is n, or def when n is not set (zero or less).
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
 	}
-	return DefaultMaxRateLimits
+	return def
 }
 
-func (v *Verifier) maxSends() int {
-	if v.MaxSends > 0 {
-		return v.MaxSends
-	}
-	return MaxVerificationSends
-}
+func (v *Verifier) maxRateLimits() int { return orDefault(v.MaxRateLimits, DefaultMaxRateLimits) }
 
-func (v *Verifier) maxChecks() int {
-	if v.MaxChecks > 0 {
-		return v.MaxChecks
-	}
-	return MaxVerificationChecks
-}
+func (v *Verifier) maxSends() int { return orDefault(v.MaxSends, MaxVerificationSends) }
 
-func (v *Verifier) maxBuckets() int {
-	if v.MaxBuckets > 0 {
-		return v.MaxBuckets
-	}
-	return DefaultMaxBuckets
-}
+func (v *Verifier) maxChecks() int { return orDefault(v.MaxChecks, MaxVerificationChecks) }
+
+func (v *Verifier) maxBuckets() int { return orDefault(v.MaxBuckets, DefaultMaxBuckets) }
 
 // validUniqueName reports whether s is a rate limit name Twilio accepts:
 // letters, digits, "-", "_" and ".".

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 
+	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // TestBuiltInLimits serves smaller built-in limits than Twilio's and
@@ -82,5 +87,50 @@ func TestBuiltInLimits(t *testing.T) {
 		}
 		_, err = c.FetchSafelist(to)
 		wantTwilioError(t, err, 20429, 429)
+	})
+}
+
+// TestStatusPollRace: 20 parallel fetches of one verification, alternating
+// between two servers on one PostgreSQL database (one server on SQLite),
+// against a limit of 5 a minute: exactly 5 are answered.
+func TestStatusPollRace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		args := []string{"--dev", "--status-poll-limit", "5/1m"}
+		s := startServer(t, db, accountEnv(testAccount, testToken), args...)
+		nodes := []*openapi.ApiService{twilioClient(t, s, testAccount, testToken)}
+		if sqlstore.IsPostgres(db) {
+			nodes = append(nodes, twilioClient(t, startServer(t, db, accountEnv(testAccount, testToken), args...), testAccount, testToken))
+		}
+		svc, err := nodes[0].CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Polls"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := nodes[0].CreateVerification(*svc.Sid, newVerification("+14155552671", "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		codes := map[int]int{}
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				_, err := nodes[i%len(nodes)].FetchVerification(*svc.Sid, *v.Sid)
+				mu.Lock()
+				defer mu.Unlock()
+				var te *client.TwilioRestError
+				switch {
+				case err == nil:
+					codes[0]++
+				case errors.As(err, &te):
+					codes[te.Code]++
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if codes[0] != 5 || codes[20429] != 15 {
+			t.Fatalf("answers %v, want 5 fetched and 15 refused", codes)
+		}
 	})
 }

@@ -33,6 +33,10 @@ type committer struct {
 	done sync.WaitGroup
 	// commits counts committed batches, for tests and diagnostics.
 	commits atomic.Int64
+	// restart asks for a RESTART checkpoint between batches (checkpoint.go);
+	// restarts counts those that completed, for tests and diagnostics.
+	restart  atomic.Bool
+	restarts atomic.Int64
 	// stmts are statements prepared on the writer; wanted, texts to prepare
 	// after the current batch. Only the committer's goroutine touches them.
 	stmts  map[string]*sql.Stmt
@@ -94,6 +98,7 @@ func (c *committer) run() {
 		}
 		c.commit(c.fill(first))
 		c.prepareWanted()
+		c.restartWAL()
 	}
 }
 

@@ -36,8 +36,9 @@ import (
 type DB struct {
 	store
 	rdb, wdb *sql.DB
-	claim    *os.File     // held lock file, see Claim
-	modes    []ModeChange // files made private at Open and Claim
+	claim    *os.File      // held lock file, see Claim
+	modes    []ModeChange  // files made private at Open and Claim
+	ckpt     *checkpointer // SQLite: checkpoints off the writer
 }
 
 var _ verify.Store = (*DB)(nil)
@@ -95,7 +96,8 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	// is told it succeeded (durable.go), off the writer's critical path.
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// fails half way with SQLITE_BUSY when it upgrades from read to write.
-	// temp_store(MEMORY) keeps the savepoint journals of the committer's
+	// wal_autocheckpoint(0) and journal_size_limit: checkpoints run off
+	// the writer (checkpoint.go). temp_store(MEMORY) keeps the savepoint journals of the committer's
 	// jobs (commit.go) in memory: in a temporary file, their writes were a
 	// fifth of the writer's time when one transaction touched many pages.
 	w, err := sql.Open("sqlite", withParams(dsn,
@@ -104,6 +106,8 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=temp_store(MEMORY)",
+		"_pragma=wal_autocheckpoint(0)",
+		fmt.Sprintf("_pragma=journal_size_limit(%d)", walSizeLimit),
 		"_txlock=immediate",
 	))
 	if err != nil {
@@ -158,6 +162,12 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	// Whatever the DSN named, these are the files SQLite has open.
 	db.modes = append(db.modes, tightenAll(sqliteFiles(strings.TrimSuffix(wal, "-wal"))...)...)
 	db.store.batch = newCommitter(w, db.store, newSyncer(wal, db.store.obs))
+	if db.ckpt, err = newCheckpointer(dsn, db.store.batch); err != nil {
+		db.store.batch.close()
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -178,13 +188,16 @@ func withParams(dsn string, params ...string) string {
 // Close closes the pools. SQLite checkpoints the WAL into the main file
 // when the last connection closes.
 func (db *DB) Close() error {
+	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
 	if db.batch != nil {
 		db.batch.close()
 	}
 	if db.rs != nil {
 		db.rs.close()
 	}
-	var errs []error
 	if db.rdb != nil && db.rdb != db.wdb {
 		errs = append(errs, db.rdb.Close())
 	}

@@ -1,0 +1,131 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Checkpoints on SQLite. SQLite by default checkpoints the WAL (copies its
+// pages back into the database file and fsyncs that file) inside the
+// commit that takes the WAL past 1,000 pages: on the writer, which the
+// whole server's writes wait for. Measured on a create that names a rate
+// limit, which writes one more random page per request, that stall was
+// worth about 8 % of the rate. So the writer never checkpoints on its own
+// (wal_autocheckpoint(0)); a connection of the checkpointer's copies the
+// pages in the background with PASSIVE checkpoints, which run beside the
+// writer and the readers and wait for nobody.
+//
+// A passive checkpoint cannot restart the WAL: the writer starts writing
+// at the beginning of the file again only when the WAL was wholly copied
+// as its transaction began, which under steady load is seldom. So once the
+// WAL passes walRestartPages, the committer runs one RESTART checkpoint
+// between two batches: the passive ones have copied nearly everything, so
+// it waits only for the last pages and for readers to move on, and the
+// next batch writes from the start of the file, which journal_size_limit
+// then cuts back.
+//
+// Durability is SQLite's: a checkpoint fsyncs the WAL before it copies a
+// page, then the database file, so a page never reaches the database file
+// before its transaction is on disk.
+
+// checkpointEvery is how often the checkpointer looks for new commits.
+const checkpointEvery = 100 * time.Millisecond
+
+// walRestartPages is the WAL size, in pages, past which the committer
+// restarts it: 16,384 pages of 4 KiB, 64 MiB. A variable for tests.
+var walRestartPages = 16384
+
+// walSizeLimit is journal_size_limit: what a restarted WAL is cut to.
+const walSizeLimit = 64 << 20
+
+type checkpointer struct {
+	db      *sql.DB
+	commits *atomic.Int64 // the committer's count of commits
+	restart *atomic.Bool  // asks the committer for a RESTART checkpoint
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	err     error // of closing db
+}
+
+// newCheckpointer opens its own connection to the database file at dsn.
+func newCheckpointer(dsn string, c *committer) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", withParams(dsn, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open checkpointer: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open checkpointer: %w", err)
+	}
+	k := &checkpointer{db: db, commits: &c.commits, restart: &c.restart, quit: make(chan struct{}), done: make(chan struct{})}
+	go k.run()
+	return k, nil
+}
+
+func (k *checkpointer) run() {
+	defer close(k.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	seen := k.commits.Load()
+	for {
+		select {
+		case <-k.quit:
+			return
+		case <-t.C:
+		}
+		n := k.commits.Load()
+		if n == seen {
+			continue
+		}
+		seen = n
+		frames, err := k.passive()
+		if err == nil && frames > walRestartPages {
+			k.restart.Store(true)
+		}
+	}
+}
+
+// passive runs one PASSIVE checkpoint and returns the WAL's size in
+// frames. An error (say, the database closing) is left for the next
+// round: nothing depends on a checkpoint's timing but the WAL's size.
+func (k *checkpointer) passive() (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var busy, frames, copied int
+	err := k.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+	return frames, err
+}
+
+// close stops the checkpointer; closing twice is harmless, as closing the
+// DB twice is.
+func (k *checkpointer) close() error {
+	k.once.Do(func() {
+		close(k.quit)
+		<-k.done
+		k.err = k.db.Close()
+	})
+	return k.err
+}
+
+// restartWAL is the committer's RESTART checkpoint, between batches, when
+// the checkpointer asked for one.
+func (c *committer) restartWAL() {
+	if !c.restart.Swap(false) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var busy, frames, copied int
+	if c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied) == nil && busy == 0 {
+		c.restarts.Add(1)
+	}
+}

@@ -5,9 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -52,61 +52,72 @@ type RateLimitedError struct {
 func (e *RateLimitedError) Error() string { return e.err.Error() }
 func (e *RateLimitedError) Unwrap() error { return e.err }
 
-// ErrRateBucketsChanged is TakeRates' error when a take names a bucket
-// deleted since it was read: the create reads the buckets again.
-var ErrRateBucketsChanged = errors.New("verify: a rate limit bucket was deleted meanwhile")
-
 // MaxRateLimitValue bounds a value in RateLimits.
 const MaxRateLimitValue = 256
 
 const rateKeyLabel = "verifyd rate limit value"
 
-// rateKey hashes a value for one rate limit under a key derived from
-// TokenKey. A rotation of the master key starts the counters afresh,
-// which lets through at most one more interval's worth of creates.
-func (v *Verifier) rateKey(limit Sid, value string) string {
+// rateKey hashes a value for the rate limit of a service named limit,
+// under a key derived from TokenKey: the counters need not keep phone
+// numbers or addresses, and the hash needs no read of the rate limit. A
+// rotation of the master key starts the counters afresh, which lets
+// through at most one more interval's worth of creates.
+func (v *Verifier) rateKey(service Sid, limit, value string) string {
 	m := hmac.New(sha256.New, subkey(v.TokenKey, rateKeyLabel))
+	m.Write([]byte(service))
+	m.Write([]byte{0})
 	m.Write([]byte(limit))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil)[:20])
 }
 
-// rateTakes returns the counters a create with these RateLimits values
-// takes from: one per bucket of each named rate limit of the service.
-// Names that are no rate limit of the service are ignored, as are limits
-// without buckets (verifications.md §4.2). It reads; the taking is
-// takeRates, inside the create's transaction.
-func (v *Verifier) rateTakes(ctx context.Context, service Sid, values map[string]string) ([]RateTake, error) {
-	if len(values) == 0 {
-		return nil, nil
-	}
-	names := make([]string, 0, len(values))
-	for n := range values {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	buckets, err := v.Store.RateBuckets(ctx, service, names)
-	if err != nil {
-		return nil, err
-	}
-	takes := make([]RateTake, 0, len(buckets))
-	for _, b := range buckets {
-		takes = append(takes, RateTake{Bucket: b.Bucket.Sid, Limit: b.Limit, Key: v.rateKey(b.Bucket.RateLimitSid, values[b.Limit]),
-			Max: b.Bucket.Max, Interval: b.Bucket.Interval})
-	}
-	return takes, nil
+// RateValue is a rate limit a create names, by its UniqueName, and the
+// keyed hash of the value given for it (rateKey).
+type RateValue struct {
+	Limit string
+	Key   string
 }
 
-// takeRates takes one unit from every counter through st, the store of
-// the create's transaction, or refuses with a *RateLimitedError; the
-// caller's rollback then un-counts the units taken from buckets that had
-// room, so that a refused create counts nowhere.
-func takeRates(ctx context.Context, st Store, takes []RateTake, now time.Time) error {
-	if len(takes) == 0 {
+// RateTakes pairs each bucket with the value given for its rate limit:
+// the counters a create takes a unit from, one per bucket of each named
+// rate limit. Names that are no rate limit of the service have no
+// buckets, and are ignored, as are rate limits without buckets
+// (verifications.md §4.2).
+func RateTakes(buckets []NamedBucket, values []RateValue) []RateTake {
+	takes := make([]RateTake, 0, len(buckets))
+	for _, b := range buckets {
+		for _, val := range values {
+			if val.Limit == b.Limit {
+				takes = append(takes, RateTake{Bucket: b.Bucket.Sid, Limit: b.Limit, Key: val.Key, Max: b.Bucket.Max, Interval: b.Bucket.Interval})
+			}
+		}
+	}
+	return takes
+}
+
+// rateValues hashes the values of a create's RateLimits, ordered by name.
+func (v *Verifier) rateValues(service Sid, values map[string]string) []RateValue {
+	if len(values) == 0 {
 		return nil
 	}
-	refused, err := st.TakeRates(ctx, takes, now)
+	out := make([]RateValue, 0, len(values))
+	for n, val := range values {
+		out = append(out, RateValue{Limit: n, Key: v.rateKey(service, n, val)})
+	}
+	slices.SortFunc(out, func(a, b RateValue) int { return strings.Compare(a.Limit, b.Limit) })
+	return out
+}
+
+// takeRates takes one unit from every bucket of the rate limits named,
+// through st, the store of the create's transaction, or refuses with a
+// *RateLimitedError; the caller's rollback then un-counts the units taken
+// from buckets that had room, so that a refused create counts nowhere.
+func takeRates(ctx context.Context, st Store, service Sid, values []RateValue, now time.Time) error {
+	if len(values) == 0 {
+		return nil
+	}
+	refused, err := st.TakeRates(ctx, service, values, now)
 	if err != nil || len(refused) == 0 {
 		return err
 	}

@@ -363,7 +363,8 @@ type RateLimitStore interface {
 	// EBucketExists as CreateBucket. Its counters start afresh at their
 	// next take (TakeRates finds them in the old units).
 	UpdateBucket(ctx context.Context, b *Bucket) error
-	// DeleteBucket deletes the bucket and its counters.
+	// DeleteBucket deletes the bucket; its counters go once idle
+	// (PruneRateCounters).
 	DeleteBucket(ctx context.Context, rateLimit, sid Sid) error
 	CountBuckets(ctx context.Context, rateLimit Sid) (int, error)
 	ListBuckets(ctx context.Context, rateLimit Sid, p Page) ([]*Bucket, bool, error)
@@ -373,15 +374,20 @@ type RateLimitStore interface {
 	// ordered by name and interval: one indexed read per create that
 	// names rate limits.
 	RateBuckets(ctx context.Context, service Sid, names []string) ([]NamedBucket, error)
-	// TakeRates takes one unit from each counter in one statement (a
+	// TakeRates takes one unit from every bucket of the service's rate
+	// limits named in values, from the counter of the value's key, and
+	// returns the takes refused because their bucket was full, with how
+	// long until each admits again. It is RateBuckets and TakeBuckets in
+	// one; on PostgreSQL one statement, and one round trip.
+	TakeRates(ctx context.Context, service Sid, values []RateValue, now time.Time) ([]RateRefusal, error)
+	// TakeBuckets takes one unit from each counter in one statement (a
 	// conditional upsert, exact on any number of nodes) and returns the
 	// takes refused because their bucket was full, with how long until
 	// each admits again. The units of the takes not refused are taken
 	// even when others are refused: the caller rolls its transaction
-	// back then. ErrRateBucketsChanged if a take names a bucket that no
-	// longer exists.
-	TakeRates(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)
-	// TakeThrottle is TakeRates for the built-in limits (Limits): the
+	// back then.
+	TakeBuckets(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)
+	// TakeThrottle is TakeBuckets for the built-in limits (Limits): the
 	// counters are keyed by RateTake.Key alone, and count on their own,
 	// outside any caller's transaction.
 	TakeThrottle(ctx context.Context, takes []RateTake, now time.Time) ([]RateRefusal, error)

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/verifyd/verify/message"
@@ -39,35 +38,19 @@ func (v *Verifier) CreateVerification(ctx context.Context, account, service Sid,
 	}
 	a := &SendAttempt{Sid: attemptSid, AccountSid: account, ServiceSid: service, Channel: sp.channel, To: sp.to,
 		Country: sp.country, Locale: sp.locale, Tags: sp.tags, MessageStatus: MessageQueued, DateCreated: now, DateUpdated: now}
-	var out *Verification
-	// The buckets are read before the transaction (from memory on
-	// SQLite); one deleted meanwhile makes the take fail, and the create
-	// runs once more with the buckets as they are now.
-	for try := 0; ; try++ {
-		out, err = v.createTx(ctx, svc, sp, a, now)
-		if !errors.Is(err, ErrRateBucketsChanged) || try > 0 {
-			break
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return v.createTx(ctx, svc, sp, a, now)
 }
 
 // createTx starts a verification or re-sends its code, in one transaction
 // that first takes the units of the rate limits the request names.
 func (v *Verifier) createTx(ctx context.Context, svc *Service, sp *sendPlan, a *SendAttempt, now time.Time) (*Verification, error) {
 	service := svc.Sid
-	takes, err := v.rateTakes(ctx, service, sp.rateLimits)
-	if err != nil {
-		return nil, err
-	}
+	values := v.rateValues(service, sp.rateLimits)
 	var out *Verification
-	err = v.Store.Tx(ctx, func(st Store) error {
+	err := v.Store.Tx(ctx, func(st Store) error {
 		// First, so that a create over a limit is told so whatever else
 		// would refuse it; any later refusal rolls the units back.
-		if err := takeRates(ctx, st, takes, now); err != nil {
+		if err := takeRates(ctx, st, service, values, now); err != nil {
 			return err
 		}
 		cur, err := st.FindLiveVerification(ctx, service, sp.key)

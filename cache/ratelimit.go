@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/verifyd/verify"
 )
@@ -36,6 +37,23 @@ func (w *writer) RateBuckets(ctx context.Context, service verify.Sid, names []st
 		}
 	}
 	return out, nil
+}
+
+// TakeRates takes the units of the cached buckets through the store's
+// TakeBuckets; without a cache the store reads the buckets itself.
+func (w *writer) TakeRates(ctx context.Context, service verify.Sid, values []verify.RateValue, now time.Time) ([]verify.RateRefusal, error) {
+	if w.c.rates == nil {
+		return w.Store.TakeRates(ctx, service, values, now)
+	}
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = v.Limit
+	}
+	buckets, err := w.RateBuckets(ctx, service, names)
+	if err != nil {
+		return nil, err
+	}
+	return w.Store.TakeBuckets(ctx, verify.RateTakes(buckets, values), now)
 }
 
 func cloneBuckets(l *[]verify.NamedBucket) *[]verify.NamedBucket {

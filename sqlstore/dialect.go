@@ -55,6 +55,12 @@ func (d dialect) statementContext(ctx context.Context) context.Context {
 	return ctx
 }
 
+// readsBucketsInTake reports whether TakeRates reads a create's buckets in
+// the statement that takes their units (PostgreSQL, where the read was a
+// round trip of its own), rather than before it (SQLite, where the
+// buckets are usually in memory and the writer's time is what counts).
+func (d dialect) readsBucketsInTake() bool { return d == postgres }
+
 // rebind rewrites the ? placeholders of query into the dialect's own. For
 // PostgreSQL they become $1, $2, ...; a ? inside a quoted string literal or
 // identifier is left alone.

@@ -69,8 +69,8 @@ func (s *store) UpdateRateLimit(ctx context.Context, r *verify.RateLimit) error 
 	return nil
 }
 
-// DeleteRateLimit deletes the rate limit; its buckets and their counters
-// go with it (ON DELETE CASCADE).
+// DeleteRateLimit deletes the rate limit; its buckets go with it (ON
+// DELETE CASCADE), their counters once idle (0018).
 func (s *store) DeleteRateLimit(ctx context.Context, service, sid verify.Sid) error {
 	ok, err := s.execOne(ctx, `DELETE FROM rate_limits WHERE sid = ? AND service_sid = ?`, string(sid), string(service))
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *store) UpdateBucket(ctx context.Context, b *verify.Bucket) error {
 	return nil
 }
 
-// DeleteBucket deletes the bucket; its counters cascade.
+// DeleteBucket deletes the bucket; its counters go once idle (0018).
 func (s *store) DeleteBucket(ctx context.Context, rateLimit, sid verify.Sid) error {
 	ok, err := s.execOne(ctx, `DELETE FROM rate_limit_buckets WHERE sid = ? AND rate_limit_sid = ?`, string(sid), string(rateLimit))
 	if err != nil {

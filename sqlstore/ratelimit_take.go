@@ -65,24 +65,30 @@ WHERE r.service_sid = ?`+filter+` ORDER BY r.unique_name, b.interval_s`, args...
 // one statement is the whole compare-and-swap, so any number of nodes
 // count exactly.
 func gcraSQL(table string, keyCols []string, n int) string {
+	keys := strings.Join(keyCols, ", ")
+	row := "(" + strings.Repeat("?, ", len(keyCols)) + "?, ?, ?, ?, ?)"
+	return `INSERT INTO ` + table + ` (` + keys + `, tat, emission, span, scale, idle_at) VALUES ` + row +
+		strings.Repeat(", "+row, n-1) + gcraConflict(table, keyCols) + `
+RETURNING ` + keys
+}
+
+// gcraConflict is the ON CONFLICT clause of gcraSQL: what a take does to
+// a counter that exists, and when it leaves it alone (a refusal).
+func gcraConflict(table string, keyCols []string) string {
 	// A counter kept in other units than the take's (its bucket's Max or
 	// Interval changed since, or a node read the bucket before the change)
 	// starts afresh in the take's units: its tat means nothing in them.
 	same := `(` + table + `.scale = excluded.scale AND ` + table + `.emission = excluded.emission)`
 	next := `CASE WHEN ` + same + ` AND ` + table + `.tat + excluded.emission > excluded.tat THEN ` + table + `.tat + excluded.emission ELSE excluded.tat END`
-	keys := strings.Join(keyCols, ", ")
-	row := "(" + strings.Repeat("?, ", len(keyCols)) + "?, ?, ?, ?, ?)"
-	return `INSERT INTO ` + table + ` (` + keys + `, tat, emission, span, scale, idle_at) VALUES ` + row +
-		strings.Repeat(", "+row, n-1) + `
-ON CONFLICT (` + keys + `) DO UPDATE SET tat = ` + next + `, idle_at = (` + next + `) / excluded.scale + 1,
+	return `
+ON CONFLICT (` + strings.Join(keyCols, ", ") + `) DO UPDATE SET tat = ` + next + `, idle_at = (` + next + `) / excluded.scale + 1,
 emission = excluded.emission, span = excluded.span, scale = excluded.scale
-WHERE NOT ` + same + ` OR ` + table + `.tat + excluded.emission <= excluded.tat - excluded.emission + excluded.span
-RETURNING ` + keys
+WHERE NOT ` + same + ` OR ` + table + `.tat + excluded.emission <= excluded.tat - excluded.emission + excluded.span`
 }
 
 // Key columns of the two counter tables.
 var (
-	rateKeyCols     = []string{"bucket_sid", "value_key"}
+	rateKeyCols     = []string{"value_key", "bucket_sid"}
 	throttleKeyCols = []string{"counter_key"}
 )
 
@@ -91,15 +97,12 @@ func gcraKeys(cols []string, t verify.RateTake) []string {
 	if len(cols) == 1 {
 		return []string{t.Key}
 	}
-	return []string{string(t.Bucket), t.Key}
+	return []string{t.Key, string(t.Bucket)}
 }
 
-// TakeRates takes a unit from each counter of programmable rate limits.
-func (s *store) TakeRates(ctx context.Context, takes []verify.RateTake, now time.Time) ([]verify.RateRefusal, error) {
+// TakeBuckets takes a unit from each counter of programmable rate limits.
+func (s *store) TakeBuckets(ctx context.Context, takes []verify.RateTake, now time.Time) ([]verify.RateRefusal, error) {
 	refused, err := s.takeGCRA(ctx, "rate_counters", rateKeyCols, takes, now)
-	if s.d.isForeignKey(err) {
-		return nil, fmt.Errorf("%w: %v", verify.ErrRateBucketsChanged, err)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: take rate limits: %w", err)
 	}
@@ -196,9 +199,9 @@ func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes
 // at the end: a counter is idle at most a day after its last take
 // (MaxBucketInterval), and a full walk takes rows/limit rounds.
 type pruneCursor struct {
-	mu            sync.Mutex
-	bucket, value string // rate_counters
-	throttle      string // throttle_counters
+	mu       sync.Mutex
+	rate     []string // rate_counters: value_key, bucket_sid
+	throttle string   // throttle_counters
 }
 
 // PruneRateCounters walks the next limit counters of each table and
@@ -210,14 +213,15 @@ func (s *store) PruneRateCounters(ctx context.Context, now time.Time, limit int)
 	defer c.mu.Unlock()
 	ms := now.UnixMilli()
 	var last []string
-	n, err := s.pruneWalk(ctx, "rate_counters", rateKeyCols, []string{c.bucket, c.value}, ms, limit, &last)
+	from := c.rate
+	if from == nil {
+		from = []string{"", ""}
+	}
+	n, err := s.pruneWalk(ctx, "rate_counters", rateKeyCols, from, ms, limit, &last)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: prune rate counters: %w", err)
 	}
-	c.bucket, c.value = "", ""
-	if last != nil {
-		c.bucket, c.value = last[0], last[1]
-	}
+	c.rate = last
 	m, err := s.pruneWalk(ctx, "throttle_counters", throttleKeyCols, []string{c.throttle}, ms, limit, &last)
 	if err != nil {
 		return n, fmt.Errorf("sqlstore: prune throttle counters: %w", err)

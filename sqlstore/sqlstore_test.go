@@ -105,6 +105,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Verifications", testVerifications},
 		{"MessagingConfigurations", testMessagingConfigurations},
 		{"RateLimits", testRateLimits},
+		{"TakeRates", testTakeRates},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},
 		{"AttemptFilters", testAttemptFilters},

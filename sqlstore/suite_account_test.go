@@ -256,7 +256,7 @@ func populate(t *testing.T, db *DB) verify.Sid {
 		t.Fatal(err)
 	}
 	rl, b := f.newRateLimit("ip", 3, 60)
-	if refused, err := db.TakeRates(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: rl.UniqueName, Key: "k", Max: 3, Interval: 60}}, t0); err != nil || refused != nil {
+	if refused, err := db.TakeBuckets(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: rl.UniqueName, Key: "k", Max: 3, Interval: 60}}, t0); err != nil || refused != nil {
 		t.Fatalf("take: %v, %v", refused, err)
 	}
 	sn := &verify.SafeNumber{Sid: newSid(t, verify.PrefixSafeNumber), AccountSid: f.account.Sid, PhoneNumber: "+14155552671", DateCreated: t0}

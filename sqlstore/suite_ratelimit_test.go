@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -55,7 +54,7 @@ func testRateLimits(t *testing.T, db *DB) {
 		t.Fatalf("find by sid: %v, %v", got, err)
 	}
 	take := func(key string, at time.Time) ([]verify.RateRefusal, error) {
-		return db.TakeRates(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: key, Max: b.Max, Interval: b.Interval}}, at)
+		return db.TakeBuckets(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: key, Max: b.Max, Interval: b.Interval}}, at)
 	}
 	// 20 parallel takes of one key at one instant: exactly 4 pass.
 	var wg sync.WaitGroup
@@ -101,7 +100,7 @@ func testRateLimits(t *testing.T, db *DB) {
 	var txRefused []verify.RateRefusal
 	err = db.Tx(f.ctx, func(st verify.Store) error {
 		var err error
-		if txRefused, err = st.TakeRates(f.ctx, both, t0.Add(16*time.Second)); err != nil {
+		if txRefused, err = st.TakeBuckets(f.ctx, both, t0.Add(16*time.Second)); err != nil {
 			return err
 		}
 		return verify.Errorf(verify.ETooManyRequests, "rolled back")
@@ -111,11 +110,11 @@ func testRateLimits(t *testing.T, db *DB) {
 	}
 	// The rollback left the hour bucket untouched: 100 takes of it pass.
 	for i := range 100 {
-		if r, err := db.TakeRates(f.ctx, both[1:], t0.Add(17*time.Second)); err != nil || r != nil {
+		if r, err := db.TakeBuckets(f.ctx, both[1:], t0.Add(17*time.Second)); err != nil || r != nil {
 			t.Fatalf("hour take %d: %v, %v", i, r, err)
 		}
 	}
-	if r, _ := db.TakeRates(f.ctx, both[1:], t0.Add(17*time.Second)); len(r) != 1 {
+	if r, _ := db.TakeBuckets(f.ctx, both[1:], t0.Add(17*time.Second)); len(r) != 1 {
 		t.Fatalf("101st hour take passed")
 	}
 	// A changed bucket starts afresh: its counters are in the old units.
@@ -123,7 +122,7 @@ func testRateLimits(t *testing.T, db *DB) {
 	if err := db.UpdateBucket(f.ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if refused, err := db.TakeRates(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: "a", Max: 5, Interval: 60}}, t0.Add(17*time.Second)); err != nil || refused != nil {
+	if refused, err := db.TakeBuckets(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: "a", Max: 5, Interval: 60}}, t0.Add(17*time.Second)); err != nil || refused != nil {
 		t.Fatalf("after the update: %v, %v", refused, err)
 	}
 	if got, err := db.RateBuckets(f.ctx, f.service.Sid, []string{"phone", "nobody"}); err != nil || len(got) != 2 ||
@@ -144,7 +143,7 @@ func testRateLimits(t *testing.T, db *DB) {
 	// five more idle counters and the hour bucket's take 4 rounds of 2.
 	for i := range 5 {
 		k := verify.RateTake{Bucket: hour.Sid, Limit: "phone", Key: string(rune('c' + i)), Max: 100, Interval: 3600}
-		if r, err := db.TakeRates(f.ctx, []verify.RateTake{k}, t0); err != nil || r != nil {
+		if r, err := db.TakeBuckets(f.ctx, []verify.RateTake{k}, t0); err != nil || r != nil {
 			t.Fatal(r, err)
 		}
 	}
@@ -165,12 +164,17 @@ func testRateLimits(t *testing.T, db *DB) {
 	if _, err := db.FindBucket(f.ctx, rl.Sid, hour.Sid); !verify.IsCode(err, verify.ENotFound) {
 		t.Fatalf("bucket after its rate limit's delete: %v", err)
 	}
-	// A take read before the delete fails in a way the create retries.
-	if _, err := db.TakeRates(f.ctx, both[1:], t0.Add(18*time.Second)); !errors.Is(err, verify.ErrRateBucketsChanged) {
-		t.Fatalf("take of a deleted bucket: %v", err)
+	// A take that read the buckets before the delete still counts, as if
+	// it came first; the counter of the deleted bucket goes once idle (one
+	// unit of 100 an hour: 36 s after the take).
+	if r, err := db.TakeBuckets(f.ctx, both[1:], t0.Add(18*time.Second)); err != nil || r != nil {
+		t.Fatalf("take of a deleted bucket: %v, %v", r, err)
 	}
-	if n, err := db.PruneRateCounters(f.ctx, t0.Add(100*time.Hour), 100); err != nil || n != 0 {
-		t.Fatalf("counters left after the delete: %d, %v", n, err)
+	if n, err := db.PruneRateCounters(f.ctx, t0.Add(50*time.Second), 100); err != nil || n != 0 {
+		t.Fatalf("pruned %d before the counter of the deleted bucket was idle, %v", n, err)
+	}
+	if n, err := db.PruneRateCounters(f.ctx, t0.Add(100*time.Hour), 100); err != nil || n != 1 {
+		t.Fatalf("pruned %d counters of deleted buckets, want 1, %v", n, err)
 	}
 }
 
@@ -206,5 +210,78 @@ func testSafeList(t *testing.T, db *DB) {
 	}
 	if err := db.RemoveSafeNumber(f.ctx, g.account.Sid, n.PhoneNumber); !verify.IsCode(err, verify.ENotFound) {
 		t.Fatalf("second removal: %v", err)
+	}
+}
+
+// testTakeRates: TakeRates finds the buckets of the named rate limits
+// (on PostgreSQL in the statement that takes their units), ignores names
+// that are no rate limit and limits without buckets, counts exactly under
+// parallel takes, and says which bucket refused and for how long, with
+// the counters of the buckets that had room taken for the caller to roll
+// back.
+func testTakeRates(t *testing.T, db *DB) {
+	f := setup(t, db)
+	rl, minute := f.newRateLimit("phone", 3, 60)
+	hour := f.newBucket(rl, 5, 3600)
+	empty := &verify.RateLimit{Sid: newSid(t, verify.PrefixRateLimit), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
+		UniqueName: "ip", DateCreated: t0, DateUpdated: t0}
+	if err := db.CreateRateLimit(f.ctx, empty); err != nil {
+		t.Fatal(err)
+	}
+	values := []verify.RateValue{{Limit: "ip", Key: "k-ip"}, {Limit: "nobody", Key: "k-x"}, {Limit: "phone", Key: "k1"}}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	for range 12 {
+		wg.Go(func() {
+			err := db.Tx(f.ctx, func(st verify.Store) error {
+				r, err := st.TakeRates(f.ctx, f.service.Sid, values, t0)
+				if err == nil && len(r) > 0 {
+					return verify.Errorf(verify.ETooManyRequests, "refused")
+				}
+				return err
+			})
+			switch {
+			case err == nil:
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			case !verify.IsCode(err, verify.ETooManyRequests):
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != 3 {
+		t.Fatalf("%d of 12 parallel takes admitted by a bucket of 3 a minute", admitted)
+	}
+	// Three at t0: the minute bucket has its next unit at 20 s (60 s / 3),
+	// the hour bucket (720 s a unit) two of five left.
+	r, err := db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(10*time.Second))
+	if err != nil || len(r) != 1 || r[0].Take.Bucket != minute.Sid || r[0].Take.Limit != "phone" || r[0].After != 10*time.Second {
+		t.Fatalf("at 10 s: %+v, %v", r, err)
+	}
+	// That refusal took the hour bucket's unit (no rollback here): at 20 s
+	// it gives its last, and at 40 s the hour bucket refuses, until its
+	// next unit at 720 s.
+	if r, err = db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(20*time.Second)); err != nil || r != nil {
+		t.Fatalf("at 20 s: %+v, %v", r, err)
+	}
+	r, err = db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(40*time.Second))
+	if err != nil || len(r) != 1 || r[0].Take.Bucket != hour.Sid || r[0].After != 680*time.Second {
+		t.Fatalf("at 40 s: %+v, %v", r, err)
+	}
+	// Another value, and another service's rate limit of the same name,
+	// count on their own.
+	if r, err := db.TakeRates(f.ctx, f.service.Sid, []verify.RateValue{{Limit: "phone", Key: "k2"}}, t0.Add(100*time.Second)); err != nil || r != nil {
+		t.Fatalf("another value: %+v, %v", r, err)
+	}
+	g := setup(t, db)
+	g.newRateLimit("phone", 1, 60)
+	if r, err := db.TakeRates(g.ctx, g.service.Sid, values, t0.Add(100*time.Second)); err != nil || r != nil {
+		t.Fatalf("another service: %+v, %v", r, err)
+	}
+	if r, err := db.TakeRates(f.ctx, f.service.Sid, []verify.RateValue{{Limit: "nobody", Key: "k1"}}, t0); err != nil || r != nil {
+		t.Fatalf("no such rate limit: %+v, %v", r, err)
 	}
 }

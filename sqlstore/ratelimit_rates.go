@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// TakeRates reads the buckets of the named rate limits and takes a unit of
+// each for its value. On PostgreSQL it is one statement (rateTakeSQL): the
+// bucket read was a round trip of its own before every create that names
+// a rate limit. On SQLite it is RateBuckets then TakeBuckets on the
+// writer; there the cache (cache/ratelimit.go) usually has the buckets and
+// calls TakeBuckets itself.
+func (s *store) TakeRates(ctx context.Context, service verify.Sid, values []verify.RateValue, now time.Time) ([]verify.RateRefusal, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	if s.d.readsBucketsInTake() {
+		return s.takeRatesOnce(ctx, service, values, now)
+	}
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = v.Limit
+	}
+	buckets, err := s.RateBuckets(ctx, service, names)
+	if err != nil {
+		return nil, err
+	}
+	return s.TakeBuckets(ctx, verify.RateTakes(buckets, values), now)
+}
+
+// rateTakeSQL finds the buckets of n named rate limits of a service and
+// takes a unit of each for its value's key with gcraSQL's upsert, in one
+// statement. It returns every bucket, whether its unit was taken, and
+// for one that was not the counter as the statement found it (the
+// snapshot, which a refusal left unchanged), to say when it admits again.
+// The units are scaled as in gcraSQL: a counter's scale is its bucket's
+// max, its emission the interval in milliseconds.
+func rateTakeSQL(n int) string {
+	return `WITH k (name, value_key) AS (VALUES (?, ?)` + strings.Repeat(", (?, ?)", n-1) + `),
+b AS (SELECT k.name, k.value_key, b.sid, b.max_requests::bigint AS max, b.interval_s::bigint * 1000 AS emission FROM k
+	JOIN rate_limits r ON r.service_sid = ? AND r.unique_name = k.name
+	JOIN rate_limit_buckets b ON b.rate_limit_sid = r.sid),
+t AS (SELECT ?::bigint * max + emission AS tat, * FROM b),
+up AS (INSERT INTO rate_counters (value_key, bucket_sid, tat, emission, span, scale, idle_at)
+	SELECT value_key, sid, tat, emission, emission * max, max, tat / max + 1 FROM t` + gcraConflict("rate_counters", rateKeyCols) + `
+	RETURNING value_key, bucket_sid)
+SELECT b.name, b.value_key, b.sid, b.max, b.emission, up.bucket_sid IS NOT NULL, c.tat, c.emission, c.span, c.scale
+FROM b LEFT JOIN up ON up.value_key = b.value_key AND up.bucket_sid = b.sid
+LEFT JOIN rate_counters c ON c.value_key = b.value_key AND c.bucket_sid = b.sid
+ORDER BY b.name, b.emission`
+}
+
+// takeRatesOnce runs rateTakeSQL.
+func (s *store) takeRatesOnce(ctx context.Context, service verify.Sid, values []verify.RateValue, now time.Time) ([]verify.RateRefusal, error) {
+	ms := now.UnixMilli()
+	args := make([]any, 0, 2*len(values)+2)
+	for _, v := range values {
+		args = append(args, v.Limit, v.Key)
+	}
+	args = append(args, string(service), ms)
+	var refused []verify.RateRefusal
+	err := s.atomic(ctx, func(t *store) error {
+		refused = refused[:0]
+		rows, err := t.query(ctx, rateTakeSQL(len(values)), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var tk verify.RateTake
+			var bucket string
+			var per, emission int64 // the bucket's max, and its interval in ms
+			var taken bool
+			var tat, cEmission, span, scale sql.NullInt64
+			if err := rows.Scan(&tk.Limit, &tk.Key, &bucket, &per, &emission, &taken, &tat, &cEmission, &span, &scale); err != nil {
+				return err
+			}
+			if taken {
+				continue
+			}
+			tk.Bucket, tk.Max, tk.Interval = verify.Sid(bucket), int(per), int(emission/1000)
+			// One unit's time, unless the counter read is in the bucket's
+			// units: another node's take, later than the snapshot, may
+			// have refused this one.
+			wait := (emission + per - 1) / per
+			if tat.Valid && scale.Int64 == per && cEmission.Int64 == emission {
+				wait = (tat.Int64 + emission - span.Int64 - ms*per + per - 1) / per
+			}
+			refused = append(refused, verify.RateRefusal{Take: tk, After: time.Duration(max(wait, 0)) * time.Millisecond})
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: take rate limits: %w", err)
+	}
+	if len(refused) == 0 {
+		return nil, nil
+	}
+	return refused, nil
+}

@@ -33,7 +33,7 @@ func init() {
 	workloads[VerifyCreate] = workload{floor: FloorTotp, gateway: true, setup: (*bench).verifyCreate,
 		note: "201 pending, a new To each: verification + attempt + sealed outbox row in one txn; the code then POSTed to the gateway"}
 	workloads[VerifyCreateLimited] = workload{floor: VerifyCreate, gateway: true, setup: (*bench).verifyCreateLimited,
-		note: "verify-create with RateLimits naming a rate limit of two buckets (per minute and per hour, never full), the To as the value: + 1 upsert of 2 counters"}
+		note: "verify-create with RateLimits naming a rate limit of two buckets (per minute and per hour, never full), the To as the value (or one of --rate-values in turn): + 1 upsert of 2 counters"}
 	workloads[VerifyCheck] = workload{floor: FloorTotp, gateway: true, setup: (*bench).verifyCheck,
 		note: "200 approved: the right code of a verification made in setup, by To; reservation + compare + approval in one txn"}
 }
@@ -84,7 +84,7 @@ func (b *bench) verifyCreate(ctx context.Context) (func(int) op, error) {
 
 // verifyCreateLimited is verifyCreate with a programmable rate limit of
 // two buckets, which no create fills, so that the difference is what
-// counting costs.
+// counting costs. The value is the To, or one of Config.RateValues.
 func (b *bench) verifyCreateLimited(ctx context.Context) (func(int) op, error) {
 	base := "/v2/Services/" + b.service + "/RateLimits"
 	if _, err := b.c.expect(ctx, 201, "POST", base, "", "UniqueName=end_user_phone"); err != nil {
@@ -95,8 +95,13 @@ func (b *bench) verifyCreateLimited(ctx context.Context) (func(int) op, error) {
 			return nil, fmt.Errorf("create bucket: %w", err)
 		}
 	}
+	var n atomic.Int64
 	return b.creates(func(to string) string {
-		return url.Values{"To": {to}, "Channel": {"sms"}, "RateLimits": {`{"end_user_phone":"` + to + `"}`}}.Encode()
+		value := to
+		if k := int64(b.cfg.RateValues); k > 0 {
+			value = "user-" + strconv.FormatInt((n.Add(1)-1)%k, 10)
+		}
+		return url.Values{"To": {to}, "Channel": {"sms"}, "RateLimits": {`{"end_user_phone":"` + value + `"}`}}.Encode()
 	})
 }
 

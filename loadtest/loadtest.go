@@ -88,6 +88,11 @@ type Config struct {
 	// verify-create sends to, the verifications verify-check checks;
 	// 0 sizes it from Duration (classic.go).
 	Verifications int
+	// RateValues is how many values verify-create-limited gives its rate
+	// limit, in turn, as a bounded set of users or IP addresses would; 0
+	// gives each create's To, a new value each (the worst case: every
+	// create inserts counters).
+	RateValues int
 	// NotifyRate is push-notify's rate of challenge creates per second
 	// (0: 500, the rate of the latency target).
 	NotifyRate int

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -36,10 +35,8 @@ func (s *store) TakeRates(ctx context.Context, service verify.Sid, values []veri
 
 // rateTakeSQL finds the buckets of n named rate limits of a service and
 // takes a unit of each for its value's key with gcraSQL's upsert, in one
-// statement. It returns every bucket, whether its unit was taken, and
-// for one that was not the counter as the statement found it (the
-// snapshot, which a refusal left unchanged), to say when it admits again.
-// The units are scaled as in gcraSQL: a counter's scale is its bucket's
+// statement. It returns every bucket and whether its unit was taken. The
+// units are scaled as in gcraSQL: a counter's scale is its bucket's
 // max, its emission the interval in milliseconds.
 func rateTakeSQL(n int) string {
 	return `WITH k (name, value_key) AS (VALUES (?, ?)` + strings.Repeat(", (?, ?)", n-1) + `),
@@ -50,9 +47,8 @@ t AS (SELECT ?::bigint * max + emission AS tat, * FROM b),
 up AS (INSERT INTO rate_counters (value_key, bucket_sid, tat, emission, span, scale, idle_at)
 	SELECT value_key, sid, tat, emission, emission * max, max, tat / max + 1 FROM t` + gcraConflict("rate_counters", rateKeyCols) + `
 	RETURNING value_key, bucket_sid)
-SELECT b.name, b.value_key, b.sid, b.max, b.emission, up.bucket_sid IS NOT NULL, c.tat, c.emission, c.span, c.scale
+SELECT b.name, b.value_key, b.sid, b.max, b.emission, up.bucket_sid IS NOT NULL
 FROM b LEFT JOIN up ON up.value_key = b.value_key AND up.bucket_sid = b.sid
-LEFT JOIN rate_counters c ON c.value_key = b.value_key AND c.bucket_sid = b.sid
 ORDER BY b.name, b.emission`
 }
 
@@ -71,30 +67,35 @@ func (s *store) takeRatesOnce(ctx context.Context, service verify.Sid, values []
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		var full []verify.RateTake
 		for rows.Next() {
 			var tk verify.RateTake
 			var bucket string
 			var per, emission int64 // the bucket's max, and its interval in ms
 			var taken bool
-			var tat, cEmission, span, scale sql.NullInt64
-			if err := rows.Scan(&tk.Limit, &tk.Key, &bucket, &per, &emission, &taken, &tat, &cEmission, &span, &scale); err != nil {
+			if err := rows.Scan(&tk.Limit, &tk.Key, &bucket, &per, &emission, &taken); err != nil {
+				rows.Close()
 				return err
 			}
-			if taken {
-				continue
+			if !taken {
+				tk.Bucket, tk.Max, tk.Interval = verify.Sid(bucket), int(per), int(emission/1000)
+				full = append(full, tk)
 			}
-			tk.Bucket, tk.Max, tk.Interval = verify.Sid(bucket), int(per), int(emission/1000)
-			// One unit's time, unless the counter read is in the bucket's
-			// units: another node's take, later than the snapshot, may
-			// have refused this one.
-			wait := (emission + per - 1) / per
-			if tat.Valid && scale.Int64 == per && cEmission.Int64 == emission {
-				wait = (tat.Int64 + emission - span.Int64 - ms*per + per - 1) / per
-			}
-			refused = append(refused, verify.RateRefusal{Take: tk, After: time.Duration(max(wait, 0)) * time.Millisecond})
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Rare, so a read of its own: the counter as it is now, which
+		// the statement left unchanged or another node moved since.
+		for _, tk := range full {
+			r, err := t.refusal(ctx, "rate_counters", rateKeyCols, tk, ms)
+			if err != nil {
+				return err
+			}
+			refused = append(refused, r)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: take rate limits: %w", err)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,50 +136,40 @@ func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes
 		args = append(args, tat, emission, emission*scale, scale, tat/scale+1)
 	}
 	query := gcraSQL(table, cols, len(takes))
-	readBack := `SELECT tat, emission, span, scale FROM ` + table + ` WHERE ` + strings.Join(cols, " = ? AND ") + ` = ?`
-	taken := make(map[string]bool, len(takes))
+	k := make([]string, len(cols))
+	dst := make([]any, len(cols))
+	for i := range k {
+		dst[i] = &k[i]
+	}
 	var refused []verify.RateRefusal
 	err := s.atomic(ctx, func(t *store) error {
-		clear(taken)
 		refused = refused[:0]
 		// t.query: inside the transaction, on the writer.
 		rows, err := t.query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
+		var got []string
 		for rows.Next() {
-			k := make([]string, len(cols))
-			dst := make([]any, len(cols))
-			for i := range k {
-				dst[i] = &k[i]
-			}
 			if err := rows.Scan(dst...); err != nil {
 				rows.Close()
 				return err
 			}
-			taken[strings.Join(k, "\x00")] = true
+			got = append(got, strings.Join(k, "\x00"))
 		}
 		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		if err := rows.Err(); err != nil || len(got) == len(takes) {
+			return err // every unit taken, the usual case
 		}
 		for _, tk := range takes {
-			keys := gcraKeys(cols, tk)
-			if taken[strings.Join(keys, "\x00")] {
+			if slices.Contains(got, strings.Join(gcraKeys(cols, tk), "\x00")) {
 				continue
 			}
-			kargs := make([]any, len(keys))
-			for i, k := range keys {
-				kargs[i] = k
-			}
-			var tat, emission, span, scale int64
-			if err := t.queryRow(ctx, readBack, kargs...).Scan(&tat, &emission, &span, &scale); err != nil {
+			r, err := t.refusal(ctx, table, cols, tk, ms)
+			if err != nil {
 				return err
 			}
-			// Admitted again once now*scale + span >= tat + emission.
-			wait := tat + emission - span - ms*scale
-			after := time.Duration((wait+scale-1)/scale) * time.Millisecond
-			refused = append(refused, verify.RateRefusal{Take: tk, After: max(after, 0)})
+			refused = append(refused, r)
 		}
 		return nil
 	})
@@ -189,6 +180,30 @@ func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes
 		return nil, nil
 	}
 	return refused, nil
+}
+
+// refusal reads the counter of a refused take and says when its bucket
+// admits again: once now*scale + span >= tat + emission. A counter in
+// other units than the take's (another node's take in a changed bucket's
+// units) says one unit's time.
+func (s *store) refusal(ctx context.Context, table string, cols []string, tk verify.RateTake, ms int64) (verify.RateRefusal, error) {
+	keys := gcraKeys(cols, tk)
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	var tat, emission, span, scale int64
+	err := s.queryRow(ctx, `SELECT tat, emission, span, scale FROM `+table+` WHERE `+strings.Join(cols, " = ? AND ")+` = ?`, args...).
+		Scan(&tat, &emission, &span, &scale)
+	if err != nil {
+		return verify.RateRefusal{}, err
+	}
+	per, unit := int64(tk.Max), int64(tk.Interval)*1000
+	wait := (unit + per - 1) / per
+	if scale == per && emission == unit {
+		wait = (tat + emission - span - ms*scale + scale - 1) / scale
+	}
+	return verify.RateRefusal{Take: tk, After: time.Duration(max(wait, 0)) * time.Millisecond}, nil
 }
 
 // pruneCursor is the last key the sweep's walk of each counter table

@@ -96,6 +96,68 @@ func (acc *window) drive(ctx context.Context, conc int, dur time.Duration, limit
 	acc.rss = max(acc.rss, sampler.stop())
 }
 
+// maxInFlight bounds the operations an open-loop slice keeps waiting on:
+// past it, a server that has stopped answering would have the tool start a
+// goroutine per due operation without end. Those over it count as errors.
+const maxInFlight = 10000
+
+// driveOpen runs one open-loop slice: an operation falls due every
+// 1/rate seconds whatever the earlier ones are doing, each runs in its own
+// goroutine, and its latency runs from when it fell due, not from when it
+// was sent. A generator or client that falls behind (a busy machine, all
+// connections taken) so adds to the latency it reports instead of hiding
+// it, which a closed loop does (coordinated omission). The slice ends at
+// dur, after limit operations or at errDry, once every started operation
+// has been answered.
+func (acc *window) driveOpen(ctx context.Context, rate int, dur time.Duration, limit int64, o op, rss rssReader) {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		stop   atomic.Bool
+		dryAt  atomic.Int64
+		flight atomic.Int64
+	)
+	sampler := startRSSSampler(rss)
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for n := int64(0); n < limit && ctx.Err() == nil && !stop.Load(); n++ {
+		due := start.Add(time.Duration(n) * interval)
+		if due.Sub(start) >= dur {
+			break
+		}
+		time.Sleep(time.Until(due))
+		if flight.Add(1) > maxInFlight {
+			flight.Add(-1)
+			mu.Lock()
+			acc.fail(errors.New("client: over 10000 operations in flight; the server is not keeping up"))
+			mu.Unlock()
+			continue
+		}
+		wg.Go(func() {
+			defer flight.Add(-1)
+			err := o(ctx)
+			d := time.Since(due)
+			if errors.Is(err, errDry) {
+				dryAt.CompareAndSwap(0, int64(time.Since(start)))
+				stop.Store(true)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			acc.lats = append(acc.lats, d)
+			if err != nil {
+				acc.fail(err)
+			}
+		})
+	}
+	wg.Wait()
+	if d := dryAt.Load(); d > 0 {
+		acc.dryAt = acc.elapsed + time.Duration(d)
+	}
+	acc.elapsed += time.Since(start)
+	acc.rss = max(acc.rss, sampler.stop())
+}
+
 // fail counts an operation's error, keeping a few distinct messages.
 func (acc *window) fail(err error) {
 	acc.errs++

@@ -71,6 +71,10 @@ type Config struct {
 	// in one piece. A CPU profile needs one piece: CPUProfile forces 1.
 	Rounds      int
 	Concurrency int // closed-loop workers = connections
+	// Rate, if positive, drives each workload open loop at this many
+	// operations a second (driveOpen) over at most Concurrency
+	// connections, instead of by Concurrency closed-loop workers.
+	Rate int
 	// MaxRequests bounds the operations of each workload.
 	MaxRequests int64
 	// Factors is the number of TOTP factors to provision; 0 sizes it from
@@ -140,6 +144,9 @@ const factorsPerSecond = 500
 func (c *Config) check() error {
 	if c.Duration <= 0 || c.Concurrency <= 0 || c.MaxRequests <= 0 {
 		return errors.New("loadtest: duration, concurrency and max requests must be positive")
+	}
+	if c.Rate < 0 {
+		return errors.New("loadtest: the open-loop rate must not be negative")
 	}
 	if total := c.Duration * time.Duration(len(c.Workloads)); total > maxDuration {
 		return fmt.Errorf("loadtest: %d workloads of %s are over %s: device JWTs signed in setup live 600 s, as the SDK mints them", len(c.Workloads), c.Duration, maxDuration)
@@ -394,9 +401,12 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	load := loadAvg()
 	st.load = max(st.load, load)
 	n0, e0 := len(st.acc.lats), st.acc.errs
-	if st.w.drive != nil {
+	switch {
+	case st.w.drive != nil:
 		err = st.w.drive(st.on, ctx, &st.acc, slice)
-	} else {
+	case b.cfg.Rate > 0:
+		st.acc.driveOpen(ctx, b.cfg.Rate, slice, b.cfg.MaxRequests-int64(n0), st.newOp(0), rss)
+	default:
 		st.acc.drive(ctx, b.cfg.Concurrency, slice, b.cfg.MaxRequests-int64(n0), st.newOp, rss)
 	}
 	if perr := stopProfile(); err == nil {

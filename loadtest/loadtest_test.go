@@ -274,3 +274,68 @@ func TestJSONString(t *testing.T) {
 		t.Errorf("null read as %q", got)
 	}
 }
+
+// TestOpenLoop: with Rate set, a workload runs at that rate whatever the
+// server does (not as fast as it answers), its latencies are measured from
+// when each operation fell due, and no ratio to a floor is claimed.
+func TestOpenLoop(t *testing.T) {
+	var log strings.Builder
+	rep, err := Run(context.Background(), Config{
+		Workloads:   []string{FloorTotp, TotpFresh},
+		Duration:    2 * time.Second,
+		Rounds:      1,
+		Concurrency: 4,
+		Rate:        100,
+		MaxRequests: 1000,
+		Factors:     300,
+		Timeout:     2 * time.Minute,
+		Log:         &log,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	if len(rep.Results) != 2 || rep.Rate != 100 {
+		t.Fatalf("%d results, rate %d", len(rep.Results), rep.Rate)
+	}
+	for _, r := range rep.Results {
+		// 100/s for 2 s: 200 due; a closed loop of 4 would make thousands.
+		if r.Requests < 190 || r.Requests > 200 || r.Errors != 0 {
+			t.Errorf("%s: %d requests, %d errors %v; want 200 at 100/s for 2 s", r.Workload, r.Requests, r.Errors, r.ErrorSamples)
+		}
+		if r.RPS < 90 || r.RPS > 101 || r.VsFloor != 0 {
+			t.Errorf("%s: %v req/s, vs floor %v", r.Workload, r.RPS, r.VsFloor)
+		}
+		if r.P50 <= 0 || r.P50 > r.P99 || r.P99 > r.Max {
+			t.Errorf("%s: percentiles out of order: p50 %v p99 %v max %v", r.Workload, r.P50, r.P99, r.Max)
+		}
+	}
+	var table strings.Builder
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "open loop at 100 operations/s") {
+		t.Errorf("table does not say open loop: %v\n%s", err, table.String())
+	}
+}
+
+// TestOpenLoopCountsLateness: an operation that cannot start on time (here
+// every one waits for the one before, as on one busy connection) reports
+// the time from when it fell due, so a slow server is not hidden by the
+// generator slowing down with it.
+func TestOpenLoopCountsLateness(t *testing.T) {
+	var acc window
+	var mu sync.Mutex
+	slow := func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	}
+	// 100/s for 500 ms: 50 due, served one at a time at 50/s: the last
+	// waits about 500 ms more than it would alone.
+	acc.driveOpen(context.Background(), 100, 500*time.Millisecond, 1000, slow, nil)
+	r := acc.result()
+	if r.Requests != 50 {
+		t.Fatalf("%d operations, want 50", r.Requests)
+	}
+	if r.Max < 400 {
+		t.Errorf("max latency %v ms: the wait behind earlier operations is not counted", r.Max)
+	}
+}

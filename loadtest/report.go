@@ -19,6 +19,7 @@ type Report struct {
 	Server          string         `json:"server"`
 	Database        string         `json:"database,omitempty"`
 	Concurrency     int            `json:"concurrency"`
+	Rate            int            `json:"open_loop_rate,omitempty"`
 	DurationSeconds float64        `json:"duration_seconds"`
 	Rounds          int            `json:"rounds"`
 	MaxRequests     int64          `json:"max_requests"`
@@ -80,7 +81,7 @@ func newReport(cfg *Config) *Report {
 		Started: time.Now().UTC().Truncate(time.Second),
 		Machine: Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Model: cpuModel(),
 			GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH},
-		Concurrency: cfg.Concurrency, DurationSeconds: cfg.Duration.Seconds(), Rounds: cfg.Rounds, MaxRequests: cfg.MaxRequests,
+		Concurrency: cfg.Concurrency, Rate: cfg.Rate, DurationSeconds: cfg.Duration.Seconds(), Rounds: cfg.Rounds, MaxRequests: cfg.MaxRequests,
 		Factors: cfg.Factors, PushFactors: cfg.PushFactors, PushChallenges: cfg.PushChallenges, PreloadFactors: cfg.PreloadFactors,
 	}
 }
@@ -92,8 +93,12 @@ func databaseKind(dsn string) string {
 	return "sqlite " + dsn
 }
 
-// ratios fills VsFloor from the floors measured in the same run.
+// ratios fills VsFloor from the floors measured in the same run; not
+// open loop, where every workload runs at the same rate.
 func (r *Report) ratios() {
+	if r.Rate > 0 {
+		return
+	}
 	rps := map[string]float64{}
 	for _, res := range r.Results {
 		rps[res.Workload] = res.RPS
@@ -113,7 +118,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Database != "" {
 		fmt.Fprintf(w, ", %s", r.Database)
 	}
-	fmt.Fprintf(w, "\nload:    %d connections, closed loop, %gs per workload in %d interleaved round(s)\n", r.Concurrency, r.DurationSeconds, r.Rounds)
+	loop := "closed loop"
+	if r.Rate > 0 {
+		loop = fmt.Sprintf("open loop at %d operations/s, latency from when each fell due", r.Rate)
+	}
+	fmt.Fprintf(w, "\nload:    %d connections, %s, %gs per workload in %d interleaved round(s)\n", r.Concurrency, loop, r.DurationSeconds, r.Rounds)
 	for _, p := range r.Provisioning {
 		fmt.Fprintf(w, "setup:   %d %s in %.1fs\n", p.Count, p.What, p.Seconds)
 	}

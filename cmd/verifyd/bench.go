@@ -33,6 +33,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&cfg.Factors, "factors", 0, "TOTP factors to provision, each good for about 4 fresh codes plus 1 per minute (0: max(2000, 500 per second of --duration))")
 	fs.IntVar(&cfg.PushFactors, "push-factors", 0, "push factors (devices) to enroll; raised to what the push workloads need at 50 challenges per factor per hour (0: just that)")
 	fs.IntVar(&cfg.PushChallenges, "push-challenges", 0, "challenges pre-created for push-approve (0: sized from --duration)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "open loop: operations per second of each workload, latency measured from when each fell due (0: closed loop of --concurrency workers)")
 	fs.IntVar(&cfg.RateValues, "rate-values", 0, "verify-create-limited: distinct RateLimits values, taken in turn (0: each create's To, a new value each)")
 	fs.IntVar(&cfg.Verifications, "verifications", 0, "verify-create: numbers to send to; verify-check: verifications made in setup (0: sized from --duration)")
 	fs.IntVar(&cfg.NotifyRate, "notify-rate", 500, "push-notify: challenge creates per second, open loop")

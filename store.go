@@ -202,6 +202,19 @@ type Store interface {
 	// ListFactors lists an entity's factors without their TOTP secrets
 	// (Totp.Secret is nil): a list never shows them.
 	ListFactors(ctx context.Context, entity Sid, p Page) ([]*Factor, bool, error)
+	// CreateTotpChallenge creates c, a pending TOTP challenge whose code
+	// was compared on creation, in one statement where a statement is a
+	// round trip (PostgreSQL): it takes the factor's challenge quota,
+	// records the time step [start, end) as used if matched and no code of
+	// that or a later step was accepted, and stores c approved if it took
+	// the step, or pending with one failed attempt. It reports done false,
+	// having written nothing, when the caller must take the general path
+	// (TakeChallengeQuota, UseTotpStep and CreateChallenge in a
+	// transaction): on SQLite, whose single writer a round trip does not
+	// slow; inside a transaction; and when the service has a webhook (its
+	// event is written with the approval), the quota is spent, or the
+	// factor is gone (the general path tells those apart).
+	CreateTotpChallenge(ctx context.Context, c *Challenge, q ChallengeQuota, matched bool, start, end int64, now time.Time) (done, approved bool, err error)
 
 	// TakeChallengeQuota counts one more challenge created for the factor
 	// at now, or returns EChallengeQuota, counting nothing, if q is used up

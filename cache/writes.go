@@ -191,6 +191,17 @@ func (w *writer) UseTotpStep(ctx context.Context, factor verify.Sid, start, end 
 	return ok, w.done(n, err)
 }
 
+// CreateTotpChallenge moves the cached factor past the step an approval
+// used, as UseTotpStep does.
+func (w *writer) CreateTotpChallenge(ctx context.Context, c *verify.Challenge, q verify.ChallengeQuota, matched bool, start, end int64, now time.Time) (bool, bool, error) {
+	done, approved, err := w.Store.CreateTotpChallenge(ctx, c, q, matched, start, end, now)
+	n := w.notes()
+	if err == nil && approved {
+		n.steps = append(n.steps, usedStep{c.FactorSid, end})
+	}
+	return done, approved, w.done(n, err)
+}
+
 func (w *writer) RespondChallenge(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) error {
 	n := w.notes()
 	n.challenges = append(n.challenges, sid)

@@ -55,11 +55,13 @@ func (d dialect) statementContext(ctx context.Context) context.Context {
 	return ctx
 }
 
-// readsBucketsInTake reports whether TakeRates reads a create's buckets in
-// the statement that takes their units (PostgreSQL, where the read was a
-// round trip of its own), rather than before it (SQLite, where the
-// buckets are usually in memory and the writer's time is what counts).
-func (d dialect) readsBucketsInTake() bool { return d == postgres }
+// roundTrips reports whether each statement is a round trip to a server
+// (PostgreSQL), so that a path that can be one statement is run as one:
+// TakeRates reads a create's buckets in the statement that takes their
+// units, CreateTotpChallenge checks a code in one. On SQLite a statement is
+// a call on the single writer, whose time is what counts, and the general
+// paths run.
+func (d dialect) roundTrips() bool { return d == postgres }
 
 // rebind rewrites the ? placeholders of query into the dialect's own. For
 // PostgreSQL they become $1, $2, ...; a ? inside a quoted string literal or

@@ -31,16 +31,38 @@ var (
 // every window, opening a new window where the last one has ended, unless a
 // window is at its limit.
 func quotaSQL(table string, ws []window) string {
-	var set, where []string
+	set, where := quotaParts(ws)
+	return "UPDATE " + table + " SET " + set + " WHERE sid = ? AND " + where
+}
+
+// quotaParts are the SET and WHERE clauses of quotaSQL, whose arguments
+// quotaArgs gives.
+func quotaParts(ws []window) (set, where string) {
+	var sets, wheres []string
 	for _, w := range ws {
 		start, count := "quota_"+w.name+"_start", "quota_"+w.name+"_count"
-		set = append(set,
+		sets = append(sets,
 			start+" = CASE WHEN "+start+" <= ? THEN ? ELSE "+start+" END",
 			count+" = CASE WHEN "+start+" <= ? THEN 1 ELSE "+count+" + 1 END")
-		where = append(where, "("+start+" <= ? OR "+count+" < ?)")
+		wheres = append(wheres, "("+start+" <= ? OR "+count+" < ?)")
 	}
-	return "UPDATE " + table + " SET " + strings.Join(set, ", ") +
-		" WHERE sid = ? AND " + strings.Join(where, " AND ")
+	return strings.Join(sets, ", "), strings.Join(wheres, " AND ")
+}
+
+// quotaArgs returns the arguments of quotaParts' clauses at now, with one
+// limit per window (0: counted, but never refused).
+func quotaArgs(ws []window, now time.Time, limits ...int) (set, where []any) {
+	t := now.Unix()
+	for i, w := range ws {
+		over := t - int64(w.length/time.Second) // a window that started at or before this has ended
+		limit := limits[i]
+		if limit <= 0 {
+			limit = math.MaxInt32
+		}
+		set = append(set, over, t, over)
+		where = append(where, over, limit)
+	}
+	return set, where
 }
 
 // takeQuota runs query, the quotaSQL of ws, for the row sid at now, with
@@ -50,20 +72,8 @@ func quotaSQL(table string, ws []window) string {
 // conditional UPDATE, a compare-and-swap, so two nodes can never both take
 // the last unit.
 func (s *store) takeQuota(ctx context.Context, query string, sid verify.Sid, ws []window, now time.Time, limits ...int) (bool, error) {
-	t := now.Unix()
-	args := make([]any, 0, 6*len(ws)+1)
-	for _, w := range ws {
-		over := t - int64(w.length/time.Second) // a window that started at or before this has ended
-		args = append(args, over, t, over)
-	}
-	args = append(args, string(sid))
-	for i, w := range ws {
-		limit := limits[i]
-		if limit <= 0 {
-			limit = math.MaxInt32
-		}
-		args = append(args, t-int64(w.length/time.Second), limit)
-	}
+	set, where := quotaArgs(ws, now, limits...)
+	args := append(append(set, string(sid)), where...)
 	return s.execOne(ctx, query, args...)
 }
 

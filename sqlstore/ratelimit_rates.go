@@ -19,7 +19,7 @@ func (s *store) TakeRates(ctx context.Context, service verify.Sid, values []veri
 	if len(values) == 0 {
 		return nil, nil
 	}
-	if s.d.readsBucketsInTake() {
+	if s.d.roundTrips() {
 		return s.takeRatesOnce(ctx, service, values, now)
 	}
 	names := make([]string, len(values))

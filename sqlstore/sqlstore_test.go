@@ -106,6 +106,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"MessagingConfigurations", testMessagingConfigurations},
 		{"RateLimits", testRateLimits},
 		{"TakeRates", testTakeRates},
+		{"CreateTotpChallenge", testCreateTotpChallenge},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},
 		{"AttemptFilters", testAttemptFilters},

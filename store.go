@@ -215,6 +215,14 @@ type Store interface {
 	// event is written with the approval), the quota is spent, or the
 	// factor is gone (the general path tells those apart).
 	CreateTotpChallenge(ctx context.Context, c *Challenge, q ChallengeQuota, matched bool, start, end int64, now time.Time) (done, approved bool, err error)
+	// RespondChallengeAlone is RespondChallenge as one statement where a
+	// statement is a round trip (PostgreSQL) and the service has no
+	// webhook. It reports false, having written nothing, when the caller
+	// must take the general path (RespondChallenge and the event in a
+	// transaction): on SQLite, inside a transaction, when the service has
+	// a webhook, and when the challenge is no longer pending (the general
+	// path says why).
+	RespondChallengeAlone(ctx context.Context, sid Sid, status ChallengeStatus, reason string, metadata map[string]string, now time.Time) (bool, error)
 
 	// TakeChallengeQuota counts one more challenge created for the factor
 	// at now, or returns EChallengeQuota, counting nothing, if q is used up

@@ -208,6 +208,13 @@ func (w *writer) RespondChallenge(ctx context.Context, sid verify.Sid, status ve
 	return w.done(n, w.Store.RespondChallenge(ctx, sid, status, reason, metadata, now))
 }
 
+func (w *writer) RespondChallengeAlone(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus, reason string, metadata map[string]string, now time.Time) (bool, error) {
+	n := w.notes()
+	n.challenges = append(n.challenges, sid)
+	ok, err := w.Store.RespondChallengeAlone(ctx, sid, status, reason, metadata, now)
+	return ok, w.done(n, err)
+}
+
 func (w *writer) ApproveChallenge(ctx context.Context, sid verify.Sid, metadata map[string]string, now time.Time) error {
 	n := w.notes()
 	n.challenges = append(n.challenges, sid)

@@ -187,6 +187,30 @@ func (s *store) RespondChallenge(ctx context.Context, sid verify.Sid, status ver
 	return s.respond(ctx, sid, status, reason, metadata, now, 0)
 }
 
+// RespondChallengeAlone is RespondChallenge in one autocommit statement on
+// PostgreSQL when the service has no webhook, whose event would have to be
+// written with the answer; see verify.Store.
+func (s *store) RespondChallengeAlone(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
+	reason string, metadata map[string]string, now time.Time) (bool, error) {
+	if !s.d.roundTrips() || s.inTx() {
+		return false, nil
+	}
+	meta, err := marshalMap(metadata)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	}
+	ok, err := s.execOne(ctx, `UPDATE challenges SET status = ?, responded_reason = ?,
+date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata)
+WHERE sid = ? AND status = ? AND expiration_date > ?
+AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.service_sid = challenges.service_sid)`,
+		string(status), reason, unix(now), unix(now), meta,
+		string(sid), string(verify.ChallengePending), unix(now))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	}
+	return ok, nil
+}
+
 // ApproveChallenge approves the challenge as RespondChallenge does and
 // gives back the attempt TakeChallengeAttempt reserved for the right code,
 // in the same statement.

@@ -107,6 +107,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"RateLimits", testRateLimits},
 		{"TakeRates", testTakeRates},
 		{"CreateTotpChallenge", testCreateTotpChallenge},
+		{"RespondChallengeAlone", testRespondChallengeAlone},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},
 		{"AttemptFilters", testAttemptFilters},

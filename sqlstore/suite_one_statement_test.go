@@ -106,3 +106,58 @@ func testCreateTotpChallenge(t *testing.T, db *DB) {
 		t.Fatalf("the handover used the step: %v, %v", ok, err)
 	}
 }
+
+// testRespondChallengeAlone: on PostgreSQL a pending challenge is answered
+// in one statement, exactly once among parallel answers; an expired or
+// answered challenge, or one of a service with a webhook, is left to the
+// general path untouched. On SQLite it always hands over.
+func testRespondChallengeAlone(t *testing.T, db *DB) {
+	f := setup(t, db)
+	fa := f.newPush(f.entity, t0)
+	now := t0.Add(time.Minute)
+	c := f.newChallenge(fa, t0, t0.Add(5*time.Minute))
+	if !db.d.roundTrips() {
+		if ok, err := db.RespondChallengeAlone(f.ctx, c.Sid, verify.ChallengeApproved, verify.ReasonNone, nil, now); ok || err != nil {
+			t.Fatalf("SQLite took the one-statement path: %v, %v", ok, err)
+		}
+		return
+	}
+	var answered atomic.Int32
+	race(10, func(i int) {
+		status := verify.ChallengeApproved
+		if i%2 == 1 {
+			status = verify.ChallengeDenied
+		}
+		ok, err := db.RespondChallengeAlone(f.ctx, c.Sid, status, verify.ReasonNone, map[string]string{"n": "1"}, now)
+		if err != nil {
+			t.Error(err)
+		}
+		if ok {
+			answered.Add(1)
+		}
+	})
+	if answered.Load() != 1 {
+		t.Fatalf("%d of 10 parallel answers took", answered.Load())
+	}
+	got, err := db.FindChallenge(f.ctx, fa.EntitySid, c.Sid)
+	if err != nil || got.Status == verify.ChallengePending || got.DateResponded == nil || got.Metadata["n"] != "1" {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+	expired := f.newChallenge(fa, t0, t0.Add(30*time.Second))
+	if ok, err := db.RespondChallengeAlone(f.ctx, expired.Sid, verify.ChallengeApproved, verify.ReasonNone, nil, now); ok || err != nil {
+		t.Fatalf("expired: %v, %v", ok, err)
+	}
+	hooked := f.newChallenge(fa, t0, t0.Add(5*time.Minute))
+	wh := &verify.Webhook{Sid: newSid(t, verify.PrefixWebhook), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
+		FriendlyName: "hook", EventTypes: []string{"factor.created"}, URL: "https://example.com/h", Status: verify.WebhookEnabled, Version: "v2",
+		DateCreated: t0, DateUpdated: t0}
+	if err := db.CreateWebhook(f.ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.RespondChallengeAlone(f.ctx, hooked.Sid, verify.ChallengeApproved, verify.ReasonNone, nil, now); ok || err != nil {
+		t.Fatalf("a service with a webhook: %v, %v", ok, err)
+	}
+	if got, err := db.FindChallenge(f.ctx, fa.EntitySid, hooked.Sid); err != nil || got.Status != verify.ChallengePending {
+		t.Fatalf("the handover wrote: %+v, %v", got, err)
+	}
+}

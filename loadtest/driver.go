@@ -34,6 +34,8 @@ type window struct {
 	samples []string
 	dryAt   time.Duration // time into the workload's windows when its pool ran dry; 0 if never
 	rss     float64
+	dbCPU   time.Duration // CPU the database server spent in the windows (dbcpu.go)
+	dbSeen  bool
 }
 
 // drive runs one closed-loop slice: conc workers, each sending its next
@@ -170,6 +172,9 @@ func (acc *window) fail(err error) {
 func (acc *window) result() Result {
 	r := summarize(acc.lats, acc.elapsed)
 	r.Errors, r.ErrorSamples, r.RSSMB = acc.errs, acc.samples, acc.rss
+	if acc.dbSeen && r.Requests > 0 {
+		r.DBCPUMicros = round(float64(acc.dbCPU/time.Microsecond)/float64(r.Requests), 0)
+	}
 	if acc.dryAt > 0 {
 		r.DryAfterSeconds = round(acc.dryAt.Seconds(), 2)
 	}

@@ -275,6 +275,8 @@ type bench struct {
 	// nextDevice is where takeDevice looks next.
 	nextDevice atomic.Int64
 	report     *Report
+	// dbCPU samples a local PostgreSQL server's CPU; nil otherwise.
+	dbCPU dbCPU
 }
 
 // Run provisions, runs every workload of cfg in order, and returns the
@@ -295,6 +297,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var rss rssReader
 	base, account, token := strings.TrimSuffix(cfg.Target, "/"), cfg.Account, cfg.Token
 	if cfg.Target == "" {
+		b.dbCPU = newDBCPU(cfg.DB)
 		s, err := startLocal(ctx, &cfg)
 		if err != nil {
 			return nil, err
@@ -401,6 +404,11 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	load := loadAvg()
 	st.load = max(st.load, load)
 	n0, e0 := len(st.acc.lats), st.acc.errs
+	var cpu0 time.Duration
+	var cpuOK bool
+	if b.dbCPU != nil && !strings.HasPrefix(st.name, "floor-") {
+		cpu0, cpuOK = b.dbCPU()
+	}
 	switch {
 	case st.w.drive != nil:
 		err = st.w.drive(st.on, ctx, &st.acc, slice)
@@ -411,6 +419,12 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	}
 	if perr := stopProfile(); err == nil {
 		err = perr
+	}
+	if cpuOK {
+		if cpu1, ok := b.dbCPU(); ok && cpu1 >= cpu0 {
+			st.acc.dbCPU += cpu1 - cpu0
+			st.acc.dbSeen = true
+		}
 	}
 	if err != nil {
 		return err

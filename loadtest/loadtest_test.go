@@ -339,3 +339,21 @@ func TestOpenLoopCountsLateness(t *testing.T) {
 		t.Errorf("max latency %v ms: the wait behind earlier operations is not counted", r.Max)
 	}
 }
+
+// TestLocalDSN: only a PostgreSQL server on this machine has its CPU read.
+func TestLocalDSN(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"postgres://postgres@127.0.0.1:5432/test?sslmode=disable": true,
+		"postgresql://u:p@localhost/db":                           true,
+		"postgres:///db?host=/var/run/postgresql":                 true,
+		"postgres://postgres@db.example.com:5432/test":            false,
+		"postgres://a:b@10.0.0.5/x":                               false,
+	} {
+		if got := localDSN(dsn); got != want {
+			t.Errorf("localDSN(%q) = %v, want %v", dsn, got, want)
+		}
+	}
+	if newDBCPU("/tmp/verifyd.db") != nil {
+		t.Error("a SQLite file got a database CPU sampler")
+	}
+}

@@ -66,6 +66,9 @@ type Result struct {
 	// RSSMB is the largest resident set seen during the window, of this
 	// process (in-process server and client) or of --server-pid.
 	RSSMB float64 `json:"rss_mb,omitempty"`
+	// DBCPUMicros is the CPU a PostgreSQL server on this machine spent
+	// per operation during the window, in microseconds (dbcpu.go).
+	DBCPUMicros float64 `json:"db_cpu_us_per_op,omitempty"`
 	// Floor names the floor workload this one is compared with, and
 	// VsFloor is RPS / the floor's RPS in the same run.
 	Floor           string  `json:"floor,omitempty"`
@@ -160,6 +163,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		line := res.Workload + ": " + res.Note
 		if res.Floor != "" {
 			line += " (vs " + res.Floor + ")"
+		}
+		if res.DBCPUMicros > 0 {
+			line += fmt.Sprintf("; PostgreSQL CPU %.0f µs per operation", res.DBCPUMicros)
 		}
 		fmt.Fprintln(w, line)
 		for _, s := range res.ErrorSamples {

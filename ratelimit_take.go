@@ -96,6 +96,15 @@ func RateTakes(buckets []NamedBucket, values []RateValue) []RateTake {
 	return takes
 }
 
+// RateLimitNames returns the names of values, in their order.
+func RateLimitNames(values []RateValue) []string {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = v.Limit
+	}
+	return names
+}
+
 // rateValues hashes the values of a create's RateLimits, ordered by name.
 func (v *Verifier) rateValues(service Sid, values map[string]string) []RateValue {
 	if len(values) == 0 {

@@ -45,11 +45,7 @@ func (w *writer) TakeRates(ctx context.Context, service verify.Sid, values []ver
 	if w.c.rates == nil {
 		return w.Store.TakeRates(ctx, service, values, now)
 	}
-	names := make([]string, len(values))
-	for i, v := range values {
-		names[i] = v.Limit
-	}
-	buckets, err := w.RateBuckets(ctx, service, names)
+	buckets, err := w.RateBuckets(ctx, service, verify.RateLimitNames(values))
 	if err != nil {
 		return nil, err
 	}

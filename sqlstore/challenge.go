@@ -96,17 +96,9 @@ func scanChallenge(sc scanner) (*verify.Challenge, error) {
 
 // CreateChallenge inserts the challenge; the caller has set every field.
 func (s *store) CreateChallenge(ctx context.Context, c *verify.Challenge) error {
-	details, err := marshalDetails(c.Details)
+	details, hidden, metadata, err := challengeJSON(c)
 	if err != nil {
-		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
-	}
-	hidden, err := marshalMap(c.HiddenDetails)
-	if err != nil {
-		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
-	}
-	metadata, err := marshalMap(c.Metadata)
-	if err != nil {
-		return fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+		return err
 	}
 	// Only while the factor exists: on SQLite no foreign key checks it
 	// (migration 0003), and a factor deleted since the caller read it must
@@ -126,6 +118,19 @@ WHERE EXISTS (SELECT 1 FROM factors WHERE sid = ? AND entity_sid = ?)`,
 		return verify.Errorf(verify.ENotFound, "The resource this request refers to was deleted")
 	}
 	return nil
+}
+
+// challengeJSON encodes the JSON columns of c.
+func challengeJSON(c *verify.Challenge) (details string, hidden, metadata any, err error) {
+	if details, err = marshalDetails(c.Details); err == nil {
+		if hidden, err = marshalMap(c.HiddenDetails); err == nil {
+			metadata, err = marshalMap(c.Metadata)
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+	}
+	return details, hidden, metadata, err
 }
 
 // FindChallenge returns the entity's challenge with its stored status, or

@@ -22,11 +22,7 @@ func (s *store) TakeRates(ctx context.Context, service verify.Sid, values []veri
 	if s.d.roundTrips() {
 		return s.takeRatesOnce(ctx, service, values, now)
 	}
-	names := make([]string, len(values))
-	for i, v := range values {
-		names[i] = v.Limit
-	}
-	buckets, err := s.RateBuckets(ctx, service, names)
+	buckets, err := s.RateBuckets(ctx, service, verify.RateLimitNames(values))
 	if err != nil {
 		return nil, err
 	}

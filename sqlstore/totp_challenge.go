@@ -43,17 +43,9 @@ func (s *store) CreateTotpChallenge(ctx context.Context, c *verify.Challenge, q 
 	if !s.d.roundTrips() || s.inTx() {
 		return false, false, nil
 	}
-	details, err := marshalDetails(c.Details)
+	details, hidden, metadata, err := challengeJSON(c)
 	if err != nil {
-		return false, false, fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
-	}
-	hidden, err := marshalMap(c.HiddenDetails)
-	if err != nil {
-		return false, false, fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
-	}
-	metadata, err := marshalMap(c.Metadata)
-	if err != nil {
-		return false, false, fmt.Errorf("sqlstore: create challenge %s: %w", c.Sid, err)
+		return false, false, err
 	}
 	set, where := quotaArgs(challengeWindows, now, q.Hour, q.Day)
 	args := []any{string(c.FactorSid), string(c.EntitySid), string(c.ServiceSid)}

@@ -41,10 +41,10 @@ const (
 	SharedTTL    = time.Second
 )
 
-// Bounds of the tables. A factor or entity entry takes well under a
-// kilobyte and a challenge about one (with its details), so a full cache
-// stays within some 50 MB of heap, while the rows a busy server reads again
-// within seconds fit.
+// Bounds of the tables in entries. A factor or entity entry takes well
+// under a kilobyte and a challenge about one (with its details), so the
+// rows a busy server reads again within seconds fit. The bytes are bounded
+// too, to MaxBytes in all (budget.go), whatever the rows hold.
 const (
 	MaxEntries    = 32768 // services, entities and factors, each
 	MaxChallenges = 8192
@@ -92,6 +92,8 @@ type tables struct {
 	// rates are each service's rate limit buckets (ratelimit.go), nil
 	// when the database is shared.
 	rates map[verify.Sid]entry[[]verify.NamedBucket]
+	// The budgets of the tables (budget.go).
+	bServices, bEntities, bFactors, bChallenges, bWebhooks, bRates budget
 	// hits and misses count lookups (Stats).
 	hits, misses atomic.Uint64
 	// gen counts invalidations. A reader notes it before reading the
@@ -111,10 +113,14 @@ type entityKey struct {
 type entry[T any] struct {
 	v       *T
 	expires time.Time
+	size    int64 // approxSize of v
 }
 
 func newTables(ttl time.Duration, max int, now func() time.Time) *tables {
 	return &tables{ttl: ttl, max: max, now: now,
+		bServices: budget{entries: max, bytes: ServiceBytes}, bEntities: budget{entries: max, bytes: EntityBytes},
+		bFactors: budget{entries: max, bytes: FactorBytes}, bChallenges: budget{entries: MaxChallenges, bytes: ChallengeBytes},
+		bWebhooks: budget{entries: max, bytes: WebhookBytes}, bRates: budget{entries: max, bytes: RateBytes},
 		services: make(map[serviceKey]entry[verify.Service]),
 		entities: make(map[entityKey]entry[verify.Entity]),
 		factors:  make(map[verify.Sid]entry[verify.Factor]),
@@ -147,23 +153,30 @@ func get[K comparable, T any](t *tables, m map[K]entry[T], k K) (*T, bool) {
 // shows.
 func (s *Store) Stats() (hits, misses uint64) { return s.c.hits.Load(), s.c.misses.Load() }
 
-// put stores v under k unless an invalidation happened since gen. When m
-// holds max entries an arbitrary entry makes room: Go's map order is random enough
-// for a cache whose hit rate matters only for rows used again soon.
-func put[K comparable, T any](t *tables, m map[K]entry[T], max int, k K, v *T, gen uint64) {
+// put stores v under k unless an invalidation happened since gen, or v is
+// too large for its table's budget. While the table is at its bound in
+// entries or bytes an arbitrary entry makes room: Go's map order is random
+// enough for a cache whose hit rate matters only for rows used again soon.
+func put[K comparable, T any](t *tables, m map[K]entry[T], b *budget, k K, v *T, gen uint64) {
+	size := approxSize(v)
+	if !b.fits(size) {
+		return
+	}
 	expires := t.now().Add(t.ttl)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.gen != gen {
 		return
 	}
-	if _, ok := m[k]; !ok && len(m) >= max {
+	drop(m, b, k)
+	for len(m) > 0 && (len(m) >= b.entries || b.used+size > b.bytes) {
 		for old := range m {
-			delete(m, old)
+			drop(m, b, old)
 			break
 		}
 	}
-	m[k] = entry[T]{v: v, expires: expires}
+	m[k] = entry[T]{v: v, expires: expires, size: size}
+	b.used += size
 }
 
 // deleteFactor forgets one factor and its credential; t.mu is held.
@@ -171,7 +184,7 @@ func (t *tables) deleteFactor(sid verify.Sid) {
 	if e, ok := t.factors[sid]; ok && e.v.Push != nil {
 		delete(t.byCred, e.v.Push.CredentialSid)
 	}
-	delete(t.factors, sid)
+	drop(t.factors, &t.bFactors, sid)
 }
 
 // dropAll forgets everything, after a deletion that cascades to rows the
@@ -181,13 +194,13 @@ func (t *tables) dropAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.gen++
-	clear(t.services)
-	clear(t.entities)
-	clear(t.factors)
+	dropAllOf(t.services, &t.bServices)
+	dropAllOf(t.entities, &t.bEntities)
+	dropAllOf(t.factors, &t.bFactors)
 	clear(t.byCred)
-	clear(t.challenges)
-	clear(t.webhooks)
-	clear(t.rates)
+	dropAllOf(t.challenges, &t.bChallenges)
+	dropAllOf(t.webhooks, &t.bWebhooks)
+	dropAllOf(t.rates, &t.bRates)
 }
 
 // usedStep records a TOTP step the database just accepted, so that the
@@ -203,7 +216,7 @@ func (t *tables) usedStep(sid verify.Sid, end int64) {
 	}
 	f := cloneFactor(e.v)
 	f.Totp.LastUsedEnd = end
-	t.factors[sid] = entry[verify.Factor]{v: f, expires: e.expires}
+	t.factors[sid] = entry[verify.Factor]{v: f, expires: e.expires, size: e.size}
 }
 
 // The cached values are never handed out: callers change what they get
@@ -256,7 +269,7 @@ func cloneChallenge(c *verify.Challenge) *verify.Challenge {
 // match, and otherwise reads it from the store and remembers it. A miss of
 // match falls to the store, so that a row asked for under another parent
 // gets the store's own not-found.
-func through[K comparable, T any](t *tables, m map[K]entry[T], max int, k K, clone func(*T) *T,
+func through[K comparable, T any](t *tables, m map[K]entry[T], b *budget, k K, clone func(*T) *T,
 	match func(*T) bool, read func() (*T, error)) (*T, error) {
 	if v, ok := get(t, m, k); ok && match(v) {
 		return clone(v), nil
@@ -266,7 +279,7 @@ func through[K comparable, T any](t *tables, m map[K]entry[T], max int, k K, clo
 	if err != nil {
 		return nil, err
 	}
-	put(t, m, max, k, clone(v), gen)
+	put(t, m, b, k, clone(v), gen)
 	return v, nil
 }
 
@@ -275,13 +288,13 @@ func always[T any](*T) bool { return true }
 
 // FindService answers from memory, or reads and remembers.
 func (s *Store) FindService(ctx context.Context, account, sid verify.Sid) (*verify.Service, error) {
-	return through(s.c, s.c.services, s.c.max, serviceKey{account, sid}, cloneService, always,
+	return through(s.c, s.c.services, &s.c.bServices, serviceKey{account, sid}, cloneService, always,
 		func() (*verify.Service, error) { return s.Store.FindService(ctx, account, sid) })
 }
 
 // FindEntity answers from memory, or reads and remembers.
 func (s *Store) FindEntity(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
-	return through(s.c, s.c.entities, s.c.max, entityKey{service, identity}, cloneEntity, always,
+	return through(s.c, s.c.entities, &s.c.bEntities, entityKey{service, identity}, cloneEntity, always,
 		func() (*verify.Entity, error) { return s.Store.FindEntity(ctx, service, identity) })
 }
 
@@ -325,7 +338,7 @@ func (t *tables) putFactor(f *verify.Factor, gen uint64) {
 	if f.Status != verify.FactorVerified {
 		return
 	}
-	put(t, t.factors, t.max, f.Sid, cloneFactor(f), gen)
+	put(t, t.factors, &t.bFactors, f.Sid, cloneFactor(f), gen)
 	if f.Push != nil && f.Push.CredentialSid != "" {
 		t.mu.Lock()
 		if t.gen == gen {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -323,11 +325,77 @@ func TestBounded(t *testing.T) {
 	tb := newTables(time.Minute, 3, func() time.Time { return t0 })
 	for i := range 10 {
 		s := verify.Sid(string(rune('a' + i)))
-		put(tb, tb.services, tb.max, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation())
+		put(tb, tb.services, &tb.bServices, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation())
 	}
 	if n := len(tb.services); n != 3 {
 		t.Errorf("%d services cached, want at most 3", n)
 	}
+}
+
+// TestBoundedInBytes: a table holds no more bytes than its budget, however
+// large its rows (factors with the most metadata here); a row too large
+// for a sixteenth of the budget is not cached at all; every way out of the
+// table gives its bytes back, so the count matches what it holds.
+func TestBoundedInBytes(t *testing.T) {
+	tb := newTables(time.Minute, 1<<20, func() time.Time { return t0 })
+	tb.bFactors.bytes = 64 << 10
+	big := func(i int) *verify.Factor {
+		md := map[string]string{}
+		for k := range 20 {
+			md[fmt.Sprintf("key-%02d", k)] = strings.Repeat("v", 40)
+		}
+		return &verify.Factor{Sid: verify.Sid(fmt.Sprintf("YF%032d", i)), Status: verify.FactorVerified, Metadata: md,
+			Totp: &verify.TotpFactor{Secret: make([]byte, 20)}}
+	}
+	size := approxSize(big(0))
+	if size < 20*(6+40) {
+		t.Fatalf("approxSize %d misses the metadata", size)
+	}
+	for i := range 1000 {
+		tb.putFactor(big(i), tb.generation())
+		if tb.bFactors.used > tb.bFactors.bytes {
+			t.Fatalf("after %d factors the table holds %d bytes, over its %d", i+1, tb.bFactors.used, tb.bFactors.bytes)
+		}
+	}
+	if n, want := int64(len(tb.factors)), tb.bFactors.bytes/size; n > want || n < want-1 {
+		t.Errorf("%d factors of %d bytes cached in %d bytes, want %d", n, size, tb.bFactors.bytes, want)
+	}
+	if sum := sumSizes(tb.factors); sum != tb.bFactors.used {
+		t.Errorf("the entries hold %d bytes, the budget counts %d", sum, tb.bFactors.used)
+	}
+	// Out by a delete, a used step (same size), and everything at once.
+	var one verify.Sid
+	for sid := range tb.factors {
+		one = sid
+		break
+	}
+	tb.usedStep(one, 90)
+	tb.mu.Lock()
+	tb.deleteFactor(one)
+	tb.mu.Unlock()
+	if sum := sumSizes(tb.factors); sum != tb.bFactors.used {
+		t.Errorf("after a delete the entries hold %d bytes, the budget counts %d", sum, tb.bFactors.used)
+	}
+	tb.dropAll()
+	if tb.bFactors.used != 0 || len(tb.factors) != 0 {
+		t.Errorf("after dropAll: %d bytes, %d factors", tb.bFactors.used, len(tb.factors))
+	}
+	// A sixteenth of 64 KiB is 4 KiB: a factor with 5 KiB of metadata is
+	// read from the database each time.
+	huge := big(5000)
+	huge.Metadata["blob"] = strings.Repeat("x", 5<<10)
+	tb.putFactor(huge, tb.generation())
+	if _, ok := tb.factors[huge.Sid]; ok || tb.bFactors.used != 0 {
+		t.Errorf("a factor of %d bytes was cached in a table of %d", approxSize(huge), tb.bFactors.bytes)
+	}
+}
+
+func sumSizes[K comparable, T any](m map[K]entry[T]) int64 {
+	var n int64
+	for _, e := range m {
+		n += e.size
+	}
+	return n
 }
 
 func (w *world) newChallenge() *verify.Challenge {

@@ -27,7 +27,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c *verify.Challenge) error 
 		return err
 	}
 	if s.c.challenges != nil {
-		put(s.c, s.c.challenges, MaxChallenges, c.Sid, cloneChallenge(c), gen)
+		put(s.c, s.c.challenges, &s.c.bChallenges, c.Sid, cloneChallenge(c), gen)
 	}
 	return nil
 }
@@ -38,7 +38,7 @@ func (s *Store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*ver
 	if s.c.challenges == nil {
 		return s.Store.FindChallenge(ctx, entity, sid)
 	}
-	return through(s.c, s.c.challenges, MaxChallenges, sid, cloneChallenge,
+	return through(s.c, s.c.challenges, &s.c.bChallenges, sid, cloneChallenge,
 		func(c *verify.Challenge) bool { return c.EntitySid == entity },
 		func() (*verify.Challenge, error) { return s.Store.FindChallenge(ctx, entity, sid) })
 }

@@ -22,7 +22,7 @@ func (w *writer) RateBuckets(ctx context.Context, service verify.Sid, names []st
 	if w.c.rates == nil {
 		return w.Store.RateBuckets(ctx, service, names)
 	}
-	all, err := through(w.c, w.c.rates, w.c.max, service, cloneBuckets, always,
+	all, err := through(w.c, w.c.rates, &w.c.bRates, service, cloneBuckets, always,
 		func() (*[]verify.NamedBucket, error) {
 			list, err := w.Store.RateBuckets(ctx, service, nil)
 			return &list, err

@@ -24,7 +24,7 @@ func (w *writer) ListWebhooks(ctx context.Context, service verify.Sid, p verify.
 	if w.c.webhooks == nil || p.After != nil || p.Before != nil || p.Desc || p.Size < verify.MaxWebhooksPerService {
 		return w.Store.ListWebhooks(ctx, service, p)
 	}
-	list, err := through(w.c, w.c.webhooks, w.c.max, service, cloneWebhooks, always,
+	list, err := through(w.c, w.c.webhooks, &w.c.bWebhooks, service, cloneWebhooks, always,
 		func() (*[]*verify.Webhook, error) {
 			hooks, _, err := w.Store.ListWebhooks(ctx, service, p)
 			return &hooks, err

@@ -81,22 +81,22 @@ func (n *notes) apply(committed bool) {
 		n.c.gen++
 	}
 	for _, sid := range n.rates {
-		delete(n.c.rates, sid)
+		drop(n.c.rates, &n.c.bRates, sid)
 	}
 	if n.allRates {
-		clear(n.c.rates)
+		dropAllOf(n.c.rates, &n.c.bRates)
 	}
 	for _, k := range n.services {
-		delete(n.c.services, k)
+		drop(n.c.services, &n.c.bServices, k)
 	}
 	for _, sid := range n.factors {
 		n.c.deleteFactor(sid)
 	}
 	for _, sid := range n.challenges {
-		delete(n.c.challenges, sid) // a nil map (shared database) deletes nothing
+		drop(n.c.challenges, &n.c.bChallenges, sid) // a nil map (shared database) deletes nothing
 	}
 	for _, sid := range n.webhooks {
-		delete(n.c.webhooks, sid)
+		drop(n.c.webhooks, &n.c.bWebhooks, sid)
 	}
 	if !committed {
 		for _, u := range n.steps {

@@ -1,0 +1,111 @@
+package cache
+
+import (
+	"reflect"
+	"time"
+)
+
+// The cache is bounded in bytes as well as in entries: a factor with the
+// largest metadata, or a challenge with every detail field filled, takes
+// many times the memory of a typical one, and a count of entries alone
+// would let a server holding such rows grow far past what the count was
+// sized for. Each table has a budget of its own, so that one kind of row
+// cannot push out the others, and the whole cache stays under the sum.
+const (
+	ServiceBytes   = 4 << 20
+	EntityBytes    = 8 << 20
+	FactorBytes    = 16 << 20
+	ChallengeBytes = 8 << 20
+	WebhookBytes   = 2 << 20
+	RateBytes      = 2 << 20
+	// MaxBytes is what the cache may hold at most, by approxSize.
+	MaxBytes = ServiceBytes + EntityBytes + FactorBytes + ChallengeBytes + WebhookBytes + RateBytes
+)
+
+// entryOverhead is what a map entry costs beyond its value: the key, the
+// entry struct and the map's own bookkeeping, roughly.
+const entryOverhead = 96
+
+// budget bounds one table: at most entries entries and bytes bytes, as
+// approxSize counts them. used is what the table holds; tables.mu guards
+// it.
+type budget struct {
+	entries int
+	bytes   int64
+	used    int64
+}
+
+// fits reports whether an entry of size may be cached at all: one that
+// would take more than a sixteenth of its table is read from the database
+// each time instead of pushing out many others.
+func (b *budget) fits(size int64) bool { return size <= b.bytes/16 }
+
+// drop deletes k from m and its size from b; t.mu is held.
+func drop[K comparable, T any](m map[K]entry[T], b *budget, k K) {
+	if e, ok := m[k]; ok {
+		b.used -= e.size
+		delete(m, k)
+	}
+}
+
+// dropAllOf empties m and b; t.mu is held.
+func dropAllOf[K comparable, T any](m map[K]entry[T], b *budget) {
+	clear(m)
+	b.used = 0
+}
+
+// approxSize is the memory v takes, following pointers, slices, maps and
+// strings, with the map overhead of one entry. It is an estimate (Go's
+// allocator rounds up, maps keep spare buckets) that grows with every byte
+// a row can hold, which is what a bound needs.
+func approxSize(v any) int64 {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		return int64(rv.Elem().Type().Size()) + int64(indirect(rv.Elem())) + entryOverhead
+	}
+	return int64(rv.Type().Size()) + int64(indirect(rv)) + entryOverhead
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// indirect is the memory v refers to beyond its own inline size.
+func indirect(v reflect.Value) int {
+	switch v.Kind() {
+	case reflect.String:
+		return v.Len()
+	case reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return int(v.Elem().Type().Size()) + indirect(v.Elem())
+	case reflect.Slice:
+		n := v.Cap() * int(v.Type().Elem().Size())
+		for i := range v.Len() {
+			n += indirect(v.Index(i))
+		}
+		return n
+	case reflect.Map:
+		n := 0
+		it := v.MapRange()
+		for it.Next() {
+			n += int(v.Type().Key().Size()+v.Type().Elem().Size()) + 16 + indirect(it.Key()) + indirect(it.Value())
+		}
+		return n
+	case reflect.Array:
+		n := 0
+		for i := range v.Len() {
+			n += indirect(v.Index(i))
+		}
+		return n
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return 0 // its location is shared
+		}
+		n := 0
+		for i := range v.NumField() {
+			n += indirect(v.Field(i))
+		}
+		return n
+	}
+	return 0
+}

@@ -117,15 +117,31 @@ func (k *checkpointer) close() error {
 }
 
 // restartWAL is the committer's RESTART checkpoint, between batches, when
-// the checkpointer asked for one.
+// the checkpointer asked for one. A RESTART waits, in the busy handler, for
+// every reader to leave the WAL; on the writer that wait holds up every
+// write, and a long reader (a backup's VACUUM INTO) would hold it for the
+// whole busy_timeout. So it waits at most restartWait: a restart that finds
+// readers is tried again once the checkpointer sees the WAL still large.
 func (c *committer) restartWAL() {
 	if !c.restart.Swap(false) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := context.Background()
+	conn, err := c.db.Conn(ctx) // the writer's one connection, free between batches
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWait.Milliseconds())); err != nil {
+		return
+	}
 	var busy, frames, copied int
-	if c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied) == nil && busy == 0 {
+	if conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied) == nil && busy == 0 {
 		c.restarts.Add(1)
 	}
+	// Back to the DSN's wait, for the writes that follow.
+	_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyTimeout.Milliseconds()))
 }
+
+// restartWait bounds how long a RESTART checkpoint holds up the writer.
+const restartWait = 100 * time.Millisecond

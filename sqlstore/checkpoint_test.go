@@ -64,3 +64,56 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
+
+// TestRestartWaitsLittle: a RESTART checkpoint that finds a reader still
+// in the WAL gives up after restartWait instead of holding up every write
+// for the writer's busy_timeout, and the writer waits as long as before for
+// other locks afterwards.
+func TestRestartWaitsLittle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "verify.db")
+	db := mustOpenFile(t, path, testKey)
+	f := setup(t, db)
+	if err := db.CreateEntity(f.ctx, f.entityValue("before-the-reader")); err != nil {
+		t.Fatal(err)
+	}
+	// A reader holding a snapshot of the WAL, as a long backup would.
+	tx, err := db.rdb.BeginTx(f.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM entities").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	before := db.batch.restarts.Load()
+	db.batch.restart.Store(true)
+	start := time.Now()
+	for i := range 3 { // the first write's batch is followed by the restart
+		if err := db.CreateEntity(f.ctx, f.entityValue(fmt.Sprintf("during-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("3 writes took %s behind a RESTART waiting for a reader", d)
+	}
+	if db.batch.restarts.Load() != before {
+		t.Error("a RESTART completed while a reader held the WAL")
+	}
+	var ms int
+	if err := db.wdb.QueryRow("PRAGMA busy_timeout").Scan(&ms); err != nil || ms != int(writerBusyTimeout.Milliseconds()) {
+		t.Errorf("writer busy_timeout after the restart: %d, %v", ms, err)
+	}
+	// Without the reader the next restart goes through.
+	tx.Rollback()
+	db.batch.restart.Store(true)
+	if err := db.CreateEntity(f.ctx, f.entityValue("after-the-reader")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateEntity(f.ctx, f.entityValue("after-the-reader-2")); err != nil {
+		t.Fatal(err)
+	}
+	if db.batch.restarts.Load() == before {
+		t.Error("no RESTART once the reader had gone")
+	}
+}

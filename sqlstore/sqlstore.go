@@ -43,6 +43,10 @@ type DB struct {
 
 var _ verify.Store = (*DB)(nil)
 
+// writerBusyTimeout is how long the writer waits for a lock another
+// process holds (busy_timeout).
+const writerBusyTimeout = 10 * time.Second
+
 // readerConns is the size of the read pool. Readers never block each other
 // or the writer in WAL mode, so this only bounds file handles and memory.
 const readerConns = 4
@@ -101,7 +105,7 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	// jobs (commit.go) in memory: in a temporary file, their writes were a
 	// fifth of the writer's time when one transaction touched many pages.
 	w, err := sql.Open("sqlite", withParams(dsn,
-		"_pragma=busy_timeout(10000)",
+		fmt.Sprintf("_pragma=busy_timeout(%d)", writerBusyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)",

@@ -200,20 +200,8 @@ func (s *store) RespondChallengeAlone(ctx context.Context, sid verify.Sid, statu
 	if !s.d.roundTrips() || s.inTx() {
 		return false, nil
 	}
-	meta, err := marshalMap(metadata)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
-	}
-	ok, err := s.execOne(ctx, `UPDATE challenges SET status = ?, responded_reason = ?,
-date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata)
-WHERE sid = ? AND status = ? AND expiration_date > ?
-AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.service_sid = challenges.service_sid)`,
-		string(status), reason, unix(now), unix(now), meta,
-		string(sid), string(verify.ChallengePending), unix(now))
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
-	}
-	return ok, nil
+	return s.tryRespond(ctx, sid, status, reason, metadata, now, 0,
+		` AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.service_sid = challenges.service_sid)`)
 }
 
 // ApproveChallenge approves the challenge as RespondChallenge does and
@@ -223,29 +211,39 @@ func (s *store) ApproveChallenge(ctx context.Context, sid verify.Sid, metadata m
 	return s.respond(ctx, sid, verify.ChallengeApproved, verify.ReasonNone, metadata, now, 1)
 }
 
+// respond answers a pending challenge, or says why it cannot.
 func (s *store) respond(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
 	reason string, metadata map[string]string, now time.Time, giveBack int) error {
-	meta, err := marshalMap(metadata)
-	if err != nil {
-		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
-	}
-	ok, err := s.execOne(ctx, `UPDATE challenges SET status = ?, responded_reason = ?,
-date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata),
-failed_attempts = failed_attempts - ?
-WHERE sid = ? AND status = ? AND expiration_date > ?`,
-		string(status), reason, unix(now), unix(now), meta, giveBack,
-		string(sid), string(verify.ChallengePending), unix(now))
-	if err != nil {
-		return fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
-	}
-	if ok {
-		return nil
+	ok, err := s.tryRespond(ctx, sid, status, reason, metadata, now, giveBack, "")
+	if err != nil || ok {
+		return err
 	}
 	_, err = s.notPending(ctx, sid, now)
 	if err == nil {
 		err = fmt.Errorf("sqlstore: respond to challenge %s: the row did not change", sid)
 	}
 	return err
+}
+
+// tryRespond is the compare-and-swap of an answer: it changes the
+// challenge only while it is pending and unexpired and guard (an extra
+// condition, or "") holds, and reports whether it did.
+func (s *store) tryRespond(ctx context.Context, sid verify.Sid, status verify.ChallengeStatus,
+	reason string, metadata map[string]string, now time.Time, giveBack int, guard string) (bool, error) {
+	meta, err := marshalMap(metadata)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	}
+	ok, err := s.execOne(ctx, `UPDATE challenges SET status = ?, responded_reason = ?,
+date_responded = ?, date_updated = ?, metadata = COALESCE(?, metadata),
+failed_attempts = failed_attempts - ?
+WHERE sid = ? AND status = ? AND expiration_date > ?`+guard,
+		string(status), reason, unix(now), unix(now), meta, giveBack,
+		string(sid), string(verify.ChallengePending), unix(now))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: respond to challenge %s: %w", sid, err)
+	}
+	return ok, nil
 }
 
 // TakeChallengeAttempt reserves an attempt with one conditional UPDATE: on

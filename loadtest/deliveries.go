@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"sync"
 	"time"
@@ -177,36 +178,22 @@ func (b *bench) awaitOutbox(ctx context.Context) (time.Duration, error) {
 // that returns errDry stops the loop.
 func openLoop(ctx context.Context, rate int, dur time.Duration, op func(ctx context.Context) error) (int, []error) {
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
-		dry  bool
 	)
-	interval := time.Second / time.Duration(rate)
-	start := time.Now()
-	n := 0
-	for ; ctx.Err() == nil; n++ {
-		at := start.Add(time.Duration(n) * interval)
-		if at.Sub(start) >= dur {
-			break
+	n := schedule(ctx, rate, dur, math.MaxInt64, func(time.Time) error {
+		err := op(ctx)
+		if err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}
-		time.Sleep(time.Until(at))
+		return err
+	}, func(err error) {
 		mu.Lock()
-		stop := dry
+		errs = append(errs, err)
 		mu.Unlock()
-		if stop {
-			break
-		}
-		wg.Go(func() {
-			if err := op(ctx); err != nil {
-				mu.Lock()
-				dry = dry || errors.Is(err, errDry)
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	})
 	return n, errs
 }
 

@@ -113,51 +113,75 @@ const maxInFlight = 10000
 // has been answered.
 func (acc *window) driveOpen(ctx context.Context, rate int, dur time.Duration, limit int64, o op, rss rssReader) {
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		stop   atomic.Bool
-		dryAt  atomic.Int64
-		flight atomic.Int64
+		mu    sync.Mutex
+		dryAt atomic.Int64
 	)
 	sampler := startRSSSampler(rss)
+	start := time.Now()
+	schedule(ctx, rate, dur, limit, func(due time.Time) error {
+		err := o(ctx)
+		d := time.Since(due)
+		if errors.Is(err, errDry) {
+			dryAt.CompareAndSwap(0, int64(time.Since(start)))
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		acc.lats = append(acc.lats, d)
+		if err != nil {
+			acc.fail(err)
+		}
+		return err
+	}, func(err error) {
+		mu.Lock()
+		acc.fail(err)
+		mu.Unlock()
+	})
+	if d := dryAt.Load(); d > 0 {
+		acc.dryAt = acc.elapsed + time.Duration(d)
+	}
+	acc.elapsed += time.Since(start)
+	acc.rss = max(acc.rss, sampler.stop())
+}
+
+// schedule is the open loop's clock: it starts run(due) every 1/rate
+// seconds for dur, at most limit times, each in a goroutine of its own,
+// stops starting once a run has returned errDry, and waits for every run
+// it started. Past maxInFlight unanswered runs, a due run is not started
+// and over is told instead. It returns how many it started.
+func schedule(ctx context.Context, rate int, dur time.Duration, limit int64, run func(due time.Time) error, over func(error)) int {
+	var (
+		wg     sync.WaitGroup
+		stop   atomic.Bool
+		flight atomic.Int64
+	)
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
+	started := 0
 	for n := int64(0); n < limit && ctx.Err() == nil && !stop.Load(); n++ {
 		due := start.Add(time.Duration(n) * interval)
 		if due.Sub(start) >= dur {
 			break
 		}
 		time.Sleep(time.Until(due))
+		if stop.Load() {
+			break
+		}
 		if flight.Add(1) > maxInFlight {
 			flight.Add(-1)
-			mu.Lock()
-			acc.fail(errors.New("client: over 10000 operations in flight; the server is not keeping up"))
-			mu.Unlock()
+			over(errors.New("client: over 10000 operations in flight; the server is not keeping up"))
 			continue
 		}
+		started++
 		wg.Go(func() {
 			defer flight.Add(-1)
-			err := o(ctx)
-			d := time.Since(due)
-			if errors.Is(err, errDry) {
-				dryAt.CompareAndSwap(0, int64(time.Since(start)))
+			if errors.Is(run(due), errDry) {
 				stop.Store(true)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			acc.lats = append(acc.lats, d)
-			if err != nil {
-				acc.fail(err)
 			}
 		})
 	}
 	wg.Wait()
-	if d := dryAt.Load(); d > 0 {
-		acc.dryAt = acc.elapsed + time.Duration(d)
-	}
-	acc.elapsed += time.Since(start)
-	acc.rss = max(acc.rss, sampler.stop())
+	return started
 }
 
 // fail counts an operation's error, keeping a few distinct messages.

@@ -115,7 +115,7 @@ func (q AttemptQuery) Filter() (AttemptFilter, error) {
 		f.Service = Sid(*s)
 	}
 	if s := q.Verification; s != nil && *s != "" {
-		if !Sid(*s).Valid("VE") {
+		if !Sid(*s).Valid(PrefixVerification) {
 			return f, invalid("VerificationSid")
 		}
 		f.Verification = Sid(*s)
@@ -144,11 +144,7 @@ func (q AttemptQuery) Filter() (AttemptFilter, error) {
 // attemptFloor is the oldest date_created still within the attempts'
 // retention at now: the sweep deletes what is older.
 func (v *Verifier) attemptFloor(now time.Time) time.Time {
-	retention := v.AttemptRetention
-	if retention <= 0 {
-		retention = DefaultAttemptRetention
-	}
-	return now.Add(-retention)
+	return now.Add(-orDefault(v.AttemptRetention, DefaultAttemptRetention))
 }
 
 // retained narrows f to the attempts within the retention, so that the
@@ -177,7 +173,7 @@ func (v *Verifier) FetchAttempt(ctx context.Context, account, sid Sid) (*Attempt
 	if err := v.throttle(ctx, "attempts:"+string(account), v.limits().AttemptsAPI); err != nil {
 		return nil, err
 	}
-	if !sid.Valid("VL") {
+	if !sid.Valid(PrefixAttempt) {
 		return nil, notFound("/Attempts/" + string(sid))
 	}
 	a, err := v.Store.FindAttempt(ctx, account, sid)

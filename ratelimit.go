@@ -53,7 +53,7 @@ const (
 )
 
 // orDefault is n, or def when n is not set (zero or less).
-func orDefault(n, def int) int {
+func orDefault[T int | time.Duration](n, def T) T {
 	if n > 0 {
 		return n
 	}

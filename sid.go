@@ -30,6 +30,10 @@ const (
 	PrefixAPIKey = "SK"
 	// PrefixWebhook marks a Verify webhook (YW).
 	PrefixWebhook = "YW"
+	// PrefixVerification marks a classic verification, PrefixAttempt one
+	// send of its code (attempt_sid, and the Attempts API's sid).
+	PrefixVerification = "VE"
+	PrefixAttempt      = "VL"
 )
 
 // NewSid returns a new SID with the given two-letter prefix, reading 16

@@ -32,7 +32,7 @@ func (v *Verifier) CreateVerification(ctx context.Context, account, service Sid,
 		}
 	}
 	now := v.now()
-	attemptSid, err := v.newSid("VL")
+	attemptSid, err := v.newSid(PrefixAttempt)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (v *Verifier) createTx(ctx context.Context, svc *Service, sp *sendPlan, a *
 
 // start creates a new verification with a new code.
 func (v *Verifier) start(ctx context.Context, st Store, svc *Service, sp *sendPlan, a *SendAttempt, now time.Time) (*Verification, error) {
-	sid, err := v.newSid("VE")
+	sid, err := v.newSid(PrefixVerification)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func verificationPath(service Sid, sid string) string {
 func (v *Verifier) liveVerification(ctx context.Context, service Sid, sidOrTo string, canceled bool) (*Verification, error) {
 	var ver *Verification
 	var err error
-	if Sid(sidOrTo).Valid("VE") {
+	if Sid(sidOrTo).Valid(PrefixVerification) {
 		ver, err = v.Store.FindVerification(ctx, service, Sid(sidOrTo))
 	} else if to, ok := NormalizeTo(sidOrTo); ok {
 		ver, err = v.Store.FindVerificationTo(ctx, service, to)

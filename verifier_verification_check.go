@@ -47,7 +47,7 @@ func (v *Verifier) CheckVerification(ctx context.Context, account, service Sid, 
 	}
 	var ver *Verification
 	if hasSid {
-		if !Sid(*p.VerificationSid).Valid("VE") {
+		if !Sid(*p.VerificationSid).Valid(PrefixVerification) {
 			return nil, gone
 		}
 		ver, err = v.Store.FindVerification(ctx, service, Sid(*p.VerificationSid))

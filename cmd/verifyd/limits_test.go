@@ -1,13 +1,10 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 
-	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 
 	"github.com/verifyd/verify/sqlstore"
@@ -109,26 +106,11 @@ func TestStatusPollRace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var mu sync.Mutex
-		codes := map[int]int{}
-		var wg sync.WaitGroup
-		for i := range 20 {
-			wg.Go(func() {
-				_, err := nodes[i%len(nodes)].FetchVerification(*svc.Sid, *v.Sid)
-				mu.Lock()
-				defer mu.Unlock()
-				var te *client.TwilioRestError
-				switch {
-				case err == nil:
-					codes[0]++
-				case errors.As(err, &te):
-					codes[te.Code]++
-				default:
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
+		ok, codes := burst(t, nodes, 20, func(_ int, c *openapi.ApiService) (string, error) {
+			_, err := c.FetchVerification(*svc.Sid, *v.Sid)
+			return "", err
+		})
+		codes[0] = ok[""]
 		if codes[0] != 5 || codes[20429] != 15 {
 			t.Fatalf("answers %v, want 5 fetched and 15 refused", codes)
 		}

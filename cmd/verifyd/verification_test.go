@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 
 	"github.com/verifyd/verify/internal/verifytest"
@@ -279,33 +277,8 @@ func TestVerificationRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		va := *svc.Sid
-		// burst runs n calls of fn in parallel, the i-th on node i % len,
-		// and counts the answers: successes, and Twilio error codes.
-		burst := func(n int, fn func(c *openapi.ApiService) (string, error)) (ok map[string]int, codes map[int]int) {
-			ok, codes = map[string]int{}, map[int]int{}
-			var mu sync.Mutex
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					res, err := fn(nodes[i%len(nodes)])
-					mu.Lock()
-					defer mu.Unlock()
-					var te *client.TwilioRestError
-					switch {
-					case err == nil:
-						ok[res]++
-					case errors.As(err, &te):
-						codes[te.Code]++
-					default:
-						t.Error(err)
-					}
-				})
-			}
-			wg.Wait()
-			return ok, codes
-		}
 		const sendTo = "+14155552000"
-		sends, codes := burst(20, func(c *openapi.ApiService) (string, error) {
+		sends, codes := burst(t, nodes, 20, func(_ int, c *openapi.ApiService) (string, error) {
 			v, err := c.CreateVerification(va, newVerification(sendTo, "sms").SetCustomCode("246810"))
 			if err != nil {
 				return "", err
@@ -322,8 +295,8 @@ func TestVerificationRace(t *testing.T) {
 			}
 		}
 
-		check := func(to, code string) func(c *openapi.ApiService) (string, error) {
-			return func(c *openapi.ApiService) (string, error) {
+		check := func(to, code string) func(int, *openapi.ApiService) (string, error) {
+			return func(_ int, c *openapi.ApiService) (string, error) {
 				chk, err := c.CreateVerificationCheck(va, checkTo(to, code))
 				if err != nil {
 					return "", err
@@ -337,11 +310,11 @@ func TestVerificationRace(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, codes := burst(30, check(wrongTo, "97531"))
+		got, codes := burst(t, nodes, 30, check(wrongTo, "97531"))
 		if got["pending"]+got["max_attempts_reached"] != 5 || got["max_attempts_reached"] < 1 || codes[60202] != 25 {
 			t.Errorf("wrong burst: %v answered 200, errors %v; want 5 and 25 × 60202", got, codes)
 		}
-		got, codes = burst(30, check(rightTo, "13579"))
+		got, codes = burst(t, nodes, 30, check(rightTo, "13579"))
 		if got["approved"] != 1 || total(got) != 1 || codes[20404]+codes[60202] != 29 {
 			t.Errorf("right burst: %v answered 200, errors %v; want exactly one approval", got, codes)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"testing"
@@ -294,11 +293,7 @@ func TestAttemptsRetention(t *testing.T) {
 func TestAttemptsGatewayPrice(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db string) {
 		g := &gatewayReceiver{t: t}
-		gw := httptest.NewServer(g)
-		defer gw.Close()
-		env := accountEnv(testAccount, testToken)
-		env["VERIFYD_GATEWAY_URL"] = gw.URL
-		env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+		env := gatewayEnv(t, g)
 		env["VERIFYD_GATEWAY_CHANNELS"] = "sms"
 		s := startServer(t, db, env, "--dev")
 		c := twilioClient(t, s, testAccount, testToken)

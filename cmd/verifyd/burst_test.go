@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -35,4 +37,16 @@ func burst(t *testing.T, nodes []*openapi.ApiService, n int, fn func(i int, c *o
 	}
 	wg.Wait()
 	return ok, codes
+}
+
+// gatewayEnv starts h as the signed HTTP gateway for the test and returns
+// the server environment that sends to it, with the test account.
+func gatewayEnv(t *testing.T, h http.Handler) map[string]string {
+	t.Helper()
+	gw := httptest.NewServer(h)
+	t.Cleanup(gw.Close)
+	env := accountEnv(testAccount, testToken)
+	env["VERIFYD_GATEWAY_URL"] = gw.URL
+	env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+	return env
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -15,11 +14,7 @@ import (
 func TestMessagingConfigurations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db string) {
 		g := &gatewayReceiver{t: t}
-		gw := httptest.NewServer(g)
-		defer gw.Close()
-		env := accountEnv(testAccount, testToken)
-		env["VERIFYD_GATEWAY_URL"] = gw.URL
-		env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+		env := gatewayEnv(t, g)
 		s := startServer(t, db, env)
 		c := twilioClient(t, s, testAccount, testToken)
 		svc, err := c.CreateService((&openapi.CreateServiceParams{}).SetFriendlyName("Shop"))

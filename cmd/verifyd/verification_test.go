@@ -100,11 +100,7 @@ func checkTo(to, code string) *openapi.CreateVerificationCheckParams {
 func TestClassicVerify(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db string) {
 		g := &gatewayReceiver{t: t, failTo: "+14155550199"}
-		gw := httptest.NewServer(g)
-		defer gw.Close()
-		env := accountEnv(testAccount, testToken)
-		env["VERIFYD_GATEWAY_URL"] = gw.URL
-		env["VERIFYD_GATEWAY_SECRET"] = gatewaySecret
+		env := gatewayEnv(t, g)
 		env["VERIFYD_GATEWAY_INCLUDE_CODE"] = "true"
 		env["VERIFYD_GATEWAY_CHANNELS"] = "sms,call,whatsapp"
 		s := startServer(t, db, env, "--dev")

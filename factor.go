@@ -32,8 +32,8 @@ const (
 	MaxNotificationToken = 255
 )
 
-// Factor is a way an entity proves who it is: a TOTP secret or a device-bound
-// ES256 key (push).
+// Factor is a way an entity proves who it is: a TOTP secret, a device-bound
+// ES256 key (push) or a WebAuthn credential (passkeys).
 type Factor struct {
 	Sid          Sid
 	AccountSid   Sid
@@ -46,8 +46,9 @@ type Factor struct {
 	// Metadata is a flat string map set by the device (push), or nil.
 	Metadata map[string]string
 
-	Totp *TotpFactor // set for FactorTotp
-	Push *PushFactor // set for FactorPush
+	Totp    *TotpFactor    // set for FactorTotp
+	Push    *PushFactor    // set for FactorPush
+	Passkey *PasskeyFactor // set for FactorPasskeys
 
 	// FailedAttempts counts wrong codes while the factor is unverified.
 	FailedAttempts int

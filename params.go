@@ -52,6 +52,9 @@ type FactorParams struct {
 	BindingSecret    *string
 
 	Config FactorConfig
+	// Passkey is the config object of a passkeys factor create (JSON);
+	// nil through the form endpoint, where the service's settings apply.
+	Passkey *PasskeyConfigParams
 
 	Metadata *string
 }
@@ -86,6 +89,9 @@ type FactorUpdate struct {
 	FriendlyName *string
 
 	Config FactorConfig
+	// Passkey is the config object of a passkeys factor create (JSON);
+	// nil through the form endpoint, where the service's settings apply.
+	Passkey *PasskeyConfigParams
 
 	Metadata *string
 }

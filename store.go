@@ -224,6 +224,34 @@ type Store interface {
 	// path says why).
 	RespondChallengeAlone(ctx context.Context, sid Sid, status ChallengeStatus, reason string, metadata map[string]string, now time.Time) (bool, error)
 
+	// FindServiceFactor returns the service's factor, of whatever entity;
+	// ENotFound otherwise. A passkeys registration finds its factor by
+	// the SID its challenge carries.
+	FindServiceFactor(ctx context.Context, service, sid Sid) (*Factor, error)
+	// FindPasskeyFactor returns the service's passkeys factor whose
+	// credential has this ID; ENotFound otherwise.
+	FindPasskeyFactor(ctx context.Context, service Sid, credentialID []byte) (*Factor, error)
+	// RegisterPasskey stores f.Passkey, now with its credential, and
+	// moves the unverified factor to verified in one compare-and-swap:
+	// EFactorState if it is not unverified any more, EBindingExists if
+	// the service has a passkey with the same credential ID.
+	RegisterPasskey(ctx context.Context, f *Factor, now time.Time) error
+	// SwapPasskey replaces the factor's passkey part old by next if it is
+	// still old, and reports whether it did.
+	SwapPasskey(ctx context.Context, factor Sid, old, next *PasskeyFactor) (bool, error)
+	// FindServiceChallenge returns the service's challenge, of whatever
+	// entity; ENotFound otherwise.
+	FindServiceChallenge(ctx context.Context, service, sid Sid) (*Challenge, error)
+	// CreatePasskeyLogin stores a pending passkeys challenge that names
+	// no factor yet (EntitySid and FactorSid may be empty): a login.
+	CreatePasskeyLogin(ctx context.Context, c *Challenge) error
+	// FindPasskeyLogin returns the service's login as a pending
+	// challenge; ENotFound if there is none.
+	FindPasskeyLogin(ctx context.Context, service, sid Sid) (*Challenge, error)
+	// ClosePasskeyLogin deletes a login that has not expired at now, in
+	// one compare-and-swap; EChallengeDone if it is gone or expired.
+	ClosePasskeyLogin(ctx context.Context, sid Sid, now time.Time) error
+
 	// TakeChallengeQuota counts one more challenge created for the factor
 	// at now, or returns EChallengeQuota, counting nothing, if q is used up
 	// in the factor's current hour or day (see ChallengeQuota).
@@ -283,6 +311,8 @@ type Store interface {
 	// DeleteUnverifiedFactors deletes factors still unverified that were
 	// created before createdBefore.
 	DeleteUnverifiedFactors(ctx context.Context, createdBefore time.Time, limit int) (int, error)
+	// PurgePasskeyLogins deletes logins expired at now.
+	PurgePasskeyLogins(ctx context.Context, now time.Time, limit int) (int, error)
 	// PurgeAccessTokens deletes access tokens created before createdBefore.
 	PurgeAccessTokens(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 }

@@ -48,6 +48,9 @@ func (v *Verifier) CreateChallenge(ctx context.Context, account, service Sid, id
 	if err != nil {
 		return nil, err
 	}
+	if f.Type == FactorPasskeys {
+		return nil, errPasskeysOnly("challenged", "Challenges")
+	}
 	if f.Status != FactorVerified {
 		return nil, Errorf(EFactorUnverifed, "The factor %s is not verified", f.Sid)
 	}
@@ -290,6 +293,9 @@ func (v *Verifier) UpdateChallenge(ctx context.Context, account, service Sid, id
 		if metadata, err = stringMapParam(EPushParam, "Metadata", *p.Metadata, MaxMetadataLength); err != nil {
 			return nil, err
 		}
+	}
+	if c.FactorType == FactorPasskeys {
+		return nil, errPasskeysOnly("answered", "ApproveChallenge")
 	}
 	if p.AuthPayload == nil || *p.AuthPayload == "" {
 		return nil, missing(EPushParam, "AuthPayload")

@@ -21,6 +21,8 @@ type NewFactor struct {
 	// empty for push factors, whose binding is their public key.
 	Secret string
 	URI    string
+	// Options are a passkeys factor's WebAuthn creation options.
+	Options *PasskeyOptions
 }
 
 // Secret sizes: generated secrets have the 160 bits RFC 4226 recommends.
@@ -50,6 +52,10 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 		return nil, invalidIdentity()
 	}
 	if p.FriendlyName == nil || *p.FriendlyName == "" {
+		if p.FactorType != nil && FactorType(*p.FactorType) == FactorPasskeys {
+			// It becomes the user's name in the creation options.
+			return nil, missing(EPasskeyName, "friendly_name")
+		}
 		return nil, missing(EPushParam, "FriendlyName")
 	}
 	if err := checkLen(EPushParam, "FriendlyName", *p.FriendlyName, MaxFriendlyName); err != nil {
@@ -83,8 +89,15 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 		if err := v.newPush(nf.Factor, p); err != nil {
 			return nil, err
 		}
+	case FactorPasskeys:
+		limit = MaxPasskeyFactors
+		c, err := passkeyConfig(svc, p.Passkey)
+		if err != nil {
+			return nil, err
+		}
+		nf.Passkey = &PasskeyFactor{Config: c}
 	default:
-		return nil, Errorf(EFactorType, "Invalid parameter FactorType: must be push or totp")
+		return nil, Errorf(EFactorType, "Invalid parameter FactorType: must be push, totp or passkeys")
 	}
 	if p.Metadata != nil {
 		if nf.Metadata, err = stringMapParam(EPushParam, "Metadata", *p.Metadata, MaxMetadataLength); err != nil {
@@ -132,6 +145,14 @@ func (v *Verifier) createFactor(ctx context.Context, account, service Sid, ident
 		}
 		if err := st.CreateFactor(ctx, nf.Factor); err != nil {
 			return err
+		}
+		if nf.Type == FactorPasskeys {
+			exclude, err := entityPasskeys(ctx, st, e.Sid)
+			if err != nil {
+				return err
+			}
+			nf.Options = newPasskeyOptions(true, nf.Passkey.Config, nf.Sid, exclude)
+			nf.Options.UserID, nf.Options.UserName = []byte(e.Sid), nf.FriendlyName
 		}
 		return v.emit(ctx, st, EventFactorCreated, nf.Factor, nil)
 	})

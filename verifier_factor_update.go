@@ -93,6 +93,9 @@ func (v *Verifier) UpdateFactor(ctx context.Context, account, service Sid, ident
 // code itself is counted, not refused), or a push signature that does not
 // match the factor's key.
 func checkVerification(f *Factor, payload string) error {
+	if f.Type == FactorPasskeys {
+		return errPasskeysOnly("verified", "VerifyFactor")
+	}
 	if f.Type == FactorTotp {
 		if err := checkTotpPayload(payload); err != nil {
 			return err

@@ -39,7 +39,10 @@ type Swept struct {
 	// RateCounters counts rate limit counters deleted because their
 	// bucket had refilled: a missing counter means a full bucket.
 	RateCounters int
-	Skipped      bool // another node was sweeping, so this one did nothing
+	// PasskeyLogins counts passkeys logins deleted once expired: no
+	// credential answered them.
+	PasskeyLogins int
+	Skipped       bool // another node was sweeping, so this one did nothing
 }
 
 // Sweep runs one round of background work: it marks pending challenges past
@@ -82,6 +85,9 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 			if b.Pruned, err = st.PruneVerifications(ctx, v.attemptFloor(now), sweepBatch); err != nil {
 				return err
 			}
+			if b.PasskeyLogins, err = st.PurgePasskeyLogins(ctx, now, sweepBatch); err != nil {
+				return err
+			}
 			b.RateCounters, err = st.PruneRateCounters(ctx, now, sweepBatch)
 			return err
 		})
@@ -98,8 +104,9 @@ func (v *Verifier) Sweep(ctx context.Context, unverifiedTTL time.Duration) (Swep
 		total.Verifications += b.Verifications
 		total.RateCounters += b.RateCounters
 		total.Pruned += b.Pruned
+		total.PasskeyLogins += b.PasskeyLogins
 		if b.Challenges < sweepBatch && b.Factors < sweepBatch && b.AccessTokens < sweepBatch && b.Verifications < sweepBatch &&
-			b.RateCounters < sweepBatch && b.Pruned < sweepBatch {
+			b.RateCounters < sweepBatch && b.Pruned < sweepBatch && b.PasskeyLogins < sweepBatch {
 			return total, nil
 		}
 	}

@@ -79,6 +79,8 @@ func (s *Server) factorJSON(f *verify.Factor) factorResponse {
 			NotificationToken:    f.Push.NotificationToken,
 			CredentialSid:        f.Push.CredentialSid,
 		}
+	case f.Passkey != nil:
+		config = passkeyConfig(f.Passkey)
 	}
 	return factorResponse{
 		Sid:          f.Sid,
@@ -105,7 +107,11 @@ func (s *Server) newFactorJSON(nf *verify.NewFactor) newFactorResponse {
 	case nf.Push != nil:
 		binding = pushBinding{Alg: nf.Push.Alg, PublicKey: base64.StdEncoding.EncodeToString(nf.Push.PublicKey)}
 	}
-	return newFactorResponse{factorResponse: s.factorJSON(nf.Factor), Binding: binding}
+	r := newFactorResponse{factorResponse: s.factorJSON(nf.Factor), Binding: binding}
+	if o := passkeyOptionsJSON(nf.Options); o != nil {
+		r.Options = o
+	}
+	return r
 }
 
 // factorPath returns the service, identity and factor SID of a factor path.

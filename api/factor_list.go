@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -54,7 +55,7 @@ func (s *Server) appendFactor(dst []byte, f *verify.Factor, urlPrefix string) []
 }
 
 // appendFactorConfig appends the config object factorJSON chooses: the
-// TOTP part first, then the push part, else {}.
+// TOTP part first, then the push part, then the passkeys one, else {}.
 func appendFactorConfig(dst []byte, f *verify.Factor) []byte {
 	switch {
 	case f.Totp != nil:
@@ -83,6 +84,13 @@ func appendFactorConfig(dst []byte, f *verify.Factor) []byte {
 		dst = append(dst, `,"credential_sid":`...)
 		dst = appendString(dst, string(p.CredentialSid))
 		return append(dst, '}')
+	case f.Passkey != nil:
+		// Rare in a list, and nested: encoding/json is fast enough here.
+		b, err := json.Marshal(passkeyConfig(f.Passkey))
+		if err != nil {
+			return append(dst, "{}"...)
+		}
+		return append(dst, b...)
 	}
 	return append(dst, "{}"...)
 }

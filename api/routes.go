@@ -50,6 +50,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		rateLimit  = rateLimits + "/{Sid}" // {Sid} is an RK SID or the UniqueName
 		buckets    = rateLimits + "/{RateLimitSid}/Buckets"
 		bucket     = buckets + "/{Sid}"
+		passkeys   = services + "/{ServiceSid}/Passkeys"
 	)
 
 	mux.HandleFunc("GET "+pathHealth, s.handleHealth)
@@ -81,6 +82,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+challenge, s.device(s.handleChallengeUpdate))
 
 	mux.HandleFunc("POST "+notifs, s.authed(s.handleNotificationCreate))
+
+	mux.HandleFunc("POST "+passkeys+"/Factors", s.authed(s.handlePasskeyFactorCreate))
+	mux.HandleFunc("POST "+passkeys+"/VerifyFactor", s.authed(s.handlePasskeyFactorVerify))
+	mux.HandleFunc("POST "+passkeys+"/Challenges", s.authed(s.handlePasskeyChallengeCreate))
+	mux.HandleFunc("POST "+passkeys+"/ApproveChallenge", s.authed(s.handlePasskeyChallengeApprove))
 
 	mux.HandleFunc("POST "+webhooks, s.authed(s.handleWebhookCreate))
 	mux.HandleFunc("GET "+webhooks, s.authed(s.handleWebhookList))

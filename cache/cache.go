@@ -246,6 +246,16 @@ func cloneFactor(f *verify.Factor) *verify.Factor {
 		p.PublicKey = slices.Clone(f.Push.PublicKey)
 		c.Push = &p
 	}
+	if f.Passkey != nil {
+		p := *f.Passkey
+		p.Config.RelyingParty.Origins = slices.Clone(p.Config.RelyingParty.Origins)
+		if p.Credential != nil {
+			cred := *p.Credential
+			cred.Transports = slices.Clone(cred.Transports)
+			p.Credential = &cred
+		}
+		c.Passkey = &p
+	}
 	return &c
 }
 

@@ -164,6 +164,19 @@ func (w *writer) VerifyFactor(ctx context.Context, sid verify.Sid, now time.Time
 	return w.done(n, w.Store.VerifyFactor(ctx, sid, now))
 }
 
+func (w *writer) RegisterPasskey(ctx context.Context, f *verify.Factor, now time.Time) error {
+	n := w.notes()
+	n.factors = append(n.factors, f.Sid)
+	return w.done(n, w.Store.RegisterPasskey(ctx, f, now))
+}
+
+func (w *writer) SwapPasskey(ctx context.Context, factor verify.Sid, old, next *verify.PasskeyFactor) (bool, error) {
+	n := w.notes()
+	n.factors = append(n.factors, factor)
+	ok, err := w.Store.SwapPasskey(ctx, factor, old, next)
+	return ok, w.done(n, err)
+}
+
 func (w *writer) TakeFactorAttempt(ctx context.Context, factor verify.Sid, max int) (int, error) {
 	n := w.notes()
 	n.factors = append(n.factors, factor)

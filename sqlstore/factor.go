@@ -15,7 +15,7 @@ const factorColumns = `sid, account_sid, service_sid, entity_sid, identity, frie
 factor_type, status, metadata, failed_attempts,
 totp_secret, totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,
 push_public_key, push_alg, push_credential_sid, push_sdk_version, push_app_id, push_platform,
-push_token, date_created, date_updated, push_token_dead`
+push_token, date_created, date_updated, push_token_dead, passkey, passkey_credential_id`
 
 // scanFactor reads a row of factorColumns and opens the TOTP secret. The
 // Totp or Push part is set according to the factor type, as the domain
@@ -36,12 +36,13 @@ func (s *store) scanFactorRow(sc scanner, open bool) (*verify.Factor, error) {
 		token                                      sql.NullString
 		created, updated                           int64
 		dead                                       int64
+		passkeyDoc, passkeyID                      sql.NullString
 	)
 	if err := sc.Scan(&sid, &account, &service, &entity, &f.Identity, &f.FriendlyName,
 		&typ, &status, &metadata, &f.FailedAttempts,
 		&secret, &totpAlg, &codeLength, &timeStep, &skew, &lastUsedEnd,
 		&publicKey, &pushAlg, &credential, &sdk, &app, &platform,
-		&token, &created, &updated, &dead); err != nil {
+		&token, &created, &updated, &dead, &passkeyDoc, &passkeyID); err != nil {
 		return nil, err
 	}
 	f.Sid, f.AccountSid, f.ServiceSid, f.EntitySid = verify.Sid(sid), verify.Sid(account),
@@ -79,6 +80,10 @@ func (s *store) scanFactorRow(sc scanner, open bool) (*verify.Factor, error) {
 			NotificationToken:    token.String,
 			TokenDead:            dead != 0,
 		}
+	case verify.FactorPasskeys:
+		if f.Passkey, err = unmarshalPasskey(passkeyDoc.String); err != nil {
+			return nil, fmt.Errorf("factor %s passkey: %w", sid, err)
+		}
 	}
 	return f, nil
 }
@@ -97,6 +102,7 @@ func (s *store) CreateFactor(ctx context.Context, f *verify.Factor) error {
 		publicKey                                          []byte
 		pushAlg, credential, sdk, app, platform, pushToken any
 		dead                                               int
+		passkeyDoc, passkeyID                              any
 	)
 	if t := f.Totp; t != nil {
 		if secret, err = s.seal(f.Sid, t.Secret); err != nil {
@@ -112,13 +118,18 @@ func (s *store) CreateFactor(ctx context.Context, f *verify.Factor) error {
 			dead = 1
 		}
 	}
+	if p := f.Passkey; p != nil {
+		if passkeyDoc, passkeyID, err = marshalPasskey(p); err != nil {
+			return fmt.Errorf("sqlstore: create factor %s: %w", f.Sid, err)
+		}
+	}
 	_, err = s.exec(ctx, `INSERT INTO factors (`+factorColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		string(f.Sid), string(f.AccountSid), string(f.ServiceSid), string(f.EntitySid),
 		f.Identity, f.FriendlyName, string(f.Type), string(f.Status), metadata, f.FailedAttempts,
 		secret, totpAlg, codeLength, timeStep, skew, lastUsedEnd,
 		publicKey, pushAlg, credential, sdk, app, platform,
-		pushToken, unix(f.DateCreated), unix(f.DateUpdated), dead)
+		pushToken, unix(f.DateCreated), unix(f.DateUpdated), dead, passkeyDoc, passkeyID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create factor %s: %w", f.Sid, err)
 	}
@@ -365,9 +376,9 @@ const factorListColumns = `sid, account_sid, service_sid, identity, friendly_nam
 factor_type, status, metadata, failed_attempts,
 totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,
 push_public_key, push_alg, push_credential_sid, push_sdk_version, push_app_id, push_platform,
-push_token, date_created, date_updated`
+push_token, date_created, date_updated, passkey`
 
-const factorListWidth = 23 // the number of factorListColumns
+const factorListWidth = 24 // the number of factorListColumns
 
 // factorListReader reads the rows of one ListFactors call. It scans every
 // column into an any, the one destination database/sql fills without
@@ -417,6 +428,12 @@ func (r *factorListReader) scan(sc scanner) (*verify.Factor, error) {
 	case verify.FactorPush:
 		f.Push = &verify.PushFactor{PublicKey: c.bytes(v[14]), Alg: c.str(v[15]), CredentialSid: verify.Sid(c.str(v[16])),
 			SdkVersion: c.str(v[17]), AppID: c.str(v[18]), NotificationPlatform: c.str(v[19]), NotificationToken: c.str(v[20])}
+	case verify.FactorPasskeys:
+		p, err := unmarshalPasskey(c.str(v[23]))
+		if err != nil {
+			return nil, fmt.Errorf("factor %s passkey: %w", f.Sid, err)
+		}
+		f.Passkey = p
 	}
 	if c.err != nil {
 		return nil, fmt.Errorf("factor %s: %w", f.Sid, c.err)

@@ -71,6 +71,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"SealedTokenBinding", testSealedTokenBinding},
 		{"LoginSeals", testLoginSeals},
 		{"DeleteAccount", testDeleteAccount},
+		{"Passkeys", testPasskeys},
+		{"PasskeyLogins", testPasskeyLogins},
 		{"APIKeys", testAPIKeys},
 		{"PushCredentials", testPushCredentials},
 		{"Services", testServices},

@@ -259,6 +259,7 @@ func populate(t *testing.T, db *DB) verify.Sid {
 	if refused, err := db.TakeBuckets(f.ctx, []verify.RateTake{{Bucket: b.Sid, Limit: rl.UniqueName, Key: "k", Max: 3, Interval: 60}}, t0); err != nil || refused != nil {
 		t.Fatalf("take: %v, %v", refused, err)
 	}
+	f.newPasskeyLogin(f.entity, t0.Add(time.Minute))
 	sn := &verify.SafeNumber{Sid: newSid(t, verify.PrefixSafeNumber), AccountSid: f.account.Sid, PhoneNumber: "+14155552671", DateCreated: t0}
 	if err := db.AddSafeNumber(f.ctx, sn); err != nil {
 		t.Fatal(err)

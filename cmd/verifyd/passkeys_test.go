@@ -3,10 +3,14 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/descope/virtualwebauthn"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // passkeyRP is the relying party of the passkeys tests, as a browser on
@@ -230,19 +234,24 @@ func TestPasskeys(t *testing.T) {
 	})
 }
 
-// TestPasskeyApprovalRace sends one valid assertion many times at once:
-// exactly one request approves the challenge, whatever the database.
+// TestPasskeyApprovalRace sends one valid assertion many times at once,
+// on two nodes of one database on PostgreSQL: exactly one request approves
+// the challenge.
 func TestPasskeyApprovalRace(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db string) {
 		_, c := newServer(t, db)
+		nodes := []*openapi.ApiService{c}
+		if sqlstore.IsPostgres(db) {
+			nodes = append(nodes, twilioClient(t, startServer(t, db, accountEnv(testAccount, testToken)), testAccount, testToken))
+		}
 		service := passkeyService(t, c)
 		a := newAuthenticator()
 		enroll(t, c, service, "racer-0001", a)
 		for _, req := range []openapi.CreatePasskeysChallengeRequest{{Identity: "racer-0001"}, {}} {
 			ch := createPasskeyChallenge(t, c, service, req)
 			assertion := a.sign(t, ch.Options)
-			ok, codes := burst(t, []*openapi.ApiService{c}, 16, func(int, *openapi.ApiService) (string, error) {
-				done, err := approve(c, service, assertion)
+			ok, codes := burst(t, nodes, 16, func(_ int, node *openapi.ApiService) (string, error) {
+				done, err := approve(node, service, assertion)
 				if err != nil {
 					return "", err
 				}
@@ -258,4 +267,69 @@ func TestPasskeyApprovalRace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPasskeyWebhooks: passkeys emit the events other factors do, signed
+// so that twilio-go's validator accepts them: factor.created and
+// factor.verified on registration, challenge.approved on each login, a
+// discoverable one included, naming the factor that signed.
+func TestPasskeyWebhooks(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db string) {
+		_, c := newServer(t, db)
+		hook := newHookReceiver(t, testToken, false)
+		service := passkeyService(t, c)
+		if _, err := c.CreateWebhook(service, new(openapi.CreateWebhookParams).SetFriendlyName("backend").
+			SetEventTypes([]string{"*"}).SetWebhookUrl(hook.url())); err != nil {
+			t.Fatal(err)
+		}
+		a := newAuthenticator()
+		factor := enroll(t, c, service, "hooked-0001", a)
+		var approved []string
+		for _, req := range []openapi.CreatePasskeysChallengeRequest{{Identity: "hooked-0001"}, {}} {
+			ch := createPasskeyChallenge(t, c, service, req)
+			if _, err := approve(c, service, a.sign(t, ch.Options)); err != nil {
+				t.Fatal(err)
+			}
+			approved = append(approved, *ch.Sid)
+		}
+		got := map[string][]string{}
+		for _, e := range hook.waitEvents(t, 4, 10*time.Second) {
+			if e.Get("factor_type") != "passkeys" || e.Get("factor_sid") != factor || e.Get("entity_identity") != "hooked-0001" {
+				t.Fatalf("event %v", e)
+			}
+			got[e.Get("type")] = append(got[e.Get("type")], e.Get("challenge_sid"))
+		}
+		if len(got["factor.created"]) != 1 || len(got["factor.verified"]) != 1 {
+			t.Fatalf("factor events %v", got)
+		}
+		slices.Sort(approved)
+		slices.Sort(got["challenge.approved"])
+		if !slices.Equal(approved, got["challenge.approved"]) {
+			t.Fatalf("challenge.approved for %v, want %v", got["challenge.approved"], approved)
+		}
+	})
+}
+
+// TestPasskeyThroughFactors: FactorType=passkeys on the ordinary create
+// factor endpoint makes the same factor, with the service's settings and
+// the creation options.
+func TestPasskeyThroughFactors(t *testing.T) {
+	_, c := newServer(t, filepath.Join(t.TempDir(), "verifyd.db"))
+	service := passkeyService(t, c)
+	nf, err := c.CreateNewFactor(service, "form-user-01", new(openapi.CreateNewFactorParams).
+		SetFactorType("passkeys").SetFriendlyName("Key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nf.FactorType == nil || *nf.FactorType != "passkeys" || nf.Options == nil || nf.Config == nil {
+		t.Fatalf("new factor %+v", nf)
+	}
+	rp := (*nf.Config).(map[string]any)["relying_party"].(map[string]any)
+	if rp["id"] != passkeyRP.ID || len(rp["origins"].([]any)) != 2 {
+		t.Fatalf("config from the service settings: %v", rp)
+	}
+	f, err := c.UpdatePasskeysFactor(service, new(openapi.UpdatePasskeysFactorParams).SetVerifyPasskeysFactorRequest(newAuthenticator().register(t, *nf.Options)))
+	if err != nil || f.Status != "verified" {
+		t.Fatalf("verify: %+v %v", f, err)
+	}
 }

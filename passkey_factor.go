@@ -147,22 +147,57 @@ func passkeyConfig(svc *Service, p *PasskeyConfigParams) (PasskeyConfig, error) 
 	return c, checkRP(c.RelyingParty)
 }
 
+// checkServiceRP checks the relying party settings a service create or
+// update sends, so that a mistake is refused where it is made, not at the
+// first passkey: an id that is not a bare domain (60372), an origin that
+// is not one (60371). Settings left empty are checked at factor creation,
+// where a factor's config may still supply them.
+func checkServiceRP(s PasskeySettings, p ServiceParams) error {
+	if p.PasskeysRelyingPartyID != nil && s.RelyingPartyID != "" {
+		if err := checkRPID(s.RelyingPartyID); err != nil {
+			return err
+		}
+	}
+	if p.PasskeysRelyingPartyOrigins != nil {
+		for _, o := range s.RelyingPartyOrigins {
+			if err := checkOrigin(o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkRPID(id string) error {
+	if id == "" {
+		return Errorf(EPasskeyRPID, "The relying party id is missing: set config.relying_party.id or the service's Passkeys.RelyingParty.Id")
+	}
+	if strings.ContainsAny(id, ":/") || passkey.CheckRP(passkey.RP{ID: id, Origins: []string{"https://" + id}}) != nil {
+		return Errorf(EPasskeyRPID, "Invalid relying party id %q: a domain without scheme or port, such as example.com", id)
+	}
+	return nil
+}
+
+func checkOrigin(o string) error {
+	if u, err := url.Parse(o); err != nil || u.Scheme == "" || (u.Scheme == "http" || u.Scheme == "https") && (u.Host == "" || u.Path != "" && u.Path != "/") {
+		return Errorf(EPasskeyRP, "Invalid relying party origin %q: an origin such as https://example.com, or an app's", o)
+	}
+	return nil
+}
+
 // checkRP refuses a relying party no ceremony could pass: an RP ID that is
 // not a bare domain (60372), no origins or an origin that is neither an
 // http(s) origin nor an app's (60371).
 func checkRP(rp passkey.RP) error {
-	if rp.ID == "" {
-		return Errorf(EPasskeyRPID, "The relying party id is missing: set config.relying_party.id or the service's Passkeys.RelyingParty.Id")
-	}
-	if strings.ContainsAny(rp.ID, ":/") {
-		return Errorf(EPasskeyRPID, "Invalid relying party id %q: a domain without scheme or port, such as example.com", rp.ID)
+	if err := checkRPID(rp.ID); err != nil {
+		return err
 	}
 	if len(rp.Origins) == 0 {
 		return Errorf(EPasskeyRP, "The relying party has no origins: set config.relying_party.origins or the service's Passkeys.RelyingParty.Origins")
 	}
 	for _, o := range rp.Origins {
-		if u, err := url.Parse(o); err != nil || u.Scheme == "" || (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
-			return Errorf(EPasskeyRP, "Invalid relying party origin %q: an origin such as https://example.com, or an app's", o)
+		if err := checkOrigin(o); err != nil {
+			return err
 		}
 	}
 	if err := passkey.CheckRP(rp); err != nil {

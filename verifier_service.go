@@ -207,6 +207,9 @@ func applyServiceParams(s *Service, p ServiceParams) error {
 			}
 		}
 	}
+	if err := checkServiceRP(s.Passkeys, p); err != nil {
+		return err
+	}
 	enums := []struct {
 		name    string
 		val     *string

@@ -89,6 +89,15 @@ func TestServiceRoundTrip(t *testing.T) {
 		t.Errorf("totp.skew = %v", got)
 	}
 	e.as(http.MethodPost, "/v2/Services/"+sid, "CodeLength=abc").wantError(t, http.StatusBadRequest, verify.EInvalidParam)
+	e.as(http.MethodPost, "/v2/Services/"+sid, "Passkeys.RelyingParty.Id=https%3A%2F%2Fexample.com").
+		wantError(t, http.StatusBadRequest, verify.EPasskeyRPID)
+	e.as(http.MethodPost, "/v2/Services/"+sid, "Passkeys.RelyingParty.Origins=https%3A%2F%2Fexample.com%2C+example.com").
+		wantError(t, http.StatusBadRequest, verify.EPasskeyRP)
+	rp := e.as(http.MethodPost, "/v2/Services/"+sid, "Passkeys.RelyingParty.Id=example.com&Passkeys.RelyingParty.Origins="+
+		"https%3A%2F%2Fexample.com%2C+android%3Aapk-key-hash%3Aabc").want(t, http.StatusOK)
+	if got, _ := rp.get("passkeys.relying_party.origins"); !cmp.Equal(got, []any{"https://example.com", "android:apk-key-hash:abc"}) {
+		t.Errorf("origins = %#v", got)
+	}
 	e.as(http.MethodPost, "/v2/Services/"+sid, "LookupEnabled=maybe").wantError(t, http.StatusBadRequest, verify.EInvalidParam)
 
 	l := e.as(http.MethodGet, "/v2/Services", "").want(t, http.StatusOK)

@@ -3,6 +3,7 @@ package passkey
 import (
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,19 +11,15 @@ import (
 )
 
 // specExample is the request body of the VerifyFactor example in Twilio's
-// OpenAPI spec: a real "none" registration for example.com whose rawId is
-// the hex of the credential ID.
-const specExample = `{
-  "id": "6ySmhJd6qGUMCthiqszyb4Od4U6TFn0v3DLz-1EZrNQ",
-  "rawId": "eb24a684977aa8650c0ad862aaccf26f839de14e93167d2fdc32f3fb5119acd4",
-  "authenticatorAttachment": "platform",
-  "response": {
-    "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YViko3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUdFAAAAAAAAAAAAAAAAAAAAAAAAAAAAIOskpoSXeqhlDArYYqrM8m-DneFOkxZ9L9wy8_tRGazUpQECAyYgASFYIOP8op-6gZJ1H0wHNLe2k7cgBqaSUR4pdcBqtOHPaYUhIlggsXZWuWfZS-6YpbeU9dsB2UoroACSKXJOrdE_auaUIf4",
-    "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiV1VZd05EaGtNV0UzWldNellUSmhOamszTURBMU9XTXlOelkyWW1Kak4yVXdaZyIsIm9yaWdpbiI6Imh0dHBzOi8vZXhhbXBsZS5jb20iLCJjcm9zc09yaWdpbiI6ZmFsc2V9",
-    "transports": ["internal"]
-  },
-  "type": "public-key"
-}`
+// OpenAPI spec (testdata/verify_factor_example.json): a real "none"
+// registration for example.com whose rawId is the hex of the credential ID.
+var specExample = func() string {
+	b, err := os.ReadFile("testdata/verify_factor_example.json")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 var exampleRP = RP{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}}
 

@@ -116,10 +116,14 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			ln.Close()
 			return err
 		}
+		announcePasskeyDemo(stdout, scheme, ln.Addr())
 	}
 	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
 		Inbox: codes.inbox, Ready: db.Ready, AccessLog: accessLogger(cfg, logger),
 		Metrics: reg, ServeMetrics: cfg.MetricsAddr == ""}).HTTPServer()
+	if cfg.devConstants {
+		srv.Handler = withPasskeyDemo(srv.Handler, scheme, ln.Addr(), tlsCfg)
+	}
 	if cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, reg, logger)
 		if err != nil {

@@ -110,6 +110,18 @@ func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	return loginPrincipal(user, acct), nil
 }
 
+// SignIn checks an account SID and auth token, or an API key SID and
+// secret, for another front end of this server (the console), through
+// the API's own login: the same cache, and the same throttle of failed
+// logins per address and SID, so that no other door guesses faster.
+func (s *Server) SignIn(r *http.Request, user, secret string) (verify.Sid, error) {
+	p, err := s.login(r, user, secret)
+	if err != nil {
+		return "", err
+	}
+	return p.Account, nil
+}
+
 // loginPrincipal is the principal of Basic credentials that user (an
 // account SID or an API key SID) proved for account acct.
 func loginPrincipal(user string, acct verify.Sid) *principal {

@@ -57,7 +57,9 @@ type config struct {
 
 	// Classic Verify senders (codes.go). Dev sends every channel that has
 	// no real sender to the development inbox, which shows the codes.
-	Dev                bool
+	Dev bool
+	// Console serves the web console at /console/ (always with Dev).
+	Console            bool
 	SMTPURL, EmailFrom string
 	EmailTemplates     string // directory of e-mail templates
 	GatewayURL         string
@@ -136,6 +138,7 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", bools["VERIFYD_TLS_SELF_SIGNED"], "development only: serve HTTPS with a self-signed certificate kept beside the database, and print it (VERIFYD_TLS_SELF_SIGNED=true)")
 	fs.StringVar(&cfg.TLSSelfSignedDir, "tls-self-signed-dir", env("VERIFYD_TLS_SELF_SIGNED_DIR", ""), "directory of the --tls-self-signed certificate (VERIFYD_TLS_SELF_SIGNED_DIR; default beside the SQLite database, or the working directory with PostgreSQL)")
 	fs.BoolVar(&cfg.WebhookPublicOnly, "webhook-public-only", bools["VERIFYD_WEBHOOK_PUBLIC_ONLY"], "refuse webhook URLs whose host is, or resolves to, a loopback, private or other non-public address (VERIFYD_WEBHOOK_PUBLIC_ONLY=true); link-local and cloud metadata addresses are always refused")
+	fs.BoolVar(&cfg.Console, "console", bools["VERIFYD_CONSOLE"], "serve the web console at /console/ (VERIFYD_CONSOLE=true); on by default with --dev")
 	fs.BoolVar(&cfg.Dev, "dev", bools["VERIFYD_DEV"], "development mode: channels without a configured sender deliver codes to the development inbox (logged, and readable at /_verifyd/dev/inbox and with verifyd inbox) (VERIFYD_DEV=true)")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("VERIFYD_SMTP_URL", ""), "SMTP server for the email channel: smtp://user:pass@host:port?tls=none|starttls|tls (VERIFYD_SMTP_URL)")
 	fs.StringVar(&cfg.EmailFrom, "email-from", env("VERIFYD_EMAIL_FROM", ""), "From address of code e-mails, e.g. \"MyApp <no-reply@example.com>\" (VERIFYD_EMAIL_FROM)")

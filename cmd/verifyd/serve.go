@@ -118,9 +118,14 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		announcePasskeyDemo(stdout, scheme, ln.Addr())
 	}
-	srv := (&api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
+	apiServer := &api.Server{Verifier: v, BaseURL: base, Now: time.Now, Logger: logger, TrustedProxies: cfg.TrustedProxies,
 		Inbox: codes.inbox, Ready: db.Ready, AccessLog: accessLogger(cfg, logger),
-		Metrics: reg, ServeMetrics: cfg.MetricsAddr == ""}).HTTPServer()
+		Metrics: reg, ServeMetrics: cfg.MetricsAddr == ""}
+	srv := apiServer.HTTPServer()
+	if cfg.Console || cfg.Dev {
+		srv.Handler = withConsole(srv.Handler, apiServer, codes.inbox, tlsCfg != nil, logger)
+		fmt.Fprintf(stdout, "  console: %s://%s/console/\n", scheme, displayAddr(ln.Addr()))
+	}
 	if cfg.devConstants {
 		srv.Handler = withPasskeyDemo(srv.Handler, scheme, ln.Addr(), tlsCfg)
 	}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/verifyd/verify/api"
+	"github.com/verifyd/verify/console"
+	"github.com/verifyd/verify/notify/inbox"
+)
+
+// withConsole serves the console under /console/ in front of the API
+// handler; every other path goes to the API untouched. The console signs
+// in through the API server's login, with its throttle of failures.
+func withConsole(next http.Handler, s *api.Server, box *inbox.Inbox, secure bool, logger *slog.Logger) http.Handler {
+	c := console.New(console.Config{Verifier: s.Verifier, SignIn: s.SignIn, Secure: secure, Inbox: box, Logger: logger})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == console.Prefix || strings.HasPrefix(p, console.Prefix+"/") {
+			if p == console.Prefix {
+				http.Redirect(w, r, console.Prefix+"/", http.StatusMovedPermanently)
+				return
+			}
+			c.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// displayAddr is addr as a browser on this machine opens it: a wildcard
+// listen address is named localhost.
+func displayAddr(addr net.Addr) string {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() && !a.IP.IsLoopback() {
+		return addr.String()
+	}
+	return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+}

@@ -1,0 +1,129 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+func unixTime(n int64) time.Time { return time.Unix(n, 0).UTC() }
+
+// entitiesView is the entities page's data.
+type entitiesView struct {
+	Service  *verify.Service
+	Entities []*verify.Entity
+	Pager    pager
+	Search   string
+}
+
+// entitiesPage lists a service's entities, pageSize at a time, or the one
+// whose identity is searched for (identities are opaque IDs, matched
+// exactly, as the API looks them up).
+func (c *Console) entitiesPage(w http.ResponseWriter, r *http.Request) {
+	c.renderEntities(w, r, http.StatusOK, "")
+}
+
+func (c *Console) renderEntities(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	s, err := c.service(r)
+	if err != nil {
+		c.problem(w, r, err, "notfound", view{Title: "Not found"})
+		return
+	}
+	account := current(r).account
+	d := entitiesView{Service: s, Search: strings.TrimSpace(r.URL.Query().Get("identity"))}
+	base := Prefix + "/services/" + string(s.Sid) + "/entities"
+	if d.Search != "" {
+		e, err := c.cfg.Verifier.FetchEntity(r.Context(), account, s.Sid, d.Search)
+		switch {
+		case err == nil:
+			d.Entities = []*verify.Entity{e}
+		case !verify.IsCode(err, verify.ENotFound) && !verify.IsCode(err, verify.EIdentity):
+			c.fail(w, r, err)
+			return
+		}
+	} else {
+		p := listPage(r)
+		items, more, err := c.cfg.Verifier.ListEntities(r.Context(), account, s.Sid, p)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.Entities = items
+		d.Pager = newPager(base, p, items, more, func(e *verify.Entity) verify.Cursor {
+			return verify.Cursor{Time: e.DateCreated, Sid: e.Sid}
+		})
+	}
+	c.render(w, r, status, "entities", view{Title: s.FriendlyName + ": entities", Nav: "services", Error: problem, Data: d})
+}
+
+func (c *Console) entityCreate(w http.ResponseWriter, r *http.Request) {
+	identity := strings.TrimSpace(r.PostFormValue("identity"))
+	service := verify.Sid(r.PathValue("ServiceSid"))
+	e, err := c.cfg.Verifier.CreateEntity(r.Context(), current(r).account, service, &identity)
+	if err != nil {
+		if ve, ok := err.(*verify.Error); ok && ve.Code != verify.EInternal {
+			c.renderEntities(w, r, http.StatusBadRequest, ve.Message)
+			return
+		}
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, entityPath(service, e.Identity), http.StatusSeeOther)
+}
+
+func entityPath(service verify.Sid, identity string) string {
+	return Prefix + "/services/" + string(service) + "/entities/" + url.PathEscape(identity)
+}
+
+// entityView is the entity page's data: its factors and its challenges,
+// newest first.
+type entityView struct {
+	Service    *verify.Service
+	Entity     *verify.Entity
+	Factors    []*verify.Factor
+	Challenges []*verify.Challenge
+	Pager      pager
+}
+
+func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
+	s, err := c.service(r)
+	if err != nil {
+		c.problem(w, r, err, "notfound", view{Title: "Not found"})
+		return
+	}
+	ctx, account, identity := r.Context(), current(r).account, r.PathValue("Identity")
+	e, err := c.cfg.Verifier.FetchEntity(ctx, account, s.Sid, identity)
+	if err != nil {
+		c.problem(w, r, err, "notfound", view{Title: "Not found"})
+		return
+	}
+	factors, _, err := c.cfg.Verifier.ListFactors(ctx, account, s.Sid, identity, verify.Page{Size: 200})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	desc := "desc"
+	p := listPage(r)
+	challenges, more, err := c.cfg.Verifier.ListChallenges(ctx, account, s.Sid, identity, verify.ChallengeQuery{Order: &desc}, p)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := entityView{Service: s, Entity: e, Factors: factors, Challenges: challenges,
+		Pager: newPager(entityPath(s.Sid, identity), p, challenges, more, func(ch *verify.Challenge) verify.Cursor {
+			return verify.Cursor{Time: ch.DateCreated, Sid: ch.Sid}
+		})}
+	c.render(w, r, http.StatusOK, "entity", view{Title: identity, Nav: "services", Data: d})
+}
+
+func (c *Console) entityDelete(w http.ResponseWriter, r *http.Request) {
+	service := verify.Sid(r.PathValue("ServiceSid"))
+	if err := c.cfg.Verifier.DeleteEntity(r.Context(), current(r).account, service, r.PathValue("Identity")); err != nil {
+		c.problem(w, r, err, "notfound", view{Title: "Not found"})
+		return
+	}
+	http.Redirect(w, r, Prefix+"/services/"+string(service)+"/entities", http.StatusSeeOther)
+}

@@ -23,11 +23,13 @@ const (
 	preCookie    = "verifyd_console_pre" // the sign-in form's CSRF token
 	idleTimeout  = 30 * time.Minute
 	maxAge       = 12 * time.Hour
-	maxSessions  = 10000
 	csrfField    = "csrf"
 	csrfHeader   = "X-CSRF-Token"
 	randomLength = 32
 )
+
+// maxSessions bounds the memory sessions take; a variable for the test.
+var maxSessions = 10000
 
 // session is one signed-in browser.
 type session struct {

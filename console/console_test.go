@@ -1,0 +1,157 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verifyd/verify"
+)
+
+// TestSignInAndScope: a browser signs in, sees its own services only, and
+// reaches another account's service by URL as not found; a wrong token is
+// refused, and the throttle's 429 reaches the page.
+func TestSignInAndScope(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	name := "Mine"
+	mine, err := e.v.CreateService(e.ctx, acctA, verify.ServiceParams{FriendlyName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := e.v.CreateService(e.ctx, acctB, verify.ServiceParams{FriendlyName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	if status, loc := b.get(Prefix + "/services"); status != http.StatusSeeOther || loc != Prefix+"/signin" {
+		t.Fatalf("signed out: %d %s", status, loc)
+	}
+	b.get(Prefix + "/signin")
+	if status, _ := b.post(Prefix+"/signin", url.Values{"user": {string(acctA)}, "secret": {"wrong"}}); status != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d", status)
+	}
+	b.signIn(string(acctA), tokenA)
+	status, body := b.get(Prefix + "/services")
+	if status != http.StatusOK || !strings.Contains(body, string(mine.Sid)) || strings.Contains(body, string(theirs.Sid)) {
+		t.Fatalf("services page: %d, mine %v, theirs %v", status, strings.Contains(body, string(mine.Sid)), strings.Contains(body, string(theirs.Sid)))
+	}
+	for _, path := range []string{"/services/" + string(theirs.Sid), "/services/" + string(theirs.Sid) + "/entities"} {
+		if status, _ := b.get(Prefix + path); status != http.StatusNotFound {
+			t.Errorf("another account's %s: %d", path, status)
+		}
+	}
+	// Sign-out ends the session on the server: the old cookie is refused.
+	cookies := b.c.Jar.Cookies(mustURL(t, e.srv.URL+Prefix+"/"))
+	if status, _ := b.post(Prefix+"/signout", nil); status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", status)
+	}
+	replay := e.browser()
+	replay.c.Jar.SetCookies(mustURL(t, e.srv.URL+Prefix+"/"), cookies)
+	if status, loc := replay.get(Prefix + "/services"); status != http.StatusSeeOther || loc != Prefix+"/signin" {
+		t.Fatalf("the signed-out cookie again: %d %s", status, loc)
+	}
+
+	throttled := newTestEnv(t, Config{SignIn: func(*http.Request, string, string) (verify.Sid, error) {
+		return "", verify.Errorf(verify.ETooManyRequests, "too many")
+	}}).browser()
+	throttled.get(Prefix + "/signin")
+	if status, _ := throttled.post(Prefix+"/signin", url.Values{"user": {string(acctA)}, "secret": {tokenA}}); status != http.StatusTooManyRequests {
+		t.Fatalf("throttled sign-in: %d", status)
+	}
+}
+
+// TestCSRF: a change without the session's token is refused and changes
+// nothing; the sign-in form needs its own token too.
+func TestCSRF(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	b := e.browser()
+	b.get(Prefix + "/signin")
+	if status, _ := b.post(Prefix+"/signin", url.Values{"csrf": {"forged"}, "user": {string(acctA)}, "secret": {tokenA}}); status != http.StatusForbidden {
+		t.Fatalf("sign-in with a forged token: %d", status)
+	}
+	b.signIn(string(acctA), tokenA)
+	for _, csrf := range []string{"", "forged"} {
+		if status, _ := b.post(Prefix+"/services", url.Values{"csrf": {csrf}, "friendly_name": {"Sneaky"}}); status != http.StatusForbidden {
+			t.Fatalf("create with csrf %q: %d", csrf, status)
+		}
+	}
+	if list, _, err := e.v.ListServices(e.ctx, acctA, verify.Page{Size: 10}); err != nil || len(list) != 0 {
+		t.Fatalf("services after refused creates: %d %v", len(list), err)
+	}
+	if status, loc := b.post(Prefix+"/services", url.Values{"friendly_name": {"Real"}}); status != http.StatusSeeOther || !strings.HasPrefix(loc, Prefix+"/services/VA") {
+		t.Fatalf("create with the token: %d %s", status, loc)
+	}
+}
+
+// TestSessionsExpire: a session ends after idleTimeout without use and
+// after maxAge in any case; the oldest idle ones make room past
+// maxSessions.
+func TestSessionsExpire(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := newSessions(func() time.Time { return now })
+	a := s.start(acctA, string(acctA))
+	now = now.Add(idleTimeout - time.Second)
+	if s.get(a.id) == nil {
+		t.Fatal("expired before its idle timeout")
+	}
+	now = now.Add(idleTimeout)
+	if s.get(a.id) != nil {
+		t.Fatal("alive after its idle timeout")
+	}
+	b := s.start(acctA, string(acctA))
+	for range int(maxAge/idleTimeout) + 1 {
+		now = now.Add(idleTimeout - time.Second)
+		s.get(b.id)
+	}
+	if s.get(b.id) != nil {
+		t.Fatal("alive past its maximum age")
+	}
+	defer func(n int) { maxSessions = n }(maxSessions)
+	maxSessions = 50
+	first := s.start(acctA, "first")
+	for range maxSessions {
+		now = now.Add(time.Millisecond)
+		s.start(acctB, "other")
+	}
+	if s.get(first.id) != nil || len(s.m) != maxSessions {
+		t.Fatalf("the oldest session survived, %d sessions", len(s.m))
+	}
+}
+
+// TestHeaders: every answer forbids framing and inline script.
+func TestHeaders(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	resp, err := http.Get(e.srv.URL + Prefix + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	if h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") == "" {
+		t.Errorf("headers %v", h)
+	}
+	var pre *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == preCookie {
+			pre = c
+		}
+	}
+	if pre == nil || !pre.HttpOnly || pre.SameSite != http.SameSiteStrictMode || pre.Path != Prefix+"/" {
+		t.Errorf("sign-in cookie %+v", pre)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

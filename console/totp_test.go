@@ -1,0 +1,417 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"html"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/otp"
+	"github.com/verifyd/verify/sqlstore"
+)
+
+// TOTP enrollment is tested the way a person does it: sign in through the
+// console's form, create the factor, read the QR code (decoded from the
+// PNG the page embeds, as a phone's camera would), compute the code an
+// authenticator app would show from what the code holds, and type it in.
+// A real Verifier over a real SQLite file answers.
+
+const (
+	totpAccount      = verify.Sid("AC11111111111111111111111111111111")
+	totpToken        = "totpToken0123456789abcdef01234567"
+	totpOtherAccount = verify.Sid("AC22222222222222222222222222222222")
+	totpOtherToken   = "totpOther0123456789abcdef01234567"
+	totpIdentity     = "ana-0001"
+)
+
+// totpEnv is a console over a Verifier whose clock stands still, so that
+// the code computed by the test is the code of the Verifier's current
+// time step whatever the wall clock does meanwhile.
+type totpEnv struct {
+	t       *testing.T
+	v       *verify.Verifier
+	now     time.Time
+	srv     *httptest.Server
+	service verify.Sid
+}
+
+func newTotpEnv(t *testing.T) *totpEnv {
+	t.Helper()
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "console.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for sid, token := range map[verify.Sid]string{totpAccount: totpToken, totpOtherAccount: totpOtherToken} {
+		if err := db.PutAccount(ctx, &verify.Account{Sid: sid, TokenHash: verify.HashToken(token), DateCreated: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	v := &verify.Verifier{Store: db, Now: func() time.Time { return now }, Rand: rand.Reader, TokenKey: key}
+	name := "Acme Bank"
+	s, err := v.CreateService(ctx, totpAccount, verify.ServiceParams{FriendlyName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(Config{Verifier: v, SignIn: func(r *http.Request, user, secret string) (verify.Sid, error) {
+		return v.Login(r.Context(), user, secret)
+	}})
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	return &totpEnv{t: t, v: v, now: now, srv: srv, service: s.Sid}
+}
+
+// totpBrowser is a cookie jar that does not follow redirects, so that
+// each answer's status and Location are seen, and the CSRF token of the
+// last page it read.
+type totpBrowser struct {
+	e    *totpEnv
+	c    *http.Client
+	csrf string
+}
+
+var totpCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// signIn fills in the sign-in form as account.
+func (e *totpEnv) signIn(account verify.Sid, token string) *totpBrowser {
+	e.t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b := &totpBrowser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+	b.get(Prefix+"/signin", http.StatusOK)
+	resp, _ := b.post(Prefix+"/signin", url.Values{"user": {string(account)}, "secret": {token}, "csrf": {b.csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != Prefix+"/services" {
+		e.t.Fatalf("sign-in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	b.get(Prefix+"/services", http.StatusOK) // the session's token, for its forms
+	return b
+}
+
+func (b *totpBrowser) do(req *http.Request) (*http.Response, string) {
+	b.e.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	if m := totpCSRFRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp, string(body)
+}
+
+// get reads a page and fails the test unless it answers status.
+func (b *totpBrowser) get(path string, status int) string {
+	b.e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.e.srv.URL+path, nil)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	resp, body := b.do(req)
+	if resp.StatusCode != status {
+		b.e.t.Fatalf("GET %s: %d, want %d\n%s", path, resp.StatusCode, status, body)
+	}
+	return body
+}
+
+// post submits a form as it is given: the caller adds "csrf" or not.
+func (b *totpBrowser) post(path string, form url.Values) (*http.Response, string) {
+	b.e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// element returns the text of the element with id, unescaped.
+func totpElement(t *testing.T, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="` + id + `"[^>]*>([^<]*)<`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no element %s in\n%s", id, body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// decodeQR reads the QR code of the page's img#totp-qr.
+func totpDecodeQR(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<img class="qr" id="totp-qr" src="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no QR image in\n%s", body)
+	}
+	data, ok := strings.CutPrefix(html.UnescapeString(m[1]), "data:image/png;base64,")
+	if !ok {
+		t.Fatalf("QR src is not a PNG data URL: %.40s", m[1])
+	}
+	raw, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if side := img.Bounds().Dx(); side < 200 {
+		t.Errorf("QR image is %d px wide: too small to scan", side)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decode QR: %v", err)
+	}
+	return res.GetText()
+}
+
+// appCode is what an authenticator app that scanned uri shows at now.
+func totpAppCode(t *testing.T, uri string, now time.Time) string {
+	t.Helper()
+	secret, p := totpParseURI(t, uri)
+	code, err := otp.Code(secret, now, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func totpParseURI(t *testing.T, uri string) ([]byte, otp.Params) {
+	t.Helper()
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
+		t.Fatalf("not an otpauth TOTP URI: %q (%v)", uri, err)
+	}
+	q := u.Query()
+	secret, err := otp.DecodeSecret(q.Get("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits, err1 := strconv.Atoi(q.Get("digits"))
+	period, err2 := strconv.Atoi(q.Get("period"))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("digits or period missing in %q", uri)
+	}
+	return secret, otp.Params{Alg: strings.ToLower(q.Get("algorithm")), Digits: digits, Period: period}
+}
+
+// wrongCode is a code of the right length that matches no time step near
+// now, so that the factor's skew cannot make it right.
+func totpWrongCode(t *testing.T, uri string, now time.Time) string {
+	t.Helper()
+	secret, p := totpParseURI(t, uri)
+	near := map[string]bool{}
+	for i := -3; i <= 3; i++ {
+		c, err := otp.Code(secret, now.Add(time.Duration(i*p.Period)*time.Second), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near[c] = true
+	}
+	for n := 0; ; n++ {
+		c := strings.Repeat(strconv.Itoa(n%10), p.Digits)
+		if !near[c] {
+			return c
+		}
+	}
+}
+
+func (e *totpEnv) totpPath(identity string) string {
+	return entityPath(e.service, identity) + "/totp"
+}
+
+// create submits the create form and returns the answer's body.
+func (b *totpBrowser) create(identity, name string) string {
+	b.e.t.Helper()
+	b.get(b.e.totpPath(identity), http.StatusOK)
+	resp, body := b.post(b.e.totpPath(identity), url.Values{"friendly_name": {name}, "csrf": {b.csrf}})
+	if resp.StatusCode != http.StatusCreated {
+		b.e.t.Fatalf("create: %d\n%s", resp.StatusCode, body)
+	}
+	return body
+}
+
+func (e *totpEnv) factor(identity string, sid verify.Sid) *verify.Factor {
+	e.t.Helper()
+	f, err := e.v.FetchFactor(context.Background(), totpAccount, e.service, identity, sid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+func TestTotpEnrollment(t *testing.T) {
+	e := newTotpEnv(t)
+	b := e.signIn(totpAccount, totpToken)
+
+	form := b.get(e.totpPath(totpIdentity), http.StatusOK)
+	for _, id := range []string{"totp-name", "totp-create"} {
+		if !strings.Contains(form, `id="`+id+`"`) {
+			t.Errorf("create form has no #%s", id)
+		}
+	}
+	// The entity does not exist yet: creating the factor creates it.
+	if _, err := e.v.FetchEntity(context.Background(), totpAccount, e.service, totpIdentity); !verify.IsCode(err, verify.ENotFound) {
+		t.Fatalf("entity before enrollment: %v", err)
+	}
+
+	body := b.create(totpIdentity, "Ana's phone")
+	sid := verify.Sid(totpElement(t, body, "totp-factor-sid"))
+	secret := totpElement(t, body, "totp-secret")
+	uri := totpElement(t, body, "totp-uri")
+	if !sid.Valid(verify.PrefixFactor) {
+		t.Fatalf("factor SID %q", sid)
+	}
+	if got := totpDecodeQR(t, body); got != uri {
+		t.Fatalf("QR code holds %q\npage shows %q", got, uri)
+	}
+	if s, _ := totpParseURI(t, uri); otp.EncodeSecret(s) != secret {
+		t.Errorf("URI secret %s, page shows %s", otp.EncodeSecret(s), secret)
+	}
+	if !strings.HasPrefix(uri, "otpauth://totp/Acme%20Bank:Ana%27s%20phone?") {
+		t.Errorf("URI label: %q", uri)
+	}
+	verifyPath := e.totpPath(totpIdentity) + "/" + string(sid) + "/verify"
+	if !strings.Contains(body, `action="`+verifyPath+`"`) || !strings.Contains(body, `id="totp-code"`) || !strings.Contains(body, `id="totp-verify"`) {
+		t.Fatalf("no verify form posting to %s in\n%s", verifyPath, body)
+	}
+
+	// A wrong code: refused, counted, and the form again without the
+	// secret, which no page after the create's shows.
+	resp, body := b.post(verifyPath, url.Values{"code": {totpWrongCode(t, uri, e.now)}, "csrf": {b.csrf}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Wrong code") {
+		t.Fatalf("wrong code: %d\n%s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, secret) || strings.Contains(body, `id="totp-qr"`) || strings.Contains(body, `id="totp-uri"`) {
+		t.Errorf("the wrong-code page shows the secret again:\n%s", body)
+	}
+	if !strings.Contains(body, `action="`+verifyPath+`"`) {
+		t.Errorf("the wrong-code page has no verify form")
+	}
+	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorUnverified || f.FailedAttempts != 1 {
+		t.Fatalf("after a wrong code: %s with %d failed attempts", f.Status, f.FailedAttempts)
+	}
+
+	// The code of the app that scanned the QR code verifies the factor.
+	resp, _ = b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": {b.csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != entityPath(e.service, totpIdentity) {
+		t.Fatalf("right code: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorVerified {
+		t.Fatalf("after the right code: %s", f.Status)
+	}
+	entity := b.get(entityPath(e.service, totpIdentity), http.StatusOK)
+	if !strings.Contains(entity, string(sid)) || !strings.Contains(entity, `<span class="badge verified">verified</span>`) {
+		t.Errorf("the entity page does not show the factor verified:\n%s", entity)
+	}
+}
+
+// After MaxFactorAttempts wrong codes the Verifier refuses even the right
+// one (60310), and the console says so with the API's status.
+func TestTotpTooManyAttempts(t *testing.T) {
+	e := newTotpEnv(t)
+	b := e.signIn(totpAccount, totpToken)
+	body := b.create(totpIdentity, "Phone")
+	sid, uri := verify.Sid(totpElement(t, body, "totp-factor-sid")), totpElement(t, body, "totp-uri")
+	verifyPath := e.totpPath(totpIdentity) + "/" + string(sid) + "/verify"
+	wrong := totpWrongCode(t, uri, e.now)
+	for i := 1; i <= verify.MaxFactorAttempts; i++ {
+		resp, body := b.post(verifyPath, url.Values{"code": {wrong}, "csrf": {b.csrf}})
+		if want := strconv.Itoa(i) + " of " + strconv.Itoa(verify.MaxFactorAttempts); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
+			t.Fatalf("wrong code %d: %d, want 400 saying %q\n%s", i, resp.StatusCode, want, body)
+		}
+	}
+	resp, body := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": {b.csrf}})
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "(60310)") {
+		t.Fatalf("right code after too many wrong ones: %d\n%s", resp.StatusCode, body)
+	}
+	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorUnverified {
+		t.Fatalf("factor %s after too many attempts", f.Status)
+	}
+}
+
+// The forms need the session's CSRF token, and another account finds
+// neither the page nor the factor of a service it does not own.
+func TestTotpRefusals(t *testing.T) {
+	e := newTotpEnv(t)
+	ctx := context.Background()
+	b := e.signIn(totpAccount, totpToken)
+	path := e.totpPath(totpIdentity)
+
+	if resp, _ := b.post(path, url.Values{"friendly_name": {"Phone"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("create without csrf: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.post(path, url.Values{"friendly_name": {"Phone"}, "csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("create with a wrong csrf: %d, want 403", resp.StatusCode)
+	}
+	if _, err := e.v.FetchEntity(ctx, totpAccount, e.service, totpIdentity); !verify.IsCode(err, verify.ENotFound) {
+		t.Fatalf("a refused create made the entity: %v", err)
+	}
+
+	// The Verifier's refusal of an empty name shows on the form.
+	b.get(path, http.StatusOK)
+	if resp, body := b.post(path, url.Values{"friendly_name": {" "}, "csrf": {b.csrf}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, `id="error"`) || !strings.Contains(body, `id="totp-create"`) {
+		t.Errorf("empty name: %d\n%s", resp.StatusCode, body)
+	}
+	b.get(entityPath(e.service, "no")+"/totp", http.StatusNotFound) // not a valid identity
+
+	body := b.create(totpIdentity, "Phone")
+	sid, uri := verify.Sid(totpElement(t, body, "totp-factor-sid")), totpElement(t, body, "totp-uri")
+	verifyPath := path + "/" + string(sid) + "/verify"
+	if resp, _ := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("verify without csrf: %d, want 403", resp.StatusCode)
+	}
+
+	other := e.signIn(totpOtherAccount, totpOtherToken)
+	other.get(path, http.StatusNotFound)
+	if resp, _ := other.post(path, url.Values{"friendly_name": {"Mallory"}, "csrf": {other.csrf}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("create in another account's service: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := other.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": {other.csrf}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("verify another account's factor: %d, want 404", resp.StatusCode)
+	}
+	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorUnverified || f.FailedAttempts != 0 {
+		t.Errorf("after the refusals the factor is %s with %d failed attempts", f.Status, f.FailedAttempts)
+	}
+	factors, _, err := e.v.ListFactors(ctx, totpAccount, e.service, totpIdentity, verify.Page{Size: 10})
+	if err != nil || len(factors) != 1 {
+		t.Errorf("factors: %d, %v; want the one created", len(factors), err)
+	}
+
+	// Signed out, the page sends the browser to sign in.
+	anon := &totpBrowser{e: e, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	anon.get(path, http.StatusSeeOther)
+}

@@ -8,4 +8,5 @@ import "net/http"
 // access tokens (activity.go).
 func (c *Console) extraRoutes(m *http.ServeMux) {
 	c.totpRoutes(m)
+	c.deviceRoutes(m)
 }

@@ -40,6 +40,11 @@ type OutboxMessage struct {
 	// event's uuid, which the receiver sees on every attempt.
 	ID   string
 	Kind OutboxKind
+	// Account is the account the delivery is for, by which the console
+	// lists an account's own (ListDeliveries): the payload is the
+	// sender's, opaque to the store (and sealed for a code). Every
+	// producer sets it; a row without it is shown to no account.
+	Account Sid
 	// Ref names what the row is about, for the operator and the log (for
 	// a webhook, its YW SID); never a secret.
 	Ref string
@@ -104,4 +109,14 @@ type OutboxStore interface {
 	// ListOutbox pages through the rows of one status (all if empty),
 	// newest first, for the operator.
 	ListOutbox(ctx context.Context, status OutboxStatus, limit int) ([]*OutboxMessage, error)
+	// ListDeliveries pages through the account's rows that match f, in
+	// (DateCreated, ID) order (Page.Desc: newest first), for the console.
+	// A Cursor's Sid is a row's ID, and its Time keeps the milliseconds.
+	ListDeliveries(ctx context.Context, account Sid, f DeliveryFilter, p Page) ([]*OutboxMessage, bool, error)
+}
+
+// DeliveryFilter narrows ListDeliveries; empty fields do not filter.
+type DeliveryFilter struct {
+	Kinds  []OutboxKind
+	Status OutboxStatus
 }

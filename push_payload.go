@@ -74,7 +74,7 @@ func pushRow(svc *Service, f *Factor, c *Challenge, id string, ttl int, now time
 	if err != nil {
 		return nil, err
 	}
-	return &OutboxMessage{ID: id, Kind: OutboxPush, Ref: string(c.Sid), Payload: b,
+	return &OutboxMessage{ID: id, Kind: OutboxPush, Account: svc.AccountSid, Ref: string(c.Sid), Payload: b,
 		Status: OutboxPending, NextAttempt: now, Deadline: p.Expires(), DateCreated: now}, nil
 }
 

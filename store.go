@@ -79,8 +79,8 @@ type Store interface {
 	// ListAccounts pages through every account, for the operator.
 	ListAccounts(ctx context.Context, p Page) ([]*Account, bool, error)
 	// DeleteAccount deletes the account and everything it owns: services
-	// with all that is inside them, API keys and push credentials.
-	// ENotFound if it does not exist.
+	// with all that is inside them, API keys, push credentials and its
+	// outbox rows. ENotFound if it does not exist.
 	DeleteAccount(ctx context.Context, sid Sid) error
 	// SetSecondaryToken makes hash the account's secondary token hash,
 	// created at now, replacing the secondary token it had. ENotFound if

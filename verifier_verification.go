@@ -196,7 +196,7 @@ func (v *Verifier) codeRow(svc *Service, ver *Verification, sp *sendPlan, a *Sen
 	if err != nil {
 		return nil, err
 	}
-	return &OutboxMessage{ID: string(a.Sid), Kind: OutboxCode, Ref: string(ver.Sid), Payload: payload,
+	return &OutboxMessage{ID: string(a.Sid), Kind: OutboxCode, Account: ver.AccountSid, Ref: string(ver.Sid), Payload: payload,
 		Status: OutboxPending, NextAttempt: now, Deadline: ver.ExpiresAt, DateCreated: now}, nil
 }
 

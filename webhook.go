@@ -321,7 +321,7 @@ func (v *Verifier) emitTo(ctx context.Context, st Store, hooks []*Webhook, typ s
 		if err != nil {
 			return err
 		}
-		if err := st.EnqueueOutbox(ctx, &OutboxMessage{ID: id, Kind: OutboxWebhook, Ref: string(h.Sid), Payload: payload,
+		if err := st.EnqueueOutbox(ctx, &OutboxMessage{ID: id, Kind: OutboxWebhook, Account: h.AccountSid, Ref: string(h.Sid), Payload: payload,
 			NextAttempt: now, Deadline: now.Add(WebhookDeadline), DateCreated: now}); err != nil {
 			return err
 		}

@@ -9,4 +9,5 @@ import "net/http"
 func (c *Console) extraRoutes(m *http.ServeMux) {
 	c.totpRoutes(m)
 	c.deviceRoutes(m)
+	c.activityRoutes(m)
 }

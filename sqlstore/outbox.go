@@ -17,17 +17,17 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(x int64) time.Time { return time.UnixMilli(x).UTC() }
 
-const outboxColumns = `id, kind, ref, payload, status, attempts, next_attempt_at, deadline, last_error, claim, date_created, date_updated`
+const outboxColumns = `id, kind, account_sid, ref, payload, status, attempts, next_attempt_at, deadline, last_error, claim, date_created, date_updated`
 
 func scanOutbox(sc scanner) (*verify.OutboxMessage, error) {
 	m := &verify.OutboxMessage{}
-	var kind, status string
+	var kind, account, status string
 	var next, deadline, created, updated int64
-	if err := sc.Scan(&m.ID, &kind, &m.Ref, &m.Payload, &status, &m.Attempts, &next, &deadline,
+	if err := sc.Scan(&m.ID, &kind, &account, &m.Ref, &m.Payload, &status, &m.Attempts, &next, &deadline,
 		&m.LastError, &m.Claim, &created, &updated); err != nil {
 		return nil, err
 	}
-	m.Kind, m.Status = verify.OutboxKind(kind), verify.OutboxStatus(status)
+	m.Kind, m.Account, m.Status = verify.OutboxKind(kind), verify.Sid(account), verify.OutboxStatus(status)
 	m.NextAttempt, m.Deadline = fromMillis(next), fromMillis(deadline)
 	m.DateCreated, m.DateUpdated = fromMillis(created), fromMillis(updated)
 	return m, nil
@@ -40,8 +40,8 @@ func (s *store) EnqueueOutbox(ctx context.Context, m *verify.OutboxMessage) erro
 	if payload == nil {
 		payload = []byte{} // NOT NULL
 	}
-	_, err := s.exec(ctx, `INSERT INTO outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, '', '', ?, ?)`,
-		m.ID, string(m.Kind), m.Ref, payload, string(verify.OutboxPending),
+	_, err := s.exec(ctx, `INSERT INTO outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, '', '', ?, ?)`,
+		m.ID, string(m.Kind), string(m.Account), m.Ref, payload, string(verify.OutboxPending),
 		millis(m.NextAttempt), millis(m.Deadline), millis(m.DateCreated), millis(m.DateCreated))
 	if err != nil {
 		return fmt.Errorf("sqlstore: enqueue %s %s: %w", m.Kind, m.ID, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/verifyd/verify"
 )
@@ -12,6 +13,16 @@ import (
 // defaultPageSize is used when a caller passes a Page without a Size; it is
 // Twilio's default PageSize.
 const defaultPageSize = 50
+
+// keyset is the order a list pages in: a time column, how a cursor's
+// time is written in it, and the unique column that breaks ties.
+type keyset struct {
+	time, id string
+	at       func(time.Time) int64
+}
+
+// bySid is the order of most lists: date_created in Unix seconds, then sid.
+var bySid = keyset{time: "date_created", id: "sid", at: unix}
 
 // list runs a keyset-paged query. from is "SELECT <columns> FROM <table>";
 // where and args are the caller's filters, ANDed together. Lists are ordered
@@ -21,6 +32,13 @@ const defaultPageSize = 50
 // is the page immediately before the cursor. One row more than the page is
 // read to tell whether more items lie beyond it in the direction read.
 func list[T any](ctx context.Context, s *store, from string, where []string, args []any,
+	p verify.Page, scan func(scanner) (T, error)) ([]T, bool, error) {
+	return listBy(ctx, s, bySid, from, where, args, p, scan)
+}
+
+// listBy is list in the order of k: the outbox keys its rows by
+// (date_created, id) in milliseconds.
+func listBy[T any](ctx context.Context, s *store, k keyset, from string, where []string, args []any,
 	p verify.Page, scan func(scanner) (T, error)) ([]T, bool, error) {
 	size := p.Size
 	if size <= 0 {
@@ -32,12 +50,12 @@ func list[T any](ctx context.Context, s *store, from string, where []string, arg
 		after, before = before, after
 	}
 	if c := p.After; c != nil {
-		where = append(where, "(date_created, sid) "+after+" (?, ?)")
-		args = append(args, unix(c.Time), string(c.Sid))
+		where = append(where, "("+k.time+", "+k.id+") "+after+" (?, ?)")
+		args = append(args, k.at(c.Time), string(c.Sid))
 	}
 	if c := p.Before; c != nil {
-		where = append(where, "(date_created, sid) "+before+" (?, ?)")
-		args = append(args, unix(c.Time), string(c.Sid))
+		where = append(where, "("+k.time+", "+k.id+") "+before+" (?, ?)")
+		args = append(args, k.at(c.Time), string(c.Sid))
 	}
 	backward := p.Before != nil
 	dir := "ASC"
@@ -49,7 +67,7 @@ func list[T any](ctx context.Context, s *store, from string, where []string, arg
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY date_created %s, sid %s LIMIT ?", dir, dir)
+	q += fmt.Sprintf(" ORDER BY %s %s, %s %s LIMIT ?", k.time, dir, k.id, dir)
 	args = append(args, size+1)
 
 	rows, err := s.query(ctx, q, args...)

@@ -104,6 +104,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"Outbox", testOutbox},
 		{"OutboxClaimRace", testOutboxClaimRace},
 		{"OutboxHasten", testOutboxHasten},
+		{"Deliveries", testDeliveries},
 		{"Verifications", testVerifications},
 		{"MessagingConfigurations", testMessagingConfigurations},
 		{"RateLimits", testRateLimits},

@@ -211,7 +211,7 @@ func testDeleteAccount(t *testing.T, db *DB) {
 
 // populate makes an account with a row in every table: a service with an
 // entity, a TOTP and a push factor, a challenge with a notification, an
-// access token, and an API key.
+// access token, an API key, and so on down to an outbox row.
 func populate(t *testing.T, db *DB) verify.Sid {
 	t.Helper()
 	f := setup(t, db)
@@ -264,6 +264,7 @@ func populate(t *testing.T, db *DB) verify.Sid {
 	if err := db.AddSafeNumber(f.ctx, sn); err != nil {
 		t.Fatal(err)
 	}
+	enqueueFor(t, db, string(newSid(t, "XX")), verify.OutboxWebhook, f.account.Sid, t0)
 	return f.account.Sid
 }
 

@@ -148,8 +148,8 @@ func listAccounts(ctx context.Context, dsn string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-// removeAccount deletes the account and all it owns, in one statement that
-// the foreign keys cascade.
+// removeAccount deletes the account and all it owns, in one transaction
+// (Store.DeleteAccount).
 func removeAccount(ctx context.Context, dsn string, sid verify.Sid, stdout io.Writer) error {
 	db, err := openCommandDB(ctx, dsn, true)
 	if err != nil {

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -17,8 +15,9 @@ const deliveriesUsage = `usage: verifyd deliveries [--db DSN] list [--status pen
 
 What the outbox did: one line per delivery (a webhook event sent to one webhook),
 the most recently changed first, with its status, the attempts made, when it is due
-next (pending) or was settled, the last error, and the target as scheme://host/path
-(the query, which may carry a secret, and any user information are not shown).
+next (pending) or was settled, the last error, and the target: a webhook's URL as
+scheme://host/path (the query, which may carry a secret, and any user information are
+not shown), a push's platform and app ID.
 
 Each attempt is also logged by serve as one structured line ("outbox delivered",
 "outbox attempt failed", "outbox delivery dead"). Delivered and dead rows are kept
@@ -80,19 +79,11 @@ func deliveriesCommand(ctx context.Context, args []string, getenv func(string) s
 	return tw.Flush()
 }
 
-// target is where a webhook row goes, without its query or user
-// information, which may carry secrets.
+// target is where a row goes (OutboxMessage.Target), "-" for a row
+// without one.
 func target(m *verify.OutboxMessage) string {
-	if m.Kind != verify.OutboxWebhook {
-		return "-"
+	if t := m.Target(); t != "" {
+		return t
 	}
-	var p verify.WebhookPayload
-	if json.Unmarshal(m.Payload, &p) != nil {
-		return "?"
-	}
-	u, err := url.Parse(p.URL)
-	if err != nil {
-		return "?"
-	}
-	return u.Scheme + "://" + u.Host + u.Path
+	return "-"
 }

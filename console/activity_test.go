@@ -1,0 +1,557 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
+	"github.com/verifyd/verify/notify"
+	"github.com/verifyd/verify/notify/code"
+	"github.com/verifyd/verify/notify/inbox"
+	"github.com/verifyd/verify/notify/push"
+	"github.com/verifyd/verify/notify/webhook"
+	"github.com/verifyd/verify/sqlstore"
+)
+
+const (
+	activityA      = verify.Sid("AC1111111111111111111111111111aaaa")
+	activityTokenA = "activityA0123456789abcdef01234567"
+	activityB      = verify.Sid("AC2222222222222222222222222222bbbb")
+	activityTokenB = "activityB0123456789abcdef01234567"
+)
+
+// activityEnv is the console over a real Verifier and store, with the
+// server's outbox worker delivering to receivers on loopback: webhooks
+// to /ok (200), /gone (410) and /busy (503), pushes through the real push
+// sender (which fails a push at once when the service has no
+// credential), codes to the development inbox.
+type activityEnv struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *sqlstore.DB
+	v     *verify.Verifier
+	srv   *httptest.Server
+	recv  *httptest.Server
+	inbox *inbox.Inbox
+}
+
+func newActivityEnv(t *testing.T, dsn string) *activityEnv {
+	t.Helper()
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	db, err := sqlstore.Open(ctx, dsn, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for acct, token := range map[verify.Sid]string{activityA: activityTokenA, activityB: activityTokenB} {
+		if err := db.PutAccount(ctx, &verify.Account{Sid: acct, TokenHash: verify.HashToken(token), DateCreated: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := &verify.Verifier{Store: db, Now: time.Now, Rand: rand.Reader, TokenKey: key,
+		CodeChannels: map[string]bool{verify.ChannelSMS: true}}
+	e := &activityEnv{t: t, ctx: ctx, db: db, v: v}
+	e.srv = httptest.NewServer(New(Config{Verifier: v, SignIn: func(r *http.Request, user, secret string) (verify.Sid, error) {
+		return v.Login(r.Context(), user, secret)
+	}}))
+	t.Cleanup(e.srv.Close)
+	e.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/gone"):
+			w.WriteHeader(http.StatusGone)
+		case strings.HasSuffix(r.URL.Path, "/busy"):
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(e.recv.Close)
+
+	quiet := slog.New(slog.DiscardHandler)
+	e.inbox = inbox.New(quiet, time.Now, 0)
+	w := &notify.Worker{Store: db, Logger: quiet, Now: time.Now, Poll: 20 * time.Millisecond,
+		Senders: map[verify.OutboxKind]notify.Sender{
+			verify.OutboxWebhook: webhook.NewSender(v.SigningToken, time.Now, false),
+			verify.OutboxPush:    &push.Sender{Store: db, Now: time.Now},
+			verify.OutboxCode: &code.Sender{Open: v.OpenCodeDelivery, Store: db, Now: time.Now, Logger: quiet,
+				Channels: map[string]code.Transport{verify.ChannelSMS: e.inbox}},
+		},
+		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule, verify.OutboxCode: notify.CodeSchedule}}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(wctx)
+	}()
+	t.Cleanup(func() { stop(); <-done })
+	return e
+}
+
+// activityBrowser is one signed-in browser: a cookie jar and the
+// session's CSRF token, read from the page as a browser has it.
+type activityBrowser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+var activityCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (e *activityEnv) signIn(user verify.Sid, secret string) *activityBrowser {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &activityBrowser{t: e.t, base: e.srv.URL, c: &http.Client{Jar: jar}}
+	_, page := b.get(Prefix+"/signin", http.StatusOK)
+	_, page = b.post(Prefix+"/signin", url.Values{"csrf": {activityField(e.t, activityCSRF, page)},
+		"user": {string(user)}, "secret": {secret}}, http.StatusOK)
+	if !strings.Contains(page, string(user)) {
+		e.t.Fatalf("not signed in as %s:\n%s", user, page)
+	}
+	b.csrf = activityField(e.t, activityCSRF, page)
+	return b
+}
+
+func (b *activityBrowser) do(req *http.Request, status int) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if resp.StatusCode != status {
+		b.t.Fatalf("%s %s: HTTP %d, want %d\n%s", req.Method, req.URL, resp.StatusCode, status, body)
+	}
+	// Compared as read: html/template writes "+" as &#43; and "&" as &amp;.
+	return resp, html.UnescapeString(string(body))
+}
+
+func (b *activityBrowser) get(path string, status int) (*http.Response, string) {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.do(req, status)
+}
+
+// post sends form as a browser does; the caller adds the CSRF field.
+func (b *activityBrowser) post(path string, form url.Values, status int) (*http.Response, string) {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req, status)
+}
+
+// pages follows a list's Next links from path and returns every page.
+func (b *activityBrowser) pages(path string) []string {
+	b.t.Helper()
+	var out []string
+	for range 20 {
+		_, page := b.get(path, http.StatusOK)
+		out = append(out, page)
+		m := activityNext.FindStringSubmatch(page)
+		if m == nil {
+			return out
+		}
+		path = (m[1])
+	}
+	b.t.Fatal("the Next links do not end")
+	return nil
+}
+
+var (
+	activityNext     = regexp.MustCompile(`<a href="([^"]+)" id="next"`)
+	activityPrev     = regexp.MustCompile(`<a href="([^"]+)" id="prev"`)
+	activityDelivery = regexp.MustCompile(`<tr id="delivery-([^"]+)">`)
+	activityAttempt  = regexp.MustCompile(`<tr id="attempt-([^"]+)">`)
+)
+
+// activityField returns the first submatch of re in page.
+func activityField(t *testing.T, re *regexp.Regexp, page string) string {
+	t.Helper()
+	m := re.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", re, page)
+	}
+	return m[1]
+}
+
+func activityAll(re *regexp.Regexp, pages ...string) []string {
+	var out []string
+	for _, p := range pages {
+		for _, m := range re.FindAllStringSubmatch(p, -1) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+func (e *activityEnv) service(account verify.Sid, name string) verify.Sid {
+	e.t.Helper()
+	s, err := e.v.CreateService(e.ctx, account, verify.ServiceParams{FriendlyName: &name})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s.Sid
+}
+
+func (e *activityEnv) hook(account, service verify.Sid, name, path string) *verify.Webhook {
+	e.t.Helper()
+	u := e.recv.URL + path
+	h, err := e.v.CreateWebhook(e.ctx, account, service, verify.WebhookParams{FriendlyName: &name, URL: &u, EventTypes: []string{"*"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return h
+}
+
+func (e *activityEnv) totp(account, service verify.Sid, identity string) {
+	e.t.Helper()
+	name, typ := "phone", "totp"
+	if _, err := e.v.CreateFactor(e.ctx, account, service, identity, verify.FactorParams{FriendlyName: &name, FactorType: &typ}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *activityEnv) verification(account, service verify.Sid, to string) *verify.Verification {
+	e.t.Helper()
+	sms := verify.ChannelSMS
+	ver, err := e.v.CreateVerification(e.ctx, account, service, verify.VerificationParams{To: &to, Channel: &sms})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ver
+}
+
+// outboxOf is the independent truth of the deliveries page: the IDs of
+// the webhook rows whose frozen payload names account, and of the push
+// rows of its challenges, read from the operator's list of the whole
+// outbox rather than by the account column the page reads.
+func (e *activityEnv) outboxOf(account verify.Sid, challenges ...verify.Sid) []string {
+	e.t.Helper()
+	rows, err := e.db.ListOutbox(e.ctx, "", 10000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range rows {
+		switch m.Kind {
+		case verify.OutboxWebhook:
+			var p verify.WebhookPayload
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				e.t.Fatal(err)
+			}
+			if p.Account == account {
+				ids = append(ids, m.ID)
+			}
+		case verify.OutboxPush:
+			var p verify.PushPayload
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				e.t.Fatal(err)
+			}
+			if slices.Contains(challenges, p.ChallengeSid) {
+				ids = append(ids, m.ID)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// settled waits until the worker has made an attempt at every webhook and
+// push row and settled all but those to /busy, which it retries.
+func (e *activityEnv) settled(busy ...verify.Sid) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rows, err := e.db.ListOutbox(e.ctx, verify.OutboxPending, 10000)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		waiting := 0
+		for _, m := range rows {
+			if m.Kind != verify.OutboxCode && (m.Attempts == 0 || m.LastError == "" || !slices.Contains(busy, verify.Sid(m.Ref))) {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d deliveries still waiting for their first outcome", waiting)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestActivityPages drives the deliveries, verifications and access
+// token pages through signed-in browsers of two accounts, over deliveries
+// and attempts the Verifier and the outbox worker really made: each page
+// shows the account's own rows and nothing of the other account's, with
+// the outcomes the worker recorded; the filters and paging hold; a token
+// is shown once on creation and its use is seen by a later lookup; a POST
+// without the session's CSRF token changes nothing.
+func TestActivityPages(t *testing.T) {
+	verifytest.ForEach(t, func(t *testing.T, dsn string) {
+		e := newActivityEnv(t, dsn)
+		// Signing in seals each account's token, which signs its webhooks.
+		a, b := e.signIn(activityA, activityTokenA), e.signIn(activityB, activityTokenB)
+
+		svcA, svcB := e.service(activityA, "Shop"), e.service(activityB, "Other")
+		ok := e.hook(activityA, svcA, "ok", "/a/ok?secret=hide-me")
+		gone := e.hook(activityA, svcA, "gone", "/a/gone?secret=hide-me")
+		busy := e.hook(activityA, svcA, "busy", "/a/busy")
+		hookB := e.hook(activityB, svcB, "b", "/b/ok")
+		tokensA := Prefix + "/services/" + string(svcA) + "/tokens"
+
+		t.Run("AccessTokens", func(t *testing.T) {
+			form := url.Values{"identity": {"user-0001"}, "friendly_name": {"Alice's phone"}, "ttl": {"120"}}
+			// Without the session's token, or with another's, nothing is made.
+			b.post(tokensA, form, http.StatusForbidden)
+			form.Set("csrf", b.csrf)
+			a.post(tokensA, form, http.StatusForbidden)
+			// Another account's service is not found, to see or to use.
+			b.get(tokensA, http.StatusNotFound)
+			b.post(tokensA, form, http.StatusNotFound)
+
+			form.Set("csrf", a.csrf)
+			_, page := a.post(tokensA, form, http.StatusCreated)
+			sid := verify.Sid(activityField(t, regexp.MustCompile(`id="new-token-sid">([^<]+)<`), page))
+			token := activityField(t, regexp.MustCompile(`id="new-token-token">([^<]+)<`), page)
+			at, err := e.v.FetchAccessToken(e.ctx, activityA, svcA, sid)
+			if err != nil || at.Token != token || at.TTL != 120 || at.FactorFriendlyName != "Alice's phone" || at.Identity != "user-0001" {
+				t.Fatalf("the token shown: %s %s; stored: %+v, %v", sid, token, at, err)
+			}
+			if exp := at.DateCreated.Add(120 * time.Second).UTC().Format("2006-01-02 15:04:05"); !strings.Contains(page, exp) {
+				t.Fatalf("expiry %s not shown:\n%s", exp, page)
+			}
+			_, page = a.get(tokensA+"?sid="+string(sid), http.StatusOK)
+			if got := activityField(t, regexp.MustCompile(`id="fetched-status">([^<]+)<`), page); got != "unused" {
+				t.Fatalf("status before use: %q", got)
+			}
+			if strings.Contains(page, token) {
+				t.Fatal("a lookup shows the token again")
+			}
+			// The API's checks, on the page the form came from.
+			bad := url.Values{"csrf": {a.csrf}, "identity": {"user-0001"}, "ttl": {"30"}}
+			if _, page := a.post(tokensA, bad, http.StatusBadRequest); !strings.Contains(page, "Ttl") || !strings.Contains(page, `value="user-0001"`) {
+				t.Fatalf("a TTL under 60:\n%s", page)
+			}
+			a.get(tokensA+"?sid=YK00000000000000000000000000000000", http.StatusNotFound)
+			b.get(Prefix+"/services/"+string(svcB)+"/tokens?sid="+string(sid), http.StatusNotFound)
+
+			// The phone enrolls a push factor with it: the token is used.
+			key, pub := verifytest.DeviceKey(t)
+			typ, platform, app, sdk, fcm := "push", "fcm", "com.example.app", "4.0.0", activityFCMToken
+			nf, err := e.v.EnrollFactor(e.ctx, token, svcA, "user-0001", verify.FactorParams{FactorType: &typ, BindingPublicKey: &pub,
+				Config: verify.FactorConfig{AppID: &app, NotificationPlatform: &platform, NotificationToken: &fcm, SdkVersion: &sdk}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, page = a.get(tokensA+"?sid="+string(sid), http.StatusOK)
+			if got := activityField(t, regexp.MustCompile(`id="fetched-status">([^<]+)<`), page); !strings.HasPrefix(got, "used ") {
+				t.Fatalf("status after use: %q", got)
+			}
+			signed := verifytest.SignSid(t, key, string(nf.Sid))
+			if _, err := e.v.UpdateFactor(e.ctx, activityA, svcA, "user-0001", nf.Sid, verify.FactorUpdate{AuthPayload: &signed}); err != nil {
+				t.Fatal(err)
+			}
+		})
+
+		// Enough events for two pages of account A's deliveries: one push
+		// challenge, and factors whose factor.created go to three webhooks.
+		factors, _, err := e.v.ListFactors(e.ctx, activityA, svcA, "user-0001", verify.Page{})
+		if err != nil || len(factors) != 1 {
+			t.Fatalf("the push factor: %v, %v", factors, err)
+		}
+		fs := string(factors[0].Sid)
+		ch, err := e.v.CreateChallenge(e.ctx, activityA, svcA, "user-0001", verify.ChallengeParams{FactorSid: &fs, DetailsMessage: activityPtr("Log in?")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 15 {
+			e.totp(activityA, svcA, fmt.Sprintf("user-%04d", 100+i))
+		}
+		e.totp(activityB, svcB, "user-0002")
+		// A code sent: an outbox row of A's that is no delivery.
+		sent := e.verification(activityA, svcA, "+14155550100")
+		e.settled(busy.Sid)
+
+		t.Run("Deliveries", func(t *testing.T) {
+			pages := a.pages(Prefix + "/deliveries")
+			if len(pages) != 2 {
+				t.Fatalf("%d pages of deliveries, want 2", len(pages))
+			}
+			shown := activityAll(activityDelivery, pages...)
+			want := e.outboxOf(activityA, ch.Sid)
+			if len(want) != 3*(1+1+15)+1 {
+				t.Fatalf("%d deliveries made for A", len(want))
+			}
+			if got := slices.Sorted(slices.Values(shown)); !slices.Equal(got, want) {
+				t.Fatalf("A's pages show %d deliveries %v,\nwant %d %v", len(got), got, len(want), want)
+			}
+			all := strings.Join(pages, "")
+			for _, s := range []string{e.recv.URL + "/a/ok", e.recv.URL + "/a/gone", e.recv.URL + "/a/busy", "fcm com.example.app",
+				"factor.created", "factor.verified", "delivered", "dead", "pending", "HTTP 410", "HTTP 503",
+				"service has no fcm credential", string(ok.Sid), string(gone.Sid), string(ch.Sid)} {
+				if !strings.Contains(all, s) {
+					t.Errorf("A's deliveries do not show %q", s)
+				}
+			}
+			for _, s := range []string{"hide-me", "secret=", "/b/ok", string(hookB.Sid), string(activityB), "fcmtoken"} {
+				if strings.Contains(all, s) {
+					t.Errorf("A's deliveries show %q", s)
+				}
+			}
+			// Back from the second page is the first again.
+			_, back := a.get((activityField(t, activityPrev, pages[1])), http.StatusOK)
+			if got, first := activityAll(activityDelivery, back), activityAll(activityDelivery, pages[0]); !slices.Equal(got, first) {
+				t.Fatalf("Previous from page 2: %v,\nwant page 1: %v", got, first)
+			}
+
+			// B sees its own one and nothing of A's.
+			bPages := b.pages(Prefix + "/deliveries")
+			if got, want := activityAll(activityDelivery, bPages...), e.outboxOf(activityB); len(want) != 1 || !slices.Equal(got, want) {
+				t.Fatalf("B's deliveries: %v, want %v", got, want)
+			}
+			if bAll := strings.Join(bPages, ""); !strings.Contains(bAll, e.recv.URL+"/b/ok") || strings.Contains(bAll, "/a/") || strings.Contains(bAll, string(ch.Sid)) {
+				t.Fatalf("B's deliveries page:\n%s", bAll)
+			}
+
+			// Filters, kept by the paging links.
+			_, page := a.get(Prefix+"/deliveries?kind=push", http.StatusOK)
+			if got := activityAll(activityDelivery, page); len(got) != 1 || got[0] != string(ch.Sid) || !strings.Contains(page, "dead") {
+				t.Fatalf("pushes: %v\n%s", got, page)
+			}
+			_, page = a.get(Prefix+"/deliveries?status=dead&kind=webhook", http.StatusOK)
+			if got := activityAll(activityDelivery, page); len(got) != 17 || strings.Contains(page, "/a/ok") || strings.Contains(page, "/a/busy") {
+				t.Fatalf("dead webhooks: %d rows\n%s", len(got), page)
+			}
+			dead := a.pages(Prefix + "/deliveries?status=dead")
+			if got := activityAll(activityDelivery, dead...); len(got) != 18 {
+				t.Fatalf("dead deliveries: %d rows", len(got))
+			}
+			if n := len(activityAll(activityDelivery, a.pages(Prefix+"/deliveries?status=pending")...)); n != 17 {
+				t.Fatalf("pending deliveries (to /busy): %d rows", n)
+			}
+			// 51 webhook rows: two pages, the second still filtered.
+			hooks := a.pages(Prefix + "/deliveries?kind=webhook")
+			if n := len(activityAll(activityDelivery, hooks...)); len(hooks) != 2 || n != 51 || !strings.Contains(activityField(t, activityNext, hooks[0]), "kind=webhook") {
+				t.Fatalf("webhooks: %d rows on %d pages", n, len(hooks))
+			}
+			// A code's send is not a delivery here (the attempts page has it).
+			if strings.Contains(all, string(sent.Attempts[0].Sid)) {
+				t.Fatal("a code's outbox row is listed as a delivery")
+			}
+			if _, page := a.get(Prefix+"/deliveries?kind=code", http.StatusBadRequest); !strings.Contains(page, "Kind") {
+				t.Fatalf("kind=code:\n%s", page)
+			}
+		})
+
+		t.Run("Attempts", func(t *testing.T) {
+			const toA1, toA2, toB = "+14155552671", "+14155552672", "+14155552673"
+			v1 := e.verification(activityA, svcA, toA1)
+			v2 := e.verification(activityA, svcA, toA2)
+			vB := e.verification(activityB, svcB, toB)
+			var msgs []inbox.Message
+			for deadline := time.Now().Add(10 * time.Second); len(msgs) == 0; time.Sleep(20 * time.Millisecond) {
+				if msgs = e.inbox.List(inbox.Filter{Account: activityA, To: toA1}); time.Now().After(deadline) {
+					t.Fatal("the code was not sent")
+				}
+			}
+			got, err := e.v.CheckVerification(e.ctx, activityA, svcA, verify.VerificationCheckParams{To: activityPtr(toA1), Code: &msgs[0].Code})
+			if err != nil || got.Status != verify.VerificationApproved {
+				t.Fatalf("check: %+v, %v", got, err)
+			}
+			// With the code sent before, to +14155550100: three attempts.
+			_, page := a.get(Prefix+"/attempts", http.StatusOK)
+			summary := func(page string) (string, string, string) {
+				return activityField(t, regexp.MustCompile(`id="summary-total">([^<]*)<`), page),
+					activityField(t, regexp.MustCompile(`id="summary-converted">([^<]*)<`), page),
+					activityField(t, regexp.MustCompile(`id="summary-rate">([^<]*)<`), page)
+			}
+			if total, conv, rate := summary(page); total != "3" || conv != "1" || rate != "33.3 %" {
+				t.Fatalf("A's summary: %s attempts, %s converted, %s", total, conv, rate)
+			}
+			rows := activityAll(activityAttempt, page)
+			if !slices.Equal(rows, activitySids([]verify.Sid{v2.Attempts[0].Sid, v1.Attempts[0].Sid, sent.Attempts[0].Sid})) {
+				t.Fatalf("A's attempts, newest first: %v", rows)
+			}
+			if !strings.Contains(page, "confirmed") || !strings.Contains(page, toA2) || strings.Contains(page, toB) || strings.Contains(page, string(vB.Sid)) {
+				t.Fatalf("A's attempts page:\n%s", page)
+			}
+			_, page = b.get(Prefix+"/attempts", http.StatusOK)
+			if total, conv, rate := summary(page); total != "1" || conv != "0" || rate != "0.0 %" {
+				t.Fatalf("B's summary: %s, %s, %s", total, conv, rate)
+			}
+			if rows := activityAll(activityAttempt, page); len(rows) != 1 || rows[0] != string(vB.Attempts[0].Sid) || strings.Contains(page, toA1) {
+				t.Fatalf("B's attempts: %v\n%s", rows, page)
+			}
+
+			today := time.Now().UTC().Format(time.DateOnly)
+			yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+			for _, c := range []struct {
+				query, total, conv, rate string
+				rows                     []verify.Sid
+			}{
+				{"to=" + url.QueryEscape(toA1), "1", "1", "100.0 %", []verify.Sid{v1.Attempts[0].Sid}},
+				{"status=unconverted&to=" + url.QueryEscape(toA2), "1", "0", "0.0 %", []verify.Sid{v2.Attempts[0].Sid}},
+				{"status=converted", "1", "1", "100.0 %", []verify.Sid{v1.Attempts[0].Sid}},
+				{"channel=call", "0", "0", "—", nil},
+				{"channel=sms&from=" + today + "&until=" + today, "3", "1", "33.3 %", nil},
+				{"until=" + yesterday, "0", "0", "—", nil},
+			} {
+				_, page := a.get(Prefix+"/attempts?"+c.query, http.StatusOK)
+				total, conv, rate := summary(page)
+				rows := activityAll(activityAttempt, page)
+				if total != c.total || conv != c.conv || rate != c.rate || c.rows != nil && !slices.Equal(rows, activitySids(c.rows)) ||
+					total == "0" && len(rows) != 0 {
+					t.Errorf("%s: %s, %s, %s, rows %v", c.query, total, conv, rate, rows)
+				}
+			}
+			if _, page := a.get(Prefix+"/attempts?from=2024-13-01", http.StatusBadRequest); !strings.Contains(page, "From must be a date") {
+				t.Fatalf("a bad date:\n%s", page)
+			}
+			if _, page := a.get(Prefix+"/attempts?to=not-a-number", http.StatusBadRequest); !strings.Contains(page, "(60200)") {
+				t.Fatalf("a bad To:\n%s", page)
+			}
+		})
+	})
+}
+
+// activityFCMToken is the push factor's notification token, which no
+// page may show.
+const activityFCMToken = "fcmtoken:" + "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
+
+func activityPtr(s string) *string { return &s }
+
+func activitySids(sids []verify.Sid) []string {
+	out := make([]string, len(sids))
+	for i, s := range sids {
+		out[i] = string(s)
+	}
+	return out
+}

@@ -136,8 +136,14 @@ func challengeJSON(c *verify.Challenge) (details string, hidden, metadata any, e
 // FindChallenge returns the entity's challenge with its stored status, or
 // ENotFound, also when it belongs to another entity.
 func (s *store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
+	return s.findChallenge(ctx, sid, "entity_sid", entity)
+}
+
+// findChallenge returns the challenge sid if its column owner (its entity,
+// or its service) is owned; ENotFound otherwise.
+func (s *store) findChallenge(ctx context.Context, sid verify.Sid, owner string, owned verify.Sid) (*verify.Challenge, error) {
 	c, err := scanChallenge(s.queryRow(ctx, `SELECT `+challengeColumns+` FROM challenges
-WHERE sid = ? AND entity_sid = ?`, string(sid), string(entity)))
+WHERE sid = ? AND `+owner+` = ?`, string(sid), string(owned)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
 	}

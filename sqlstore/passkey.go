@@ -100,15 +100,7 @@ func (s *store) SwapPasskey(ctx context.Context, factor verify.Sid, old, next *v
 // FindServiceChallenge returns the service's challenge, whatever its
 // entity.
 func (s *store) FindServiceChallenge(ctx context.Context, service, sid verify.Sid) (*verify.Challenge, error) {
-	c, err := scanChallenge(s.queryRow(ctx, `SELECT `+challengeColumns+` FROM challenges
-WHERE sid = ? AND service_sid = ?`, string(sid), string(service)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: find challenge %s: %w", sid, err)
-	}
-	return c, nil
+	return s.findChallenge(ctx, sid, "service_sid", service)
 }
 
 // CreatePasskeyLogin stores c, a pending passkeys challenge that names no

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,44 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
-
-// chromiumPath finds Chromium, or skips the test where it is not
-// installed; in CI its absence fails, so that a browser test cannot stop
-// running unnoticed.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("chromium is not installed (CI is set): %v", err)
-	}
-	t.Skipf("chromium is not installed (apt-get install chromium): %v", err)
-	return ""
-}
-
-// newBrowser starts headless Chromium for the test, with its own profile,
-// and closes it when the test ends. Without its sandbox: CI runs the
-// tests as root, which the sandbox refuses.
-func newBrowser(t *testing.T, path string) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(t.TempDir()),
-		// Chromium leaves its singleton directory in TMPDIR: keep it in the test's.
-		chromedp.Env("TMPDIR="+t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	if err := chromedp.Do(browser); err != nil { // starts it
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return browser
-}
 
 // demoPage is one tab on the demo page with a virtual authenticator: a
 // platform one (transport internal) that keeps discoverable credentials

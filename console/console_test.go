@@ -155,3 +155,24 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestFactorRowsLastUsed: a TOTP factor was last used when its last
+// accepted step ended, any factor when its newest approved challenge was
+// answered; a pending or denied one does not count.
+func TestFactorRowsLastUsed(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0).UTC()
+	at := func(d time.Duration) *time.Time { x := t0.Add(d); return &x }
+	totp := &verify.Factor{Sid: "YF1", Totp: &verify.TotpFactor{LastUsedEnd: t0.Unix()}}
+	push := &verify.Factor{Sid: "YF2", Push: &verify.PushFactor{}}
+	idle := &verify.Factor{Sid: "YF3", Push: &verify.PushFactor{}}
+	challenges := []*verify.Challenge{
+		{FactorSid: "YF2", Status: verify.ChallengeApproved, DateResponded: at(time.Minute)},
+		{FactorSid: "YF2", Status: verify.ChallengeApproved, DateResponded: at(time.Hour)},
+		{FactorSid: "YF2", Status: verify.ChallengeDenied, DateResponded: at(2 * time.Hour)},
+		{FactorSid: "YF3", Status: verify.ChallengePending},
+	}
+	rows := factorRows([]*verify.Factor{totp, push, idle}, challenges)
+	if !rows[0].LastUsed.Equal(t0) || !rows[1].LastUsed.Equal(t0.Add(time.Hour)) || !rows[2].LastUsed.IsZero() {
+		t.Fatalf("last used %v %v %v", rows[0].LastUsed, rows[1].LastUsed, rows[2].LastUsed)
+	}
+}

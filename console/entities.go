@@ -83,9 +83,34 @@ func entityPath(service verify.Sid, identity string) string {
 type entityView struct {
 	Service    *verify.Service
 	Entity     *verify.Entity
-	Factors    []*verify.Factor
+	Factors    []factorRow
 	Challenges []*verify.Challenge
 	Pager      pager
+}
+
+// factorRow is a factor with when it last proved its user: for TOTP the
+// end of the last time step whose code it accepted (the store keeps it),
+// for the others the newest approved challenge on the page, which is the
+// factor's last approval when the page is the first one.
+type factorRow struct {
+	*verify.Factor
+	LastUsed time.Time
+}
+
+func factorRows(factors []*verify.Factor, challenges []*verify.Challenge) []factorRow {
+	rows := make([]factorRow, len(factors))
+	for i, f := range factors {
+		rows[i].Factor = f
+		if f.Totp != nil && f.Totp.LastUsedEnd > 0 {
+			rows[i].LastUsed = unixTime(f.Totp.LastUsedEnd)
+		}
+		for _, c := range challenges {
+			if c.FactorSid == f.Sid && c.Status == verify.ChallengeApproved && c.DateResponded != nil && c.DateResponded.After(rows[i].LastUsed) {
+				rows[i].LastUsed = *c.DateResponded
+			}
+		}
+	}
+	return rows
 }
 
 func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +137,7 @@ func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	d := entityView{Service: s, Entity: e, Factors: factors, Challenges: challenges,
+	d := entityView{Service: s, Entity: e, Factors: factorRows(factors, challenges), Challenges: challenges,
 		Pager: newPager(entityPath(s.Sid, identity), p, challenges, more, func(ch *verify.Challenge) verify.Cursor {
 			return verify.Cursor{Time: ch.DateCreated, Sid: ch.Sid}
 		})}

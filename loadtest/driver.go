@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -270,23 +271,45 @@ func (s *rssSampler) stop() float64 {
 	return <-s.max
 }
 
-// profileWindow starts a CPU profile written to path (if not empty) and
-// returns the function that stops it, so that a profile covers one timed
-// window only, never the setup before it.
-func profileWindow(path string) (func() error, error) {
-	if path == "" {
-		return func() error { return nil }, nil
+// profileWindow starts a CPU profile written to path and an execution
+// trace written to tracePath (each if not empty) and returns the function
+// that stops them, so that both cover one timed window only, never the
+// setup before it. The trace shows what a profile cannot: which goroutine
+// waited for a core, and for how long, when a request was late.
+func profileWindow(path, tracePath string) (func() error, error) {
+	var stops []func() error
+	stop := func() error {
+		var first error
+		for _, f := range stops {
+			if err := f(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+	if path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() error { pprof.StopCPUProfile(); return f.Close() })
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
+	if tracePath != "" {
+		f, err := os.Create(tracePath)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			stop()
+			return nil, err
+		}
+		stops = append(stops, func() error { trace.Stop(); return f.Close() })
 	}
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
+	return stop, nil
 }

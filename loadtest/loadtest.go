@@ -109,6 +109,9 @@ type Config struct {
 	// CPUProfile, if set, writes a CPU profile of each timed window to
 	// CPUProfile with the workload's name inserted before the extension.
 	CPUProfile string
+	// Trace, if set, writes an execution trace of each timed window to
+	// Trace with the workload's name inserted before the extension.
+	Trace string
 	// Timeout bounds the whole run, setup included.
 	Timeout time.Duration
 	// Log receives progress lines; nil discards them.
@@ -151,7 +154,7 @@ func (c *Config) check() error {
 	if total := c.Duration * time.Duration(len(c.Workloads)); total > maxDuration {
 		return fmt.Errorf("loadtest: %d workloads of %s are over %s: device JWTs signed in setup live 600 s, as the SDK mints them", len(c.Workloads), c.Duration, maxDuration)
 	}
-	if c.Rounds < 1 || c.CPUProfile != "" {
+	if c.Rounds < 1 || c.CPUProfile != "" || c.Trace != "" {
 		c.Rounds = 1
 	}
 	if c.Factors == 0 {
@@ -397,7 +400,7 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	if strings.HasPrefix(st.name, "floor-") && b.local == nil {
 		rss = nil // the floors run in this process, not in the target's
 	}
-	stopProfile, err := profileWindow(profilePath(b.cfg.CPUProfile, st.name))
+	stopProfile, err := profileWindow(profilePath(b.cfg.CPUProfile, st.name), profilePath(b.cfg.Trace, st.name))
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Int64Var(&cfg.MaxRequests, "max-requests", 1000000, "at most this many operations per workload")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Minute, "bound on the whole run, setup included")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
+	fs.StringVar(&cfg.Trace, "trace", "", "write an execution trace of each workload's window (of this process) to this file, the workload name inserted before the extension (go tool trace); implies --rounds 1")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each workload's window (of this process) to this file, the workload name inserted before the extension; implies --rounds 1")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err

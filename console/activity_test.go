@@ -2,14 +2,11 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -25,53 +22,23 @@ import (
 	"github.com/verifyd/verify/notify/inbox"
 	"github.com/verifyd/verify/notify/push"
 	"github.com/verifyd/verify/notify/webhook"
-	"github.com/verifyd/verify/sqlstore"
 )
 
-const (
-	activityA      = verify.Sid("AC1111111111111111111111111111aaaa")
-	activityTokenA = "activityA0123456789abcdef01234567"
-	activityB      = verify.Sid("AC2222222222222222222222222222bbbb")
-	activityTokenB = "activityB0123456789abcdef01234567"
-)
-
-// activityEnv is the console over a real Verifier and store, with the
-// server's outbox worker delivering to receivers on loopback: webhooks
-// to /ok (200), /gone (410) and /busy (503), pushes through the real push
-// sender (which fails a push at once when the service has no
-// credential), codes to the development inbox.
+// activityEnv is the shared env on one backend, with the server's outbox
+// worker delivering to receivers on loopback: webhooks to /ok (200),
+// /gone (410) and /busy (503), pushes through the real push sender (which
+// fails a push at once when the service has no credential), codes to the
+// development inbox.
 type activityEnv struct {
-	t     *testing.T
-	ctx   context.Context
-	db    *sqlstore.DB
-	v     *verify.Verifier
-	srv   *httptest.Server
+	*testEnv
 	recv  *httptest.Server
 	inbox *inbox.Inbox
 }
 
 func newActivityEnv(t *testing.T, dsn string) *activityEnv {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := sqlstore.Open(ctx, dsn, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	for acct, token := range map[verify.Sid]string{activityA: activityTokenA, activityB: activityTokenB} {
-		if err := db.PutAccount(ctx, &verify.Account{Sid: acct, TokenHash: verify.HashToken(token), DateCreated: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v := &verify.Verifier{Store: db, Now: time.Now, Rand: rand.Reader, TokenKey: key,
-		CodeChannels: map[string]bool{verify.ChannelSMS: true}}
-	e := &activityEnv{t: t, ctx: ctx, db: db, v: v}
-	e.srv = httptest.NewServer(New(Config{Verifier: v, SignIn: func(r *http.Request, user, secret string) (verify.Sid, error) {
-		return v.Login(r.Context(), user, secret)
-	}}))
-	t.Cleanup(e.srv.Close)
+	e := &activityEnv{testEnv: newTestEnv(t, Config{}, withStore(dsn), withCodeChannels(verify.ChannelSMS))}
+	db, v := e.db, e.v
 	e.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/gone"):
@@ -92,7 +59,7 @@ func newActivityEnv(t *testing.T, dsn string) *activityEnv {
 				Channels: map[string]code.Transport{verify.ChannelSMS: e.inbox}},
 		},
 		Schedules: map[verify.OutboxKind][]time.Duration{verify.OutboxPush: notify.PushSchedule, verify.OutboxCode: notify.CodeSchedule}}
-	wctx, stop := context.WithCancel(ctx)
+	wctx, stop := context.WithCancel(e.ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -102,83 +69,35 @@ func newActivityEnv(t *testing.T, dsn string) *activityEnv {
 	return e
 }
 
-// activityBrowser is one signed-in browser: a cookie jar and the
-// session's CSRF token, read from the page as a browser has it.
-type activityBrowser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
+// activityGet is b's page at path, which must answer status, as read:
+// html/template writes "+" as &#43; and "&" as &amp;.
+func activityGet(b *browser, path string, status int) string {
+	b.e.t.Helper()
+	return html.UnescapeString(b.getWant(path, status))
 }
 
-var activityCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func (e *activityEnv) signIn(user verify.Sid, secret string) *activityBrowser {
-	e.t.Helper()
-	jar, _ := cookiejar.New(nil)
-	b := &activityBrowser{t: e.t, base: e.srv.URL, c: &http.Client{Jar: jar}}
-	_, page := b.get(Prefix+"/signin", http.StatusOK)
-	_, page = b.post(Prefix+"/signin", url.Values{"csrf": {activityField(e.t, activityCSRF, page)},
-		"user": {string(user)}, "secret": {secret}}, http.StatusOK)
-	if !strings.Contains(page, string(user)) {
-		e.t.Fatalf("not signed in as %s:\n%s", user, page)
-	}
-	b.csrf = activityField(e.t, activityCSRF, page)
-	return b
+// activityPost is b's answer to form at path, which must be status, as
+// read (see activityGet).
+func activityPost(b *browser, path string, form url.Values, status int) string {
+	b.e.t.Helper()
+	return html.UnescapeString(b.postWant(path, form, status))
 }
 
-func (b *activityBrowser) do(req *http.Request, status int) (*http.Response, string) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if resp.StatusCode != status {
-		b.t.Fatalf("%s %s: HTTP %d, want %d\n%s", req.Method, req.URL, resp.StatusCode, status, body)
-	}
-	// Compared as read: html/template writes "+" as &#43; and "&" as &amp;.
-	return resp, html.UnescapeString(string(body))
-}
-
-func (b *activityBrowser) get(path string, status int) (*http.Response, string) {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do(req, status)
-}
-
-// post sends form as a browser does; the caller adds the CSRF field.
-func (b *activityBrowser) post(path string, form url.Values, status int) (*http.Response, string) {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req, status)
-}
-
-// pages follows a list's Next links from path and returns every page.
-func (b *activityBrowser) pages(path string) []string {
-	b.t.Helper()
+// activityPages follows a list's Next links from path and returns every
+// page.
+func activityPages(b *browser, path string) []string {
+	b.e.t.Helper()
 	var out []string
 	for range 20 {
-		_, page := b.get(path, http.StatusOK)
+		page := activityGet(b, path, http.StatusOK)
 		out = append(out, page)
 		m := activityNext.FindStringSubmatch(page)
 		if m == nil {
 			return out
 		}
-		path = (m[1])
+		path = m[1]
 	}
-	b.t.Fatal("the Next links do not end")
+	b.e.t.Fatal("the Next links do not end")
 	return nil
 }
 
@@ -318,37 +237,37 @@ func TestActivityPages(t *testing.T) {
 	verifytest.ForEach(t, func(t *testing.T, dsn string) {
 		e := newActivityEnv(t, dsn)
 		// Signing in seals each account's token, which signs its webhooks.
-		a, b := e.signIn(activityA, activityTokenA), e.signIn(activityB, activityTokenB)
+		a, b := e.signedIn(string(acctA), tokenA), e.signedIn(string(acctB), tokenB)
 
-		svcA, svcB := e.service(activityA, "Shop"), e.service(activityB, "Other")
-		ok := e.hook(activityA, svcA, "ok", "/a/ok?secret=hide-me")
-		gone := e.hook(activityA, svcA, "gone", "/a/gone?secret=hide-me")
-		busy := e.hook(activityA, svcA, "busy", "/a/busy")
-		hookB := e.hook(activityB, svcB, "b", "/b/ok")
+		svcA, svcB := e.service(acctA, "Shop"), e.service(acctB, "Other")
+		ok := e.hook(acctA, svcA, "ok", "/a/ok?secret=hide-me")
+		gone := e.hook(acctA, svcA, "gone", "/a/gone?secret=hide-me")
+		busy := e.hook(acctA, svcA, "busy", "/a/busy")
+		hookB := e.hook(acctB, svcB, "b", "/b/ok")
 		tokensA := Prefix + "/services/" + string(svcA) + "/tokens"
 
 		t.Run("AccessTokens", func(t *testing.T) {
-			form := url.Values{"identity": {"user-0001"}, "friendly_name": {"Alice's phone"}, "ttl": {"120"}}
+			form := url.Values{"identity": {"user-0001"}, "friendly_name": {"Alice's phone"}, "ttl": {"120"}, "csrf": nil}
 			// Without the session's token, or with another's, nothing is made.
-			b.post(tokensA, form, http.StatusForbidden)
+			b.postWant(tokensA, form, http.StatusForbidden)
 			form.Set("csrf", b.csrf)
-			a.post(tokensA, form, http.StatusForbidden)
+			a.postWant(tokensA, form, http.StatusForbidden)
 			// Another account's service is not found, to see or to use.
-			b.get(tokensA, http.StatusNotFound)
-			b.post(tokensA, form, http.StatusNotFound)
+			b.getWant(tokensA, http.StatusNotFound)
+			b.postWant(tokensA, form, http.StatusNotFound)
 
 			form.Set("csrf", a.csrf)
-			_, page := a.post(tokensA, form, http.StatusCreated)
+			page := activityPost(a, tokensA, form, http.StatusCreated)
 			sid := verify.Sid(activityField(t, regexp.MustCompile(`id="new-token-sid">([^<]+)<`), page))
 			token := activityField(t, regexp.MustCompile(`id="new-token-token">([^<]+)<`), page)
-			at, err := e.v.FetchAccessToken(e.ctx, activityA, svcA, sid)
+			at, err := e.v.FetchAccessToken(e.ctx, acctA, svcA, sid)
 			if err != nil || at.Token != token || at.TTL != 120 || at.FactorFriendlyName != "Alice's phone" || at.Identity != "user-0001" {
 				t.Fatalf("the token shown: %s %s; stored: %+v, %v", sid, token, at, err)
 			}
 			if exp := at.DateCreated.Add(120 * time.Second).UTC().Format("2006-01-02 15:04:05"); !strings.Contains(page, exp) {
 				t.Fatalf("expiry %s not shown:\n%s", exp, page)
 			}
-			_, page = a.get(tokensA+"?sid="+string(sid), http.StatusOK)
+			page = activityGet(a, tokensA+"?sid="+string(sid), http.StatusOK)
 			if got := activityField(t, regexp.MustCompile(`id="fetched-status">([^<]+)<`), page); got != "unused" {
 				t.Fatalf("status before use: %q", got)
 			}
@@ -357,11 +276,11 @@ func TestActivityPages(t *testing.T) {
 			}
 			// The API's checks, on the page the form came from.
 			bad := url.Values{"csrf": {a.csrf}, "identity": {"user-0001"}, "ttl": {"30"}}
-			if _, page := a.post(tokensA, bad, http.StatusBadRequest); !strings.Contains(page, "Ttl") || !strings.Contains(page, `value="user-0001"`) {
+			if page := activityPost(a, tokensA, bad, http.StatusBadRequest); !strings.Contains(page, "Ttl") || !strings.Contains(page, `value="user-0001"`) {
 				t.Fatalf("a TTL under 60:\n%s", page)
 			}
-			a.get(tokensA+"?sid=YK00000000000000000000000000000000", http.StatusNotFound)
-			b.get(Prefix+"/services/"+string(svcB)+"/tokens?sid="+string(sid), http.StatusNotFound)
+			a.getWant(tokensA+"?sid=YK00000000000000000000000000000000", http.StatusNotFound)
+			b.getWant(Prefix+"/services/"+string(svcB)+"/tokens?sid="+string(sid), http.StatusNotFound)
 
 			// The phone enrolls a push factor with it: the token is used.
 			key, pub := verifytest.DeviceKey(t)
@@ -371,42 +290,42 @@ func TestActivityPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, page = a.get(tokensA+"?sid="+string(sid), http.StatusOK)
+			page = activityGet(a, tokensA+"?sid="+string(sid), http.StatusOK)
 			if got := activityField(t, regexp.MustCompile(`id="fetched-status">([^<]+)<`), page); !strings.HasPrefix(got, "used ") {
 				t.Fatalf("status after use: %q", got)
 			}
 			signed := verifytest.SignSid(t, key, string(nf.Sid))
-			if _, err := e.v.UpdateFactor(e.ctx, activityA, svcA, "user-0001", nf.Sid, verify.FactorUpdate{AuthPayload: &signed}); err != nil {
+			if _, err := e.v.UpdateFactor(e.ctx, acctA, svcA, "user-0001", nf.Sid, verify.FactorUpdate{AuthPayload: &signed}); err != nil {
 				t.Fatal(err)
 			}
 		})
 
 		// Enough events for two pages of account A's deliveries: one push
 		// challenge, and factors whose factor.created go to three webhooks.
-		factors, _, err := e.v.ListFactors(e.ctx, activityA, svcA, "user-0001", verify.Page{})
+		factors, _, err := e.v.ListFactors(e.ctx, acctA, svcA, "user-0001", verify.Page{})
 		if err != nil || len(factors) != 1 {
 			t.Fatalf("the push factor: %v, %v", factors, err)
 		}
 		fs := string(factors[0].Sid)
-		ch, err := e.v.CreateChallenge(e.ctx, activityA, svcA, "user-0001", verify.ChallengeParams{FactorSid: &fs, DetailsMessage: activityPtr("Log in?")})
+		ch, err := e.v.CreateChallenge(e.ctx, acctA, svcA, "user-0001", verify.ChallengeParams{FactorSid: &fs, DetailsMessage: activityPtr("Log in?")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range 15 {
-			e.totp(activityA, svcA, fmt.Sprintf("user-%04d", 100+i))
+			e.totp(acctA, svcA, fmt.Sprintf("user-%04d", 100+i))
 		}
-		e.totp(activityB, svcB, "user-0002")
+		e.totp(acctB, svcB, "user-0002")
 		// A code sent: an outbox row of A's that is no delivery.
-		sent := e.verification(activityA, svcA, "+14155550100")
+		sent := e.verification(acctA, svcA, "+14155550100")
 		e.settled(busy.Sid)
 
 		t.Run("Deliveries", func(t *testing.T) {
-			pages := a.pages(Prefix + "/deliveries")
+			pages := activityPages(a, Prefix+"/deliveries")
 			if len(pages) != 2 {
 				t.Fatalf("%d pages of deliveries, want 2", len(pages))
 			}
 			shown := activityAll(activityDelivery, pages...)
-			want := e.outboxOf(activityA, ch.Sid)
+			want := e.outboxOf(acctA, ch.Sid)
 			if len(want) != 3*(1+1+15)+1 {
 				t.Fatalf("%d deliveries made for A", len(want))
 			}
@@ -421,20 +340,20 @@ func TestActivityPages(t *testing.T) {
 					t.Errorf("A's deliveries do not show %q", s)
 				}
 			}
-			for _, s := range []string{"hide-me", "secret=", "/b/ok", string(hookB.Sid), string(activityB), "fcmtoken"} {
+			for _, s := range []string{"hide-me", "secret=", "/b/ok", string(hookB.Sid), string(acctB), "fcmtoken"} {
 				if strings.Contains(all, s) {
 					t.Errorf("A's deliveries show %q", s)
 				}
 			}
 			// Back from the second page is the first again.
-			_, back := a.get((activityField(t, activityPrev, pages[1])), http.StatusOK)
+			back := activityGet(a, activityField(t, activityPrev, pages[1]), http.StatusOK)
 			if got, first := activityAll(activityDelivery, back), activityAll(activityDelivery, pages[0]); !slices.Equal(got, first) {
 				t.Fatalf("Previous from page 2: %v,\nwant page 1: %v", got, first)
 			}
 
 			// B sees its own one and nothing of A's.
-			bPages := b.pages(Prefix + "/deliveries")
-			if got, want := activityAll(activityDelivery, bPages...), e.outboxOf(activityB); len(want) != 1 || !slices.Equal(got, want) {
+			bPages := activityPages(b, Prefix+"/deliveries")
+			if got, want := activityAll(activityDelivery, bPages...), e.outboxOf(acctB); len(want) != 1 || !slices.Equal(got, want) {
 				t.Fatalf("B's deliveries: %v, want %v", got, want)
 			}
 			if bAll := strings.Join(bPages, ""); !strings.Contains(bAll, e.recv.URL+"/b/ok") || strings.Contains(bAll, "/a/") || strings.Contains(bAll, string(ch.Sid)) {
@@ -442,23 +361,23 @@ func TestActivityPages(t *testing.T) {
 			}
 
 			// Filters, kept by the paging links.
-			_, page := a.get(Prefix+"/deliveries?kind=push", http.StatusOK)
+			page := activityGet(a, Prefix+"/deliveries?kind=push", http.StatusOK)
 			if got := activityAll(activityDelivery, page); len(got) != 1 || got[0] != string(ch.Sid) || !strings.Contains(page, "dead") {
 				t.Fatalf("pushes: %v\n%s", got, page)
 			}
-			_, page = a.get(Prefix+"/deliveries?status=dead&kind=webhook", http.StatusOK)
+			page = activityGet(a, Prefix+"/deliveries?status=dead&kind=webhook", http.StatusOK)
 			if got := activityAll(activityDelivery, page); len(got) != 17 || strings.Contains(page, "/a/ok") || strings.Contains(page, "/a/busy") {
 				t.Fatalf("dead webhooks: %d rows\n%s", len(got), page)
 			}
-			dead := a.pages(Prefix + "/deliveries?status=dead")
+			dead := activityPages(a, Prefix+"/deliveries?status=dead")
 			if got := activityAll(activityDelivery, dead...); len(got) != 18 {
 				t.Fatalf("dead deliveries: %d rows", len(got))
 			}
-			if n := len(activityAll(activityDelivery, a.pages(Prefix+"/deliveries?status=pending")...)); n != 17 {
+			if n := len(activityAll(activityDelivery, activityPages(a, Prefix+"/deliveries?status=pending")...)); n != 17 {
 				t.Fatalf("pending deliveries (to /busy): %d rows", n)
 			}
 			// 51 webhook rows: two pages, the second still filtered.
-			hooks := a.pages(Prefix + "/deliveries?kind=webhook")
+			hooks := activityPages(a, Prefix+"/deliveries?kind=webhook")
 			if n := len(activityAll(activityDelivery, hooks...)); len(hooks) != 2 || n != 51 || !strings.Contains(activityField(t, activityNext, hooks[0]), "kind=webhook") {
 				t.Fatalf("webhooks: %d rows on %d pages", n, len(hooks))
 			}
@@ -466,28 +385,28 @@ func TestActivityPages(t *testing.T) {
 			if strings.Contains(all, string(sent.Attempts[0].Sid)) {
 				t.Fatal("a code's outbox row is listed as a delivery")
 			}
-			if _, page := a.get(Prefix+"/deliveries?kind=code", http.StatusBadRequest); !strings.Contains(page, "Kind") {
+			if page := activityGet(a, Prefix+"/deliveries?kind=code", http.StatusBadRequest); !strings.Contains(page, "Kind") {
 				t.Fatalf("kind=code:\n%s", page)
 			}
 		})
 
 		t.Run("Attempts", func(t *testing.T) {
 			const toA1, toA2, toB = "+14155552671", "+14155552672", "+14155552673"
-			v1 := e.verification(activityA, svcA, toA1)
-			v2 := e.verification(activityA, svcA, toA2)
-			vB := e.verification(activityB, svcB, toB)
+			v1 := e.verification(acctA, svcA, toA1)
+			v2 := e.verification(acctA, svcA, toA2)
+			vB := e.verification(acctB, svcB, toB)
 			var msgs []inbox.Message
 			for deadline := time.Now().Add(10 * time.Second); len(msgs) == 0; time.Sleep(20 * time.Millisecond) {
-				if msgs = e.inbox.List(inbox.Filter{Account: activityA, To: toA1}); time.Now().After(deadline) {
+				if msgs = e.inbox.List(inbox.Filter{Account: acctA, To: toA1}); time.Now().After(deadline) {
 					t.Fatal("the code was not sent")
 				}
 			}
-			got, err := e.v.CheckVerification(e.ctx, activityA, svcA, verify.VerificationCheckParams{To: activityPtr(toA1), Code: &msgs[0].Code})
+			got, err := e.v.CheckVerification(e.ctx, acctA, svcA, verify.VerificationCheckParams{To: activityPtr(toA1), Code: &msgs[0].Code})
 			if err != nil || got.Status != verify.VerificationApproved {
 				t.Fatalf("check: %+v, %v", got, err)
 			}
 			// With the code sent before, to +14155550100: three attempts.
-			_, page := a.get(Prefix+"/attempts", http.StatusOK)
+			page := activityGet(a, Prefix+"/attempts", http.StatusOK)
 			summary := func(page string) (string, string, string) {
 				return activityField(t, regexp.MustCompile(`id="summary-total">([^<]*)<`), page),
 					activityField(t, regexp.MustCompile(`id="summary-converted">([^<]*)<`), page),
@@ -503,7 +422,7 @@ func TestActivityPages(t *testing.T) {
 			if !strings.Contains(page, "confirmed") || !strings.Contains(page, toA2) || strings.Contains(page, toB) || strings.Contains(page, string(vB.Sid)) {
 				t.Fatalf("A's attempts page:\n%s", page)
 			}
-			_, page = b.get(Prefix+"/attempts", http.StatusOK)
+			page = activityGet(b, Prefix+"/attempts", http.StatusOK)
 			if total, conv, rate := summary(page); total != "1" || conv != "0" || rate != "0.0 %" {
 				t.Fatalf("B's summary: %s, %s, %s", total, conv, rate)
 			}
@@ -524,7 +443,7 @@ func TestActivityPages(t *testing.T) {
 				{"channel=sms&from=" + today + "&until=" + today, "3", "1", "33.3 %", nil},
 				{"until=" + yesterday, "0", "0", "—", nil},
 			} {
-				_, page := a.get(Prefix+"/attempts?"+c.query, http.StatusOK)
+				page := activityGet(a, Prefix+"/attempts?"+c.query, http.StatusOK)
 				total, conv, rate := summary(page)
 				rows := activityAll(activityAttempt, page)
 				if total != c.total || conv != c.conv || rate != c.rate || c.rows != nil && !slices.Equal(rows, activitySids(c.rows)) ||
@@ -532,10 +451,10 @@ func TestActivityPages(t *testing.T) {
 					t.Errorf("%s: %s, %s, %s, rows %v", c.query, total, conv, rate, rows)
 				}
 			}
-			if _, page := a.get(Prefix+"/attempts?from=2024-13-01", http.StatusBadRequest); !strings.Contains(page, "From must be a date") {
+			if page := activityGet(a, Prefix+"/attempts?from=2024-13-01", http.StatusBadRequest); !strings.Contains(page, "From must be a date") {
 				t.Fatalf("a bad date:\n%s", page)
 			}
-			if _, page := a.get(Prefix+"/attempts?to=not-a-number", http.StatusBadRequest); !strings.Contains(page, "(60200)") {
+			if page := activityGet(a, Prefix+"/attempts?to=not-a-number", http.StatusBadRequest); !strings.Contains(page, "(60200)") {
 				t.Fatalf("a bad To:\n%s", page)
 			}
 		})

@@ -2,17 +2,11 @@ package console
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"html"
 	"image/png"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,7 +18,6 @@ import (
 
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/otp"
-	"github.com/verifyd/verify/sqlstore"
 )
 
 // TOTP enrollment is tested the way a person does it: sign in through the
@@ -33,125 +26,27 @@ import (
 // authenticator app would show from what the code holds, and type it in.
 // A real Verifier over a real SQLite file answers.
 
-const (
-	totpAccount      = verify.Sid("AC11111111111111111111111111111111")
-	totpToken        = "totpToken0123456789abcdef01234567"
-	totpOtherAccount = verify.Sid("AC22222222222222222222222222222222")
-	totpOtherToken   = "totpOther0123456789abcdef01234567"
-	totpIdentity     = "ana-0001"
-)
+const totpIdentity = "ana-0001"
 
-// totpEnv is a console over a Verifier whose clock stands still, so that
-// the code computed by the test is the code of the Verifier's current
-// time step whatever the wall clock does meanwhile.
+// totpEnv is the shared env with the Verifier's clock stopped at now (see
+// withClock) and a service of account A's.
 type totpEnv struct {
-	t       *testing.T
-	v       *verify.Verifier
+	*testEnv
 	now     time.Time
-	srv     *httptest.Server
 	service verify.Sid
 }
 
 func newTotpEnv(t *testing.T) *totpEnv {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "console.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	for sid, token := range map[verify.Sid]string{totpAccount: totpToken, totpOtherAccount: totpOtherToken} {
-		if err := db.PutAccount(ctx, &verify.Account{Sid: sid, TokenHash: verify.HashToken(token), DateCreated: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	now := time.Now().UTC().Truncate(time.Second)
-	v := &verify.Verifier{Store: db, Now: func() time.Time { return now }, Rand: rand.Reader, TokenKey: key}
+	e := &totpEnv{testEnv: newTestEnv(t, Config{}, withClock(now)), now: now}
 	name := "Acme Bank"
-	s, err := v.CreateService(ctx, totpAccount, verify.ServiceParams{FriendlyName: &name})
+	s, err := e.v.CreateService(e.ctx, acctA, verify.ServiceParams{FriendlyName: &name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(Config{Verifier: v, SignIn: func(r *http.Request, user, secret string) (verify.Sid, error) {
-		return v.Login(r.Context(), user, secret)
-	}})
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return &totpEnv{t: t, v: v, now: now, srv: srv, service: s.Sid}
-}
-
-// totpBrowser is a cookie jar that does not follow redirects, so that
-// each answer's status and Location are seen, and the CSRF token of the
-// last page it read.
-type totpBrowser struct {
-	e    *totpEnv
-	c    *http.Client
-	csrf string
-}
-
-var totpCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// signIn fills in the sign-in form as account.
-func (e *totpEnv) signIn(account verify.Sid, token string) *totpBrowser {
-	e.t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	b := &totpBrowser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	b.get(Prefix+"/signin", http.StatusOK)
-	resp, _ := b.post(Prefix+"/signin", url.Values{"user": {string(account)}, "secret": {token}, "csrf": {b.csrf}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != Prefix+"/services" {
-		e.t.Fatalf("sign-in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	b.get(Prefix+"/services", http.StatusOK) // the session's token, for its forms
-	return b
-}
-
-func (b *totpBrowser) do(req *http.Request) (*http.Response, string) {
-	b.e.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	if m := totpCSRFRE.FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
-	}
-	return resp, string(body)
-}
-
-// get reads a page and fails the test unless it answers status.
-func (b *totpBrowser) get(path string, status int) string {
-	b.e.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.e.srv.URL+path, nil)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	resp, body := b.do(req)
-	if resp.StatusCode != status {
-		b.e.t.Fatalf("GET %s: %d, want %d\n%s", path, resp.StatusCode, status, body)
-	}
-	return body
-}
-
-// post submits a form as it is given: the caller adds "csrf" or not.
-func (b *totpBrowser) post(path string, form url.Values) (*http.Response, string) {
-	b.e.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
+	e.service = s.Sid
+	return e
 }
 
 // element returns the text of the element with id, unescaped.
@@ -252,20 +147,16 @@ func (e *totpEnv) totpPath(identity string) string {
 	return entityPath(e.service, identity) + "/totp"
 }
 
-// create submits the create form and returns the answer's body.
-func (b *totpBrowser) create(identity, name string) string {
-	b.e.t.Helper()
-	b.get(b.e.totpPath(identity), http.StatusOK)
-	resp, body := b.post(b.e.totpPath(identity), url.Values{"friendly_name": {name}, "csrf": {b.csrf}})
-	if resp.StatusCode != http.StatusCreated {
-		b.e.t.Fatalf("create: %d\n%s", resp.StatusCode, body)
-	}
-	return body
+// create submits the create form as b and returns the answer's body.
+func (e *totpEnv) create(b *browser, identity, name string) string {
+	e.t.Helper()
+	b.getWant(e.totpPath(identity), http.StatusOK)
+	return b.postWant(e.totpPath(identity), url.Values{"friendly_name": {name}}, http.StatusCreated)
 }
 
 func (e *totpEnv) factor(identity string, sid verify.Sid) *verify.Factor {
 	e.t.Helper()
-	f, err := e.v.FetchFactor(context.Background(), totpAccount, e.service, identity, sid)
+	f, err := e.v.FetchFactor(e.ctx, acctA, e.service, identity, sid)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -274,20 +165,20 @@ func (e *totpEnv) factor(identity string, sid verify.Sid) *verify.Factor {
 
 func TestTotpEnrollment(t *testing.T) {
 	e := newTotpEnv(t)
-	b := e.signIn(totpAccount, totpToken)
+	b := e.signedIn(string(acctA), tokenA)
 
-	form := b.get(e.totpPath(totpIdentity), http.StatusOK)
+	form := b.getWant(e.totpPath(totpIdentity), http.StatusOK)
 	for _, id := range []string{"totp-name", "totp-create"} {
 		if !strings.Contains(form, `id="`+id+`"`) {
 			t.Errorf("create form has no #%s", id)
 		}
 	}
 	// The entity does not exist yet: creating the factor creates it.
-	if _, err := e.v.FetchEntity(context.Background(), totpAccount, e.service, totpIdentity); !verify.IsCode(err, verify.ENotFound) {
+	if _, err := e.v.FetchEntity(e.ctx, acctA, e.service, totpIdentity); !verify.IsCode(err, verify.ENotFound) {
 		t.Fatalf("entity before enrollment: %v", err)
 	}
 
-	body := b.create(totpIdentity, "Ana's phone")
+	body := e.create(b, totpIdentity, "Ana's phone")
 	sid := verify.Sid(totpElement(t, body, "totp-factor-sid"))
 	secret := totpElement(t, body, "totp-secret")
 	uri := totpElement(t, body, "totp-uri")
@@ -310,9 +201,9 @@ func TestTotpEnrollment(t *testing.T) {
 
 	// A wrong code: refused, counted, and the form again without the
 	// secret, which no page after the create's shows.
-	resp, body := b.post(verifyPath, url.Values{"code": {totpWrongCode(t, uri, e.now)}, "csrf": {b.csrf}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Wrong code") {
-		t.Fatalf("wrong code: %d\n%s", resp.StatusCode, body)
+	status, body := b.post(verifyPath, url.Values{"code": {totpWrongCode(t, uri, e.now)}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "Wrong code") {
+		t.Fatalf("wrong code: %d\n%s", status, body)
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, `id="totp-qr"`) || strings.Contains(body, `id="totp-uri"`) {
 		t.Errorf("the wrong-code page shows the secret again:\n%s", body)
@@ -325,14 +216,14 @@ func TestTotpEnrollment(t *testing.T) {
 	}
 
 	// The code of the app that scanned the QR code verifies the factor.
-	resp, _ = b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": {b.csrf}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != entityPath(e.service, totpIdentity) {
-		t.Fatalf("right code: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	status, loc := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}})
+	if status != http.StatusSeeOther || loc != entityPath(e.service, totpIdentity) {
+		t.Fatalf("right code: %d to %q", status, loc)
 	}
 	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorVerified {
 		t.Fatalf("after the right code: %s", f.Status)
 	}
-	entity := b.get(entityPath(e.service, totpIdentity), http.StatusOK)
+	entity := b.getWant(entityPath(e.service, totpIdentity), http.StatusOK)
 	if !strings.Contains(entity, string(sid)) || !strings.Contains(entity, `<span class="badge verified">verified</span>`) {
 		t.Errorf("the entity page does not show the factor verified:\n%s", entity)
 	}
@@ -342,20 +233,20 @@ func TestTotpEnrollment(t *testing.T) {
 // one (60310), and the console says so with the API's status.
 func TestTotpTooManyAttempts(t *testing.T) {
 	e := newTotpEnv(t)
-	b := e.signIn(totpAccount, totpToken)
-	body := b.create(totpIdentity, "Phone")
+	b := e.signedIn(string(acctA), tokenA)
+	body := e.create(b, totpIdentity, "Phone")
 	sid, uri := verify.Sid(totpElement(t, body, "totp-factor-sid")), totpElement(t, body, "totp-uri")
 	verifyPath := e.totpPath(totpIdentity) + "/" + string(sid) + "/verify"
 	wrong := totpWrongCode(t, uri, e.now)
 	for i := 1; i <= verify.MaxFactorAttempts; i++ {
-		resp, body := b.post(verifyPath, url.Values{"code": {wrong}, "csrf": {b.csrf}})
-		if want := strconv.Itoa(i) + " of " + strconv.Itoa(verify.MaxFactorAttempts); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
-			t.Fatalf("wrong code %d: %d, want 400 saying %q\n%s", i, resp.StatusCode, want, body)
+		status, body := b.post(verifyPath, url.Values{"code": {wrong}})
+		if want := strconv.Itoa(i) + " of " + strconv.Itoa(verify.MaxFactorAttempts); status != http.StatusBadRequest || !strings.Contains(body, want) {
+			t.Fatalf("wrong code %d: %d, want 400 saying %q\n%s", i, status, want, body)
 		}
 	}
-	resp, body := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": {b.csrf}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "(60310)") {
-		t.Fatalf("right code after too many wrong ones: %d\n%s", resp.StatusCode, body)
+	status, body := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}})
+	if status != http.StatusTooManyRequests || !strings.Contains(body, "(60310)") {
+		t.Fatalf("right code after too many wrong ones: %d\n%s", status, body)
 	}
 	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorUnverified {
 		t.Fatalf("factor %s after too many attempts", f.Status)
@@ -366,52 +257,51 @@ func TestTotpTooManyAttempts(t *testing.T) {
 // neither the page nor the factor of a service it does not own.
 func TestTotpRefusals(t *testing.T) {
 	e := newTotpEnv(t)
-	ctx := context.Background()
-	b := e.signIn(totpAccount, totpToken)
+	ctx := e.ctx
+	b := e.signedIn(string(acctA), tokenA)
 	path := e.totpPath(totpIdentity)
 
-	if resp, _ := b.post(path, url.Values{"friendly_name": {"Phone"}}); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("create without csrf: %d, want 403", resp.StatusCode)
+	if status, _ := b.post(path, url.Values{"friendly_name": {"Phone"}, "csrf": nil}); status != http.StatusForbidden {
+		t.Errorf("create without csrf: %d, want 403", status)
 	}
-	if resp, _ := b.post(path, url.Values{"friendly_name": {"Phone"}, "csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("create with a wrong csrf: %d, want 403", resp.StatusCode)
+	if status, _ := b.post(path, url.Values{"friendly_name": {"Phone"}, "csrf": {"forged"}}); status != http.StatusForbidden {
+		t.Errorf("create with a wrong csrf: %d, want 403", status)
 	}
-	if _, err := e.v.FetchEntity(ctx, totpAccount, e.service, totpIdentity); !verify.IsCode(err, verify.ENotFound) {
+	if _, err := e.v.FetchEntity(ctx, acctA, e.service, totpIdentity); !verify.IsCode(err, verify.ENotFound) {
 		t.Fatalf("a refused create made the entity: %v", err)
 	}
 
 	// The Verifier's refusal of an empty name shows on the form.
-	b.get(path, http.StatusOK)
-	if resp, body := b.post(path, url.Values{"friendly_name": {" "}, "csrf": {b.csrf}}); resp.StatusCode != http.StatusBadRequest ||
+	b.getWant(path, http.StatusOK)
+	if status, body := b.post(path, url.Values{"friendly_name": {" "}}); status != http.StatusBadRequest ||
 		!strings.Contains(body, `id="error"`) || !strings.Contains(body, `id="totp-create"`) {
-		t.Errorf("empty name: %d\n%s", resp.StatusCode, body)
+		t.Errorf("empty name: %d\n%s", status, body)
 	}
-	b.get(entityPath(e.service, "no")+"/totp", http.StatusNotFound) // not a valid identity
+	b.getWant(entityPath(e.service, "no")+"/totp", http.StatusNotFound) // not a valid identity
 
-	body := b.create(totpIdentity, "Phone")
+	body := e.create(b, totpIdentity, "Phone")
 	sid, uri := verify.Sid(totpElement(t, body, "totp-factor-sid")), totpElement(t, body, "totp-uri")
 	verifyPath := path + "/" + string(sid) + "/verify"
-	if resp, _ := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}}); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("verify without csrf: %d, want 403", resp.StatusCode)
+	if status, _ := b.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": nil}); status != http.StatusForbidden {
+		t.Errorf("verify without csrf: %d, want 403", status)
 	}
 
-	other := e.signIn(totpOtherAccount, totpOtherToken)
-	other.get(path, http.StatusNotFound)
-	if resp, _ := other.post(path, url.Values{"friendly_name": {"Mallory"}, "csrf": {other.csrf}}); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("create in another account's service: %d, want 404", resp.StatusCode)
+	other := e.signedIn(string(acctB), tokenB)
+	other.getWant(path, http.StatusNotFound)
+	if status, _ := other.post(path, url.Values{"friendly_name": {"Mallory"}}); status != http.StatusNotFound {
+		t.Errorf("create in another account's service: %d, want 404", status)
 	}
-	if resp, _ := other.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}, "csrf": {other.csrf}}); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("verify another account's factor: %d, want 404", resp.StatusCode)
+	if status, _ := other.post(verifyPath, url.Values{"code": {totpAppCode(t, uri, e.now)}}); status != http.StatusNotFound {
+		t.Errorf("verify another account's factor: %d, want 404", status)
 	}
 	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorUnverified || f.FailedAttempts != 0 {
 		t.Errorf("after the refusals the factor is %s with %d failed attempts", f.Status, f.FailedAttempts)
 	}
-	factors, _, err := e.v.ListFactors(ctx, totpAccount, e.service, totpIdentity, verify.Page{Size: 10})
+	factors, _, err := e.v.ListFactors(ctx, acctA, e.service, totpIdentity, verify.Page{Size: 10})
 	if err != nil || len(factors) != 1 {
 		t.Errorf("factors: %d, %v; want the one created", len(factors), err)
 	}
 
 	// Signed out, the page sends the browser to sign in.
-	anon := &totpBrowser{e: e, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	anon.get(path, http.StatusSeeOther)
+	e.browser().getWant(path, http.StatusSeeOther)
 }

@@ -40,19 +40,13 @@ type backend struct{ cfg Config }
 // registerStart creates an unverified passkeys factor for the identity,
 // whose answer carries the creation options for the browser.
 func (b *backend) registerStart(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Identity string `json:"identity"`
-	}
-	if !readJSON(w, r, &in) {
-		return
-	}
-	rp, ok := relyingParty(w, r)
+	identity, rp, ok := readStart(w, r)
 	if !ok {
 		return
 	}
 	body := map[string]any{
 		"friendly_name": friendlyName,
-		"identity":      strings.TrimSpace(in.Identity),
+		"identity":      identity,
 		"config": map[string]any{
 			"relying_party":            map[string]any{"id": rp.id, "name": rpName, "origins": []string{rp.origin}},
 			"authenticator_attachment": authenticatorAttachment,
@@ -78,19 +72,13 @@ func (b *backend) registerFinish(w http.ResponseWriter, r *http.Request) {
 // service's Passkeys settings; they are set first to this page's, as a
 // customer sets them once when creating the service.
 func (b *backend) loginStart(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Identity string `json:"identity"`
-	}
-	if !readJSON(w, r, &in) {
-		return
-	}
-	rp, ok := relyingParty(w, r)
+	identity, rp, ok := readStart(w, r)
 	if !ok {
 		return
 	}
 	body := map[string]any{}
-	if id := strings.TrimSpace(in.Identity); id != "" {
-		body["identity"] = id
+	if identity != "" {
+		body["identity"] = identity
 	} else {
 		form := url.Values{
 			"Passkeys.RelyingParty.Id":         {rp.id},
@@ -197,11 +185,22 @@ func relyingParty(w http.ResponseWriter, r *http.Request) (rp, bool) {
 	return rp{id: strings.ToLower(u.Hostname()), origin: u.Scheme + "://" + strings.ToLower(u.Host)}, true
 }
 
-// readJSON decodes a JSON object from the page into v, answering the
-// error itself if it cannot.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	_, ok := readBody(w, r, v)
-	return ok
+// readStart reads what the page sends to start a registration or a
+// login, {"identity": ...} (trimmed; a login may leave it empty), and the
+// request's relying party, answering the error itself if it cannot: both
+// starts need the same two, checked in the same order, so that they
+// refuse a bad request alike.
+func readStart(w http.ResponseWriter, r *http.Request) (identity string, party rp, ok bool) {
+	var in struct {
+		Identity string `json:"identity"`
+	}
+	if _, ok := readBody(w, r, &in); !ok {
+		return "", rp{}, false
+	}
+	if party, ok = relyingParty(w, r); !ok {
+		return "", rp{}, false
+	}
+	return strings.TrimSpace(in.Identity), party, true
 }
 
 // readBody reads a POSTed JSON object of at most maxBody bytes, decodes it

@@ -27,17 +27,7 @@ func demoPost(t *testing.T, s *server, client *http.Client, call, body string) (
 	req.Host = "localhost:" + u.Port()
 	req.Header.Set("Origin", u.Scheme+"://"+req.Host)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("%s: %d, not JSON: %s", call, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, m
+	return sendJSON(t, client, req)
 }
 
 // demoGet returns the status and body of a GET of path on s.

@@ -22,7 +22,15 @@ func postJSON(t *testing.T, s *server, path, contentType, body string) (int, map
 	}
 	req.SetBasicAuth(testAccount, testToken)
 	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
+	return sendJSON(t, http.DefaultClient, req)
+}
+
+// sendJSON sends req through client and decodes the answer, which must be
+// a JSON object: the API's and the passkeys demo's answers, errors too,
+// all are.
+func sendJSON(t *testing.T, client *http.Client, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +38,7 @@ func postJSON(t *testing.T, s *server, path, contentType, body string) (int, map
 	raw, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("POST %s: body is not JSON: %s", path, raw)
+		t.Fatalf("%s %s: %d, body is not JSON: %s", req.Method, req.URL.Path, resp.StatusCode, raw)
 	}
 	return resp.StatusCode, m
 }

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,7 +18,6 @@ func (c *Console) activityRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+Prefix+"/deliveries", c.authed(c.deliveriesPage))
 	m.HandleFunc("GET "+Prefix+"/attempts", c.authed(c.attemptsPage))
 	m.HandleFunc("GET "+tokens, c.authed(c.tokensPage))
-	m.HandleFunc("POST "+tokens, c.authed(c.tokenCreate))
 }
 
 // deliveriesView is the deliveries page's data, with the filters as
@@ -206,16 +204,15 @@ type tokenView struct {
 	Expired bool
 }
 
-// tokensView is the access tokens page's data. Created is a token just
-// made, shown with its opaque token this once; Fetched is one looked up
-// by SID, shown without it: the page is for checking whether a token was
-// used, and need not put a live credential on the screen again.
+// tokensView is the access tokens page's data: the token looked up by
+// SID, shown without the token itself. The console makes no token: a
+// token is a credential, and the console shows no secret but a new TOTP
+// factor's. Tokens are made with the API (its answer carries the token),
+// and the push device page makes its own without showing it.
 type tokensView struct {
 	Service *verify.Service
-	Created *tokenView
 	Fetched *tokenView
-	// The forms as sent, to fill them again after a refusal.
-	Identity, FriendlyName, TTL, Sid string
+	Sid     string // the lookup as sent
 }
 
 func (c *Console) tokenView(t *verify.AccessToken) *tokenView {
@@ -241,40 +238,4 @@ func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request) {
 		d.Fetched = c.tokenView(t)
 	}
 	c.render(w, r, http.StatusOK, "tokens", v)
-}
-
-// tokenCreate mints a push enrollment token through CreateAccessToken,
-// with the API's checks, and shows it on the answer itself rather than
-// after a redirect: no later page shows it.
-func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request) {
-	s, err := c.service(r)
-	if err != nil {
-		c.problem(w, r, err, "notfound", view{Title: "Not found"})
-		return
-	}
-	d := &tokensView{Service: s, Identity: strings.TrimSpace(r.PostFormValue("identity")),
-		FriendlyName: strings.TrimSpace(r.PostFormValue("friendly_name")), TTL: strings.TrimSpace(r.PostFormValue("ttl"))}
-	v := view{Title: s.FriendlyName + ": access tokens", Nav: "services", Data: d}
-	push := string(verify.FactorPush)
-	p := verify.AccessTokenParams{Identity: &d.Identity, FactorType: &push}
-	if d.FriendlyName != "" {
-		p.FactorFriendlyName = &d.FriendlyName
-	}
-	if d.TTL != "" {
-		n, err := strconv.Atoi(d.TTL)
-		if err != nil {
-			v.Error = fmt.Sprintf("TTL must be a whole number of seconds (%d to %d).", verify.MinAccessTokenTTL, verify.MaxAccessTokenTTL)
-			c.render(w, r, http.StatusBadRequest, "tokens", v)
-			return
-		}
-		p.TTL = &n
-	}
-	t, err := c.cfg.Verifier.CreateAccessToken(r.Context(), current(r).account, s.Sid, p)
-	if err != nil {
-		c.problem(w, r, err, "tokens", v)
-		return
-	}
-	d.Created = c.tokenView(t)
-	d.Identity, d.FriendlyName, d.TTL = "", "", ""
-	c.render(w, r, http.StatusCreated, "tokens", v)
 }

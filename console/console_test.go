@@ -176,3 +176,43 @@ func TestFactorRowsLastUsed(t *testing.T) {
 		t.Fatalf("last used %v %v %v", rows[0].LastUsed, rows[1].LastUsed, rows[2].LastUsed)
 	}
 }
+
+// TestKeys: the keys page lists the account's keys without their secrets
+// and makes none; revoking takes the CSRF token and the account's own key.
+func TestKeys(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	name := "CI deploy"
+	mine, secret, err := e.v.CreateAPIKey(e.ctx, acctA, &name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := e.v.CreateAPIKey(e.ctx, acctB, &name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn(string(acctA), tokenA)
+	status, body := b.get(Prefix + "/keys")
+	if status != http.StatusOK || !strings.Contains(body, string(mine.Sid)) || strings.Contains(body, secret) || strings.Contains(body, string(theirs.Sid)) {
+		t.Fatalf("keys page: %d, mine %v, secret %v, theirs %v", status, strings.Contains(body, string(mine.Sid)),
+			strings.Contains(body, secret), strings.Contains(body, string(theirs.Sid)))
+	}
+	if status, _ := b.post(Prefix+"/keys", url.Values{"friendly_name": {"new"}}); status != http.StatusMethodNotAllowed {
+		t.Fatalf("a key made in the console: %d", status)
+	}
+	if status, _ := b.post(Prefix+"/keys/"+string(theirs.Sid)+"/delete", nil); status != http.StatusNotFound {
+		t.Fatalf("revoking another account's key: %d", status)
+	}
+	if status, _ := b.post(Prefix+"/keys/"+string(mine.Sid)+"/delete", url.Values{"csrf": {"forged"}}); status != http.StatusForbidden {
+		t.Fatalf("revoking without the token: %d", status)
+	}
+	if status, loc := b.post(Prefix+"/keys/"+string(mine.Sid)+"/delete", nil); status != http.StatusSeeOther || loc != Prefix+"/keys" {
+		t.Fatalf("revoking: %d %s", status, loc)
+	}
+	if _, err := e.v.FetchAPIKey(e.ctx, acctA, mine.Sid); !verify.IsCode(err, verify.ENotFound) {
+		t.Fatalf("the revoked key: %v", err)
+	}
+	if _, err := e.v.FetchAPIKey(e.ctx, acctB, theirs.Sid); err != nil {
+		t.Fatalf("the other account's key: %v", err)
+	}
+}

@@ -2,53 +2,32 @@ package console
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/notify/inbox"
 )
 
-// keysView is the API keys page's data; Created is a key just made, whose
-// secret the page shows this once, as the API does.
+// keysView is the API keys page's data. The console lists and revokes
+// keys but makes none: a key's secret is a credential, and the console
+// shows no secret but a new TOTP factor's. Keys are made with the API,
+// whose answer carries the secret once.
 type keysView struct {
-	Keys    []*verify.APIKey
-	Pager   pager
-	Created *verify.APIKey
-	Secret  string
+	Keys  []*verify.APIKey
+	Pager pager
 }
 
 func (c *Console) keysPage(w http.ResponseWriter, r *http.Request) {
-	c.renderKeys(w, r, http.StatusOK, keysView{}, "")
-}
-
-func (c *Console) renderKeys(w http.ResponseWriter, r *http.Request, status int, d keysView, problem string) {
 	p := listPage(r)
 	items, more, err := c.cfg.Verifier.ListAPIKeys(r.Context(), current(r).account, p)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	d.Keys = items
+	d := keysView{Keys: items}
 	d.Pager = newPager(Prefix+"/keys", p, items, more, func(k *verify.APIKey) verify.Cursor {
 		return verify.Cursor{Time: k.DateCreated, Sid: k.Sid}
 	})
-	c.render(w, r, status, "keys", view{Title: "API keys", Nav: "keys", Error: problem, Data: d})
-}
-
-// keyCreate makes a key and shows its secret on the answer itself, not
-// after a redirect: it is never stored, so no later page could show it.
-func (c *Console) keyCreate(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("friendly_name"))
-	k, secret, err := c.cfg.Verifier.CreateAPIKey(r.Context(), current(r).account, &name)
-	if err != nil {
-		if e, ok := err.(*verify.Error); ok && e.Code != verify.EInternal {
-			c.renderKeys(w, r, http.StatusBadRequest, keysView{}, e.Message)
-			return
-		}
-		c.fail(w, r, err)
-		return
-	}
-	c.renderKeys(w, r, http.StatusCreated, keysView{Created: k, Secret: secret}, "")
+	c.render(w, r, http.StatusOK, "keys", view{Title: "API keys", Nav: "keys", Data: d})
 }
 
 func (c *Console) keyDelete(w http.ResponseWriter, r *http.Request) {

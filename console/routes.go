@@ -31,7 +31,6 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+entity+"/delete", c.authed(c.entityDelete))
 
 	m.HandleFunc("GET "+p+"/keys", c.authed(c.keysPage))
-	m.HandleFunc("POST "+p+"/keys", c.authed(c.keyCreate))
 	m.HandleFunc("POST "+p+"/keys/{Sid}/delete", c.authed(c.keyDelete))
 
 	if c.cfg.Inbox != nil {

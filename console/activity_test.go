@@ -406,7 +406,16 @@ func TestActivityPages(t *testing.T) {
 				t.Fatalf("A's summary: %s attempts, %s converted, %s", total, conv, rate)
 			}
 			rows := activityAll(activityAttempt, page)
-			if !slices.Equal(rows, activitySids([]verify.Sid{v2.Attempts[0].Sid, v1.Attempts[0].Sid, sent.Attempts[0].Sid})) {
+			// Newest first is (date_created, sid) descending: two attempts
+			// made in the same second come in the order of their SIDs.
+			want := []*verify.SendAttempt{v2.Attempts[0], v1.Attempts[0], sent.Attempts[0]}
+			slices.SortStableFunc(want, func(x, y *verify.SendAttempt) int {
+				if c := y.DateCreated.Unix() - x.DateCreated.Unix(); c != 0 {
+					return int(c)
+				}
+				return strings.Compare(string(y.Sid), string(x.Sid))
+			})
+			if !slices.Equal(rows, activitySids([]verify.Sid{want[0].Sid, want[1].Sid, want[2].Sid})) {
 				t.Fatalf("A's attempts, newest first: %v", rows)
 			}
 			if !strings.Contains(page, "confirmed") || !strings.Contains(page, toA2) || strings.Contains(page, toB) || strings.Contains(page, string(vB.Sid)) {

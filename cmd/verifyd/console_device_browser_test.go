@@ -181,12 +181,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 		!strings.Contains(got, "Location: https://example.com/login") {
 		t.Errorf("the challenge's row reads %q", got)
 	}
-	p.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#device-challenges tr[data-challenge-sid=%q] button.approve`, approveSid))))
-	p.waitFor(row + ` === null || document.getElementById("device-log").classList.contains("error")`)
-	if log := p.logLine(); log != "Challenge "+approveSid+" approved." {
-		t.Fatalf("approve: the page says %q", log)
-	}
-	wantPushDeviceStatus(t, c, identity, approveSid, factor, "approved")
+	p.answer(t, c, identity, factor, approveSid, "approve", "approved")
 
 	// Reload: the device comes back from IndexedDB with its key.
 	p.do(chromedp.Reload())
@@ -228,12 +223,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	if correction > -7200+60 || correction < -7200-60 {
 		t.Errorf("the device keeps a clock correction of %v s, want about -7200", correction)
 	}
-	p.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#device-challenges tr[data-challenge-sid=%q] button.deny`, denySid))))
-	p.waitFor(row + ` === null || document.getElementById("device-log").classList.contains("error")`)
-	if log := p.logLine(); log != "Challenge "+denySid+" denied." {
-		t.Fatalf("deny: the page says %q", log)
-	}
-	wantPushDeviceStatus(t, c, identity, denySid, factor, "denied")
+	p.answer(t, c, identity, factor, denySid, "deny", "denied")
 
 	// Forget: the factor is deleted on the server with the device's JWT,
 	// and the page offers to enroll again, also after a reload.
@@ -254,6 +244,20 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 
 // createPushDeviceChallenge creates a push challenge for the factor as a
 // backend does, with twilio-go.
+// answer clicks the button (approve or deny) of challenge sid's row, waits
+// for the row to go, and checks that the page and twilio-go both read the
+// challenge as status.
+func (p *pushDeviceTab) answer(t *testing.T, c *openapi.ApiService, identity, factor, sid, button, status string) {
+	t.Helper()
+	row := fmt.Sprintf(`document.querySelector('#device-challenges tr[data-challenge-sid=%q]')`, sid)
+	p.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#device-challenges tr[data-challenge-sid=%q] button.%s`, sid, button))))
+	p.waitFor(row + ` === null || document.getElementById("device-log").classList.contains("error")`)
+	if log := p.logLine(); log != "Challenge "+sid+" "+status+"." {
+		t.Fatalf("%s: the page says %q", button, log)
+	}
+	wantPushDeviceStatus(t, c, identity, sid, factor, status)
+}
+
 func createPushDeviceChallenge(t *testing.T, c *openapi.ApiService, identity, factor, message string) string {
 	t.Helper()
 	ch, err := c.CreateChallenge(DevServiceSid, identity, new(openapi.CreateChallengeParams).

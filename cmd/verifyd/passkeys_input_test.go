@@ -91,7 +91,7 @@ func TestPasskeyBadInput(t *testing.T) {
 		}
 
 		// A registration that fails any check stores nothing.
-		a := newAuthenticator()
+		a := newAuthenticator(t)
 		nf, err := c.CreateNewFactorPasskey(service, new(openapi.CreateNewFactorPasskeyParams).SetCreateNewPasskeysFactorRequest(
 			openapi.CreateNewPasskeysFactorRequest{FriendlyName: "Phone", Identity: identity}))
 		if err != nil {
@@ -145,7 +145,7 @@ func TestPasskeyBadInput(t *testing.T) {
 
 		ch := createPasskeyChallenge(t, c, service, openapi.CreatePasskeysChallengeRequest{Identity: identity})
 		good := a.sign(t, ch.Options)
-		stranger := newAuthenticator()
+		stranger := newAuthenticator(t)
 		stranger.auth.Options.UserHandle = a.auth.Options.UserHandle
 		otherChallenge := a.sign(t, map[string]any{"publicKey": map[string]any{"challenge": base64.RawURLEncoding.EncodeToString([]byte("YC0123456789abcdef0123456789abcdef"))}})
 		assertions := []struct {

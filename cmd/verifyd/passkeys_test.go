@@ -1,6 +1,10 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
@@ -25,8 +29,8 @@ type authenticator struct {
 	rp   virtualwebauthn.RelyingParty
 }
 
-func newAuthenticator() *authenticator {
-	return &authenticator{auth: virtualwebauthn.NewAuthenticator(), cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2), rp: passkeyRP}
+func newAuthenticator(t testing.TB) *authenticator {
+	return &authenticator{auth: virtualwebauthn.NewAuthenticator(), cred: passkeyCredential(t), rp: passkeyRP}
 }
 
 // optionsJSON is the options object of a Passkeys response as JSON text.
@@ -153,7 +157,7 @@ func TestPasskeys(t *testing.T) {
 		_, c := newServer(t, db)
 		service := passkeyService(t, c)
 		identity := "passkey-user-1"
-		a := newAuthenticator()
+		a := newAuthenticator(t)
 		factor := enroll(t, c, service, identity, a)
 
 		// Username login: the challenge names the entity's one passkey.
@@ -215,7 +219,7 @@ func TestPasskeys(t *testing.T) {
 		// A passkey of another service does not answer this one's
 		// challenges, and cannot be registered twice in its own.
 		other := passkeyService(t, c)
-		b := newAuthenticator()
+		b := newAuthenticator(t)
 		enroll(t, c, other, identity, b)
 		ch = createPasskeyChallenge(t, c, service, openapi.CreatePasskeysChallengeRequest{})
 		_, err = approve(c, service, b.sign(t, ch.Options))
@@ -245,7 +249,7 @@ func TestPasskeyApprovalRace(t *testing.T) {
 			nodes = append(nodes, twilioClient(t, startServer(t, db, accountEnv(testAccount, testToken)), testAccount, testToken))
 		}
 		service := passkeyService(t, c)
-		a := newAuthenticator()
+		a := newAuthenticator(t)
 		enroll(t, c, service, "racer-0001", a)
 		for _, req := range []openapi.CreatePasskeysChallengeRequest{{Identity: "racer-0001"}, {}} {
 			ch := createPasskeyChallenge(t, c, service, req)
@@ -282,7 +286,7 @@ func TestPasskeyWebhooks(t *testing.T) {
 			SetEventTypes([]string{"*"}).SetWebhookUrl(hook.url())); err != nil {
 			t.Fatal(err)
 		}
-		a := newAuthenticator()
+		a := newAuthenticator(t)
 		factor := enroll(t, c, service, "hooked-0001", a)
 		var approved []string
 		for _, req := range []openapi.CreatePasskeysChallengeRequest{{Identity: "hooked-0001"}, {}} {
@@ -328,8 +332,30 @@ func TestPasskeyThroughFactors(t *testing.T) {
 	if rp["id"] != passkeyRP.ID || len(rp["origins"].([]any)) != 2 {
 		t.Fatalf("config from the service settings: %v", rp)
 	}
-	f, err := c.UpdatePasskeysFactor(service, new(openapi.UpdatePasskeysFactorParams).SetVerifyPasskeysFactorRequest(newAuthenticator().register(t, *nf.Options)))
+	f, err := c.UpdatePasskeysFactor(service, new(openapi.UpdatePasskeysFactorParams).SetVerifyPasskeysFactorRequest(newAuthenticator(t).register(t, *nf.Options)))
 	if err != nil || f.Status != "verified" {
 		t.Fatalf("verify: %+v %v", f, err)
+	}
+}
+
+// passkeyCredential returns a software authenticator's P-256 credential whose
+// coordinates both take 32 bytes. virtualwebauthn writes a coordinate
+// with big.Int.Bytes, which drops leading zero bytes, so one key in about
+// 128 gets a COSE key WebAuthn rightly refuses; such keys are drawn again.
+func passkeyCredential(t testing.TB) virtualwebauthn.Credential {
+	t.Helper()
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
 	}
 }

@@ -54,13 +54,7 @@ const (
 func TestConsoleBrowser(t *testing.T) {
 	path := chromiumPath(t)
 	forEachBackend(t, func(t *testing.T, db string) {
-		dir := os.Getenv("VERIFYD_CONSOLE_SCREENSHOTS")
-		if dir == "" || sqlstore.IsPostgres(db) {
-			dir = t.TempDir()
-		} else if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		r := newConsoleRun(t, path, db, dir)
+		r := newConsoleRun(t, path, db, screenshotDir(t, db))
 		r.signIn()
 		r.entities()
 		r.entity()
@@ -643,22 +637,44 @@ func (r *consoleRun) signOut() {
 // not one flat colour.
 func (r *consoleRun) shot(name string) {
 	r.t.Helper()
-	b, err := chromedp.Run(r.p.ctx, chromedp.CaptureScreenshot())
+	screenshot(r.t, r.p.ctx, r.shots, name)
+}
+
+// screenshotDir is where a browser test on db writes its screenshots: the
+// directory VERIFYD_CONSOLE_SCREENSHOTS names (docs/console) for the
+// SQLite run, else a temporary one, so that every run still checks that
+// they can be taken.
+func screenshotDir(t *testing.T, db string) string {
+	dir := os.Getenv("VERIFYD_CONSOLE_SCREENSHOTS")
+	if dir == "" || sqlstore.IsPostgres(db) {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// screenshot writes the tab's viewport to dir/name.png, once it is sure
+// the image is a 1280x800 page with something on it.
+func screenshot(t *testing.T, tab context.Context, dir, name string) {
+	t.Helper()
+	b, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
 	if err != nil {
-		r.t.Fatalf("screenshot %s: %v", name, err)
+		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
-		r.t.Fatalf("screenshot %s: %v", name, err)
+		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	if size := img.Bounds().Size(); size != image.Pt(1280, 800) {
-		r.t.Errorf("screenshot %s is %v, want 1280x800", name, size)
+		t.Errorf("screenshot %s is %v, want 1280x800", name, size)
 	}
 	if colours, ink := imageStats(img); colours < 16 || ink < 0.02 {
-		r.t.Errorf("screenshot %s looks empty: %d colours, %.1f%% of pixels off the background", name, colours, 100*ink)
+		t.Errorf("screenshot %s looks empty: %d colours, %.1f%% of pixels off the background", name, colours, 100*ink)
 	}
-	if err := os.WriteFile(filepath.Join(r.shots, name+".png"), b, 0o644); err != nil {
-		r.t.Fatal(err)
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 
 // pushDeviceTab is a tab on the console's push device page.
 type pushDeviceTab struct {
-	t   *testing.T
-	ctx context.Context
+	t     *testing.T
+	ctx   context.Context
+	shots string // where the page's screenshot goes
 	// console collects what the page wrote to its console that signals a
 	// fault: exceptions, errors (a request the API refused among them: the
 	// flow has none, not even a 401 for the clock), and
@@ -50,6 +51,7 @@ func openPushDeviceTab(t *testing.T, browser context.Context, base string) *push
 		}
 	}()
 	p.do(
+		chromedp.EmulateViewport(1280, 800), // the screenshots' size
 		chromedp.Navigate(base+"/console/signin"),
 		chromedp.SetValue(chromedp.CSS("#user"), DevAccountSid),
 		chromedp.SetValue(chromedp.CSS("#secret"), DevAuthToken),
@@ -136,6 +138,7 @@ func TestConsoleDeviceBrowser(t *testing.T) {
 		base := strings.Replace(s.base, "127.0.0.1", "localhost", 1)
 		c := twilioClient(t, s, DevAccountSid, DevAuthToken)
 		p := openPushDeviceTab(t, newBrowser(t, path), base)
+		p.shots = screenshotDir(t, db)
 		testPushDevice(t, p, c)
 		if f := p.faults(); len(f) > 0 {
 			t.Errorf("the page reported faults to its console:\n%s", strings.Join(f, "\n"))
@@ -181,6 +184,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 		!strings.Contains(got, "Location: https://example.com/login") {
 		t.Errorf("the challenge's row reads %q", got)
 	}
+	screenshot(t, p.ctx, p.shots, "device")
 	p.answer(t, c, identity, factor, approveSid, "approve", "approved")
 
 	// Reload: the device comes back from IndexedDB with its key.

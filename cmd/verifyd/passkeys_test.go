@@ -216,6 +216,40 @@ func TestPasskeys(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// A second passkey of the same user: its creation excludes the
+		// first, and a login by identity then allows both, names no factor
+		// until one signs, and is approved for the one that did.
+		second := newAuthenticator(t)
+		nf2, err := c.CreateNewFactorPasskey(service, new(openapi.CreateNewFactorPasskeyParams).SetCreateNewPasskeysFactorRequest(
+			openapi.CreateNewPasskeysFactorRequest{FriendlyName: "Phone", Identity: identity}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exclude := (*nf2.Options).(map[string]any)["publicKey"].(map[string]any)["excludeCredentials"].([]any)
+		if len(exclude) != 1 || exclude[0].(map[string]any)["id"] != base64.RawURLEncoding.EncodeToString(a.cred.ID) {
+			t.Fatalf("excludeCredentials %v", exclude)
+		}
+		if _, err := c.UpdatePasskeysFactor(service, new(openapi.UpdatePasskeysFactorParams).SetVerifyPasskeysFactorRequest(second.register(t, *nf2.Options))); err != nil {
+			t.Fatal(err)
+		}
+		ch = createPasskeyChallenge(t, c, service, openapi.CreatePasskeysChallengeRequest{Identity: identity})
+		if *ch.FactorSid != "" || *ch.Identity != identity {
+			t.Fatalf("a login by identity with two passkeys names %q for %q", *ch.FactorSid, *ch.Identity)
+		}
+		if allow := ch.Options["publicKey"].(map[string]any)["allowCredentials"].([]any); len(allow) != 2 {
+			t.Fatalf("allowCredentials %v", allow)
+		}
+		done, err = approve(c, service, second.sign(t, ch.Options))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done.Status != "approved" || *done.FactorSid != *nf2.Sid || *done.Identity != identity {
+			t.Fatalf("approved by the second passkey: %+v", done)
+		}
+		if got := challengeStatus(t, c, service, identity, *ch.Sid); got != "approved" {
+			t.Fatalf("fetched status %s", got)
+		}
+
 		// A passkey of another service does not answer this one's
 		// challenges, and cannot be registered twice in its own.
 		other := passkeyService(t, c)

@@ -1,10 +1,6 @@
 package passkey
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -12,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/descope/virtualwebauthn"
+	"github.com/verifyd/verify/internal/verifytest"
 )
 
 // specExample is the request body of the VerifyFactor example in Twilio's
@@ -122,7 +119,7 @@ func TestRoundTrip(t *testing.T) {
 	ours := RP{ID: "localhost", Name: "verifyd", Origins: []string{"http://localhost:8080"}}
 	userID := []byte("YE0123456789abcdef0123456789abcdef")
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: userID})
-	key := newCredential(t)
+	key := verifytest.PasskeyCredential(t)
 	challenge := []byte("YF0123456789abcdef0123456789abcdef")
 	att := virtualwebauthn.CreateAttestationResponse(rp, auth, key, virtualwebauthn.AttestationOptions{Challenge: challenge, RelyingPartyID: rp.ID})
 	reg, err := ParseRegistration([]byte(att))
@@ -168,7 +165,7 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := assert(6, []byte("YC0123456789abcdef0123456789abcdef")); ReasonOf(err) != WrongChallenge {
 		t.Errorf("other challenge: %v", err)
 	}
-	other := newCredential(t)
+	other := verifytest.PasskeyCredential(t)
 	other.ID = key.ID // same ID, another key: the signature cannot verify
 	other.Counter = 7
 	body := virtualwebauthn.CreateAssertionResponse(rp, auth, other, virtualwebauthn.AssertionOptions{Challenge: challenge, RelyingPartyID: rp.ID})
@@ -181,27 +178,5 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if _, err := a.Verify(ours, challenge, []byte("YEffffffffffffffffffffffffffffffff"), Required, *cred); ReasonOf(err) != WrongUser {
 		t.Errorf("other user: %v", err)
-	}
-}
-
-// newCredential returns a software authenticator's P-256 credential whose
-// coordinates both take 32 bytes. virtualwebauthn writes a coordinate
-// with big.Int.Bytes, which drops leading zero bytes, so one key in about
-// 128 gets a COSE key WebAuthn rightly refuses; such keys are drawn again.
-func newCredential(t testing.TB) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
 	}
 }

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+	"github.com/verifyd/verify/internal/verifytest"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -30,7 +27,7 @@ type authenticator struct {
 }
 
 func newAuthenticator(t testing.TB) *authenticator {
-	return &authenticator{auth: virtualwebauthn.NewAuthenticator(), cred: passkeyCredential(t), rp: passkeyRP}
+	return &authenticator{auth: virtualwebauthn.NewAuthenticator(), cred: verifytest.PasskeyCredential(t), rp: passkeyRP}
 }
 
 // optionsJSON is the options object of a Passkeys response as JSON text.
@@ -369,27 +366,5 @@ func TestPasskeyThroughFactors(t *testing.T) {
 	f, err := c.UpdatePasskeysFactor(service, new(openapi.UpdatePasskeysFactorParams).SetVerifyPasskeysFactorRequest(newAuthenticator(t).register(t, *nf.Options)))
 	if err != nil || f.Status != "verified" {
 		t.Fatalf("verify: %+v %v", f, err)
-	}
-}
-
-// passkeyCredential returns a software authenticator's P-256 credential whose
-// coordinates both take 32 bytes. virtualwebauthn writes a coordinate
-// with big.Int.Bytes, which drops leading zero bytes, so one key in about
-// 128 gets a COSE key WebAuthn rightly refuses; such keys are drawn again.
-func passkeyCredential(t testing.TB) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
 	}
 }

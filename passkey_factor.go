@@ -172,7 +172,7 @@ func checkRPID(id string) error {
 	if id == "" {
 		return Errorf(EPasskeyRPID, "The relying party id is missing: set config.relying_party.id or the service's Passkeys.RelyingParty.Id")
 	}
-	if strings.ContainsAny(id, ":/") || passkey.CheckRP(passkey.RP{ID: id, Origins: []string{"https://" + id}}) != nil {
+	if strings.ContainsAny(id, ":/") || passkey.ValidRPID(id) != nil {
 		return Errorf(EPasskeyRPID, "Invalid relying party id %q: a domain without scheme or port, such as example.com", id)
 	}
 	return nil
@@ -200,14 +200,19 @@ func checkRP(rp passkey.RP) error {
 			return err
 		}
 	}
-	if err := passkey.CheckRP(rp); err != nil {
-		code := EPasskeyRP
-		if !strings.Contains(err.Error(), "origin") {
-			code = EPasskeyRPID
-		}
-		return &Error{Code: code, Message: "Invalid relying party: " + strings.TrimPrefix(err.Error(), "passkey: "), Err: err}
+	if err := passkey.CheckOrigins(rp); err != nil {
+		return &Error{Code: EPasskeyRP, Message: "Invalid relying party origins: " + strings.TrimPrefix(err.Error(), "passkey: "), Err: err}
 	}
 	return nil
+}
+
+// malformedCodes are Twilio's codes of the WebAuthn body's fields; any
+// other field (the body, response, type) is EPasskeyResponse.
+var malformedCodes = map[string]int{
+	"id": EPasskeyID, "rawId": EPasskeyRawID, "authenticatorAttachment": EPasskeyAttach,
+	"response.clientDataJSON": EPasskeyClient, "response.attestationObject": EPasskeyAttest,
+	"response.authenticatorData": EPasskeyAuthData, "response.signature": EPasskeySignature,
+	"response.userHandle": EContactID,
 }
 
 // passkeyError turns a refusal of the passkey package into Twilio's code:
@@ -227,12 +232,7 @@ func passkeyError(err error, registration bool) error {
 	}
 	switch e.Reason {
 	case passkey.Malformed:
-		code = map[string]int{
-			"id": EPasskeyID, "rawId": EPasskeyRawID, "authenticatorAttachment": EPasskeyAttach,
-			"response.clientDataJSON": EPasskeyClient, "response.attestationObject": EPasskeyAttest,
-			"response.authenticatorData": EPasskeyAuthData, "response.signature": EPasskeySignature,
-			"response.userHandle": EContactID,
-		}[e.Field]
+		code = malformedCodes[e.Field]
 		if code == 0 {
 			code = EPasskeyResponse
 		}

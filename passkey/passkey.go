@@ -143,7 +143,7 @@ func checkClient(c clientData, want string, challenge []byte, rp RP) error {
 // case-insensitively for web origins, exactly for opaque ones.
 func originAllowed(origin string, allowed []string) bool {
 	for _, a := range allowed {
-		if strings.EqualFold(strings.TrimSuffix(a, "/"), origin) || a == origin {
+		if a == origin || !protocol.IsOpaqueOrigin(a) && strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
 			return true
 		}
 	}
@@ -187,16 +187,23 @@ func config(rp RP) (*webauthn.WebAuthn, error) {
 	return w, nil
 }
 
-// CheckRP reports whether rp can verify ceremonies: a valid RP ID, and at
-// least one web origin (the library needs one even when apps use opaque
-// ones).
-func CheckRP(rp RP) error {
-	if rp.ID == "" {
+// ValidRPID reports whether id can be a relying party ID: a domain, with
+// no scheme or port.
+func ValidRPID(id string) error {
+	if id == "" {
 		return refuse(BadConfig, "the relying party id is missing")
 	}
-	if err := protocol.ValidateRPID(rp.ID); err != nil {
-		return refuse(BadConfig, "the relying party id %q is not a domain: %v", rp.ID, err)
+	if err := protocol.ValidateRPID(id); err != nil {
+		return refuse(BadConfig, "the relying party id %q is not a domain: %v", id, err)
 	}
+	return nil
+}
+
+// CheckOrigins reports whether the library takes rp's origins: at least
+// one web origin (it needs one even when apps use opaque ones), opaque
+// origins of a kind it knows, and web origins of at most a few registrable
+// domains. rp.ID is checked by ValidRPID.
+func CheckOrigins(rp RP) error {
 	_, err := config(rp)
 	return err
 }

@@ -125,16 +125,18 @@ func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
 		c.problem(w, r, err, "notfound", view{Title: "Not found"})
 		return
 	}
+	// The entity may be deleted between these reads: a not-found then,
+	// not a server error.
 	factors, _, err := c.cfg.Verifier.ListFactors(ctx, account, s.Sid, identity, verify.Page{Size: 200})
 	if err != nil {
-		c.fail(w, r, err)
+		c.problem(w, r, err, "notfound", view{Title: "Not found"})
 		return
 	}
 	desc := "desc"
 	p := listPage(r)
 	challenges, more, err := c.cfg.Verifier.ListChallenges(ctx, account, s.Sid, identity, verify.ChallengeQuery{Order: &desc}, p)
 	if err != nil {
-		c.fail(w, r, err)
+		c.problem(w, r, err, "notfound", view{Title: "Not found"})
 		return
 	}
 	d := entityView{Service: s, Entity: e, Factors: factorRows(factors, challenges), Challenges: challenges,

@@ -17,13 +17,23 @@ import (
 // in through the API server's login, with its throttle of failures.
 func withConsole(next http.Handler, s *api.Server, box *inbox.Inbox, secure bool, logger *slog.Logger) http.Handler {
 	c := console.New(console.Config{Verifier: s.Verifier, SignIn: s.SignIn, Secure: secure, Inbox: box, Logger: logger})
+	redirect := http.RedirectHandler(console.Prefix+"/", http.StatusMovedPermanently)
+	return mount(next, console.Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == console.Prefix {
+			redirect.ServeHTTP(w, r)
+			return
+		}
+		c.ServeHTTP(w, r)
+	}))
+}
+
+// mount serves prefix and the paths below it with h, in front of next,
+// which gets every other path untouched (no ServeMux in between, which
+// would clean and redirect paths the API answers itself).
+func mount(next http.Handler, prefix string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p == console.Prefix || strings.HasPrefix(p, console.Prefix+"/") {
-			if p == console.Prefix {
-				http.Redirect(w, r, console.Prefix+"/", http.StatusMovedPermanently)
-				return
-			}
-			c.ServeHTTP(w, r)
+		if p := r.URL.Path; p == prefix || strings.HasPrefix(p, prefix+"/") {
+			h.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

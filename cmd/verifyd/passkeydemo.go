@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/verifyd/verify/passkeydemo"
@@ -29,13 +28,7 @@ func withPasskeyDemo(api http.Handler, scheme string, addr net.Addr, tlsCfg *tls
 		AccountSid: DevAccountSid, AuthToken: DevAuthToken, ServiceSid: DevServiceSid,
 		Client: selfClient(tlsCfg),
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p == passkeydemo.Prefix || strings.HasPrefix(p, passkeydemo.Prefix+"/") {
-			demo.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
+	return mount(api, passkeydemo.Prefix, demo)
 }
 
 // announcePasskeyDemo adds the demo's address to the DEVELOPMENT MODE

@@ -56,6 +56,10 @@ type PasskeyFactor struct {
 	// higher counter is accepted, as WebAuthn leaves the policy to the
 	// relying party and refusing the owner for good would lock them out.
 	CloneWarnings int `json:"clone_warnings,omitempty"`
+	// Stored is the document as the store read it, which SwapPasskey
+	// compares with: encoding it again would not give the same text once
+	// a field is added or a node of another version wrote it.
+	Stored string `json:"-"`
 }
 
 // PasskeyConfig is a passkeys factor's config: its relying party and the

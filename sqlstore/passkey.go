@@ -35,6 +35,7 @@ func unmarshalPasskey(doc string) (*verify.PasskeyFactor, error) {
 	if err := json.Unmarshal([]byte(doc), p); err != nil {
 		return nil, err
 	}
+	p.Stored = doc
 	return p, nil
 }
 
@@ -80,11 +81,16 @@ WHERE sid = ? AND status = ? AND factor_type = ?`,
 
 // SwapPasskey replaces the factor's passkey document old by next if it is
 // still old, and reports whether it did: the compare-and-swap that keeps
-// the signature counter from going back when assertions race.
+// the signature counter from going back when assertions race. It compares
+// with the text old was read from (Stored), which encoding old again need
+// not give back.
 func (s *store) SwapPasskey(ctx context.Context, factor verify.Sid, old, next *verify.PasskeyFactor) (bool, error) {
-	was, _, err := marshalPasskey(old)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: swap passkey of %s: %w", factor, err)
+	was := old.Stored
+	if was == "" {
+		var err error
+		if was, _, err = marshalPasskey(old); err != nil {
+			return false, fmt.Errorf("sqlstore: swap passkey of %s: %w", factor, err)
+		}
 	}
 	now, _, err := marshalPasskey(next)
 	if err != nil {
@@ -145,7 +151,8 @@ FROM passkey_logins WHERE sid = ? AND service_sid = ?`, string(sid), string(serv
 
 // ClosePasskeyLogin deletes the login if it has not expired at now, in
 // one conditional delete: of two approvals racing, one closes it and the
-// other gets EChallengeDone (or EChallengeExpire past its expiry).
+// other gets EChallengeDone. The caller has refused an expired login
+// before (60323); one that expires in between gets EChallengeDone too.
 func (s *store) ClosePasskeyLogin(ctx context.Context, sid verify.Sid, now time.Time) error {
 	ok, err := s.execOne(ctx, `DELETE FROM passkey_logins WHERE sid = ? AND expiration_date > ?`, string(sid), unix(now))
 	if err != nil {
@@ -155,15 +162,4 @@ func (s *store) ClosePasskeyLogin(ctx context.Context, sid verify.Sid, now time.
 		return verify.Errorf(verify.EChallengeDone, "Challenge %s was already responded to or has expired", sid)
 	}
 	return nil
-}
-
-// PurgePasskeyLogins deletes up to limit logins expired at now.
-func (s *store) PurgePasskeyLogins(ctx context.Context, now time.Time, limit int) (int, error) {
-	res, err := s.exec(ctx, `DELETE FROM passkey_logins WHERE sid IN
-(SELECT sid FROM passkey_logins WHERE expiration_date <= ? LIMIT ?)`, unix(now), limit)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: purge passkey logins: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
 }

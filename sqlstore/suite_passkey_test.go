@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,11 @@ func testPasskeys(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The read keeps the text it came from, for SwapPasskey.
+	if got.Passkey.Stored == "" {
+		t.Fatal("the passkey document as read is not kept")
+	}
+	fa.Passkey.Stored = got.Passkey.Stored
 	wantEqual(t, fa, got)
 	fa.Passkey.Credential = &passkey.Credential{ID: []byte("credential-1"), PublicKey: []byte("cose"), SignCount: 3,
 		Transports: []string{"internal"}, BackupEligible: true}
@@ -87,6 +93,26 @@ func testPasskeys(t *testing.T, db *DB) {
 	}
 	if again, err := db.FindServiceFactor(f.ctx, f.service.Sid, dup.Sid); err != nil || again.Status != verify.FactorUnverified {
 		t.Fatalf("after the refusal: %+v %v", again, err)
+	}
+
+	// A document another version wrote (here without backup_state) is
+	// swapped all the same: the swap compares with the text as read.
+	older := strings.Replace(byCred.Passkey.Stored, `,"backup_state":false`, "", 1)
+	if older == byCred.Passkey.Stored {
+		t.Fatalf("no backup_state in %s", older)
+	}
+	if _, err := db.exec(f.ctx, `UPDATE factors SET passkey = ? WHERE sid = ?`, older, string(fa.Sid)); err != nil {
+		t.Fatal(err)
+	}
+	if byCred, err = db.FindPasskeyFactor(f.ctx, f.service.Sid, []byte("credential-1")); err != nil {
+		t.Fatal(err)
+	}
+	same := *byCred.Passkey
+	if ok, err := db.SwapPasskey(f.ctx, fa.Sid, byCred.Passkey, &same); err != nil || !ok {
+		t.Fatalf("swap from a document of another version: %v %v", ok, err)
+	}
+	if byCred, err = db.FindPasskeyFactor(f.ctx, f.service.Sid, []byte("credential-1")); err != nil {
+		t.Fatal(err)
 	}
 
 	// Racing swaps from the same old document: one wins.

@@ -95,6 +95,20 @@ DELETE FROM access_tokens WHERE sid IN (SELECT sid FROM picked) AND date_created
 	return n, nil
 }
 
+// PurgePasskeyLogins deletes up to limit passkeys logins expired at now,
+// in the form of the purges above.
+func (s *store) PurgePasskeyLogins(ctx context.Context, now time.Time, limit int) (int, error) {
+	n, err := s.execCount(ctx, `WITH picked AS MATERIALIZED (
+	SELECT sid FROM passkey_logins WHERE expiration_date <= ?
+	ORDER BY expiration_date LIMIT ?`+s.d.skipLocked()+`)
+DELETE FROM passkey_logins WHERE sid IN (SELECT sid FROM picked) AND expiration_date <= ?`,
+		unix(now), limit, unix(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: purge passkey logins: %w", err)
+	}
+	return n, nil
+}
+
 // TryLock runs fn in a transaction holding the lock called name, unless
 // another node holds it: then it returns false at once without running fn.
 // On PostgreSQL the lock is an advisory lock scoped to the transaction (and

@@ -10,11 +10,12 @@ ALTER TABLE outbox ADD COLUMN account_sid TEXT NOT NULL DEFAULT '';
 -- The rows already there: a webhook's payload carries its account_sid; a
 -- push row's ref is its challenge, a code row's its verification. A row
 -- whose challenge or verification is gone keeps '' and is shown to no
--- account (it is pruned within 7 days). Every webhook payload is
--- encoding/json's output of verify.WebhookPayload, so the cast cannot
--- fail (json, not jsonb, which would refuse a \u0000 in a parameter).
+-- account (it is pruned within 7 days). A webhook payload is
+-- encoding/json's output of verify.WebhookPayload (json, not jsonb, which
+-- would refuse a \u0000 in a parameter); an empty one, which EnqueueOutbox
+-- stores for a nil payload, is left out, as SQLite's json_valid does.
 UPDATE outbox SET account_sid = COALESCE(convert_from(payload, 'UTF8')::json ->> 'account_sid', '')
-WHERE kind = 'webhook';
+WHERE kind = 'webhook' AND octet_length(payload) > 0;
 UPDATE outbox o SET account_sid = c.account_sid FROM challenges c
 WHERE o.kind = 'push' AND c.sid = o.ref;
 UPDATE outbox o SET account_sid = v.account_sid FROM verifications v

@@ -122,6 +122,11 @@ func (s *Server) SignIn(r *http.Request, user, secret string) (verify.Sid, error
 	return p.Account, nil
 }
 
+// KeyRevoked drops what the login cache keeps of an API key that another
+// front end of this server (the console) revoked, as the API's own delete
+// does, so that the key stops working at once on this node.
+func (s *Server) KeyRevoked(sid verify.Sid) { s.logins.forget(string(sid)) }
+
 // loginPrincipal is the principal of Basic credentials that user (an
 // account SID or an API key SID) proved for account acct.
 func loginPrincipal(user string, acct verify.Sid) *principal {

@@ -32,6 +32,10 @@ type Config struct {
 	// throttle of failed logins, so that the sign-in form is no faster a
 	// way to guess a token than the API.
 	SignIn func(r *http.Request, user, secret string) (verify.Sid, error)
+	// KeyRevoked is told of an API key the console revoked, so that the
+	// API's login cache forgets it as the API's own delete does; nil if
+	// there is no such cache.
+	KeyRevoked func(verify.Sid)
 	// Secure marks the session cookie Secure: the server runs TLS.
 	Secure bool
 	// Inbox is the development inbox of codes sent (serve --dev); nil

@@ -216,3 +216,58 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("the other account's key: %v", err)
 	}
 }
+
+// TestKeySessions: a session an API key signed in may not manage keys,
+// and revoking the key ends it; the API's login cache is told.
+func TestKeySessions(t *testing.T) {
+	var revoked []verify.Sid
+	e := newTestEnv(t, Config{KeyRevoked: func(sid verify.Sid) { revoked = append(revoked, sid) }})
+	name := "laptop"
+	key, secret, err := e.v.CreateAPIKey(e.ctx, acctA, &name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := e.browser()
+	byKey.signIn(string(key.Sid), secret)
+	if status, _ := byKey.get(Prefix + "/keys"); status != http.StatusForbidden {
+		t.Fatalf("the keys page for a key's session: %d", status)
+	}
+	if status, _ := byKey.post(Prefix+"/keys/"+string(key.Sid)+"/delete", nil); status != http.StatusForbidden {
+		t.Fatalf("a key revoking itself: %d", status)
+	}
+	owner := e.browser()
+	owner.signIn(string(acctA), tokenA)
+	if status, _ := owner.post(Prefix+"/keys/"+string(key.Sid)+"/delete", nil); status != http.StatusSeeOther {
+		t.Fatalf("the owner revoking the key: %d", status)
+	}
+	if len(revoked) != 1 || revoked[0] != key.Sid {
+		t.Fatalf("the login cache was told of %v", revoked)
+	}
+	if status, loc := byKey.get(Prefix + "/services"); status != http.StatusSeeOther || loc != Prefix+"/signin" {
+		t.Fatalf("the revoked key's session: %d %s", status, loc)
+	}
+	if status, _ := owner.get(Prefix + "/services"); status != http.StatusOK {
+		t.Fatalf("the owner's session after the revocation: %d", status)
+	}
+}
+
+// TestSessionsPerAccount: one account signing in again and again pushes
+// out its own idlest sessions, never another account's.
+func TestSessionsPerAccount(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := newSessions(func() time.Time { return now })
+	defer func(n int) { maxPerAccount = n }(maxPerAccount)
+	maxPerAccount = 3
+	other := s.start(acctB, string(acctB))
+	var mine []*session
+	for range 10 {
+		now = now.Add(time.Second)
+		mine = append(mine, s.start(acctA, string(acctA)))
+	}
+	if s.get(other.id) == nil {
+		t.Fatal("another account's session was pushed out")
+	}
+	if s.count(acctA) != 3 || s.get(mine[9].id) == nil || s.get(mine[6].id) != nil {
+		t.Fatalf("account A keeps %d sessions", s.count(acctA))
+	}
+}

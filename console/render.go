@@ -60,6 +60,7 @@ type view struct {
 	SignedIn bool
 	Account  verify.Sid
 	User     string
+	ByKey    bool // an API key signed in: no keys pages
 	CSRF     string
 	Dev      bool
 	Nav      string // the section the page belongs to, to mark it in the menu
@@ -78,6 +79,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	if se := current(r); se != nil {
 		v.SignedIn, v.Account, v.User, v.CSRF = true, se.account, se.user, se.csrf
+		v.ByKey = verify.Sid(se.user).Valid(verify.PrefixAPIKey)
 	}
 	v.Dev = c.cfg.Inbox != nil
 	var buf bytes.Buffer

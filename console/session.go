@@ -28,8 +28,9 @@ const (
 	randomLength = 32
 )
 
-// maxSessions bounds the memory sessions take; a variable for the test.
-var maxSessions = 10000
+// maxSessions bounds the memory sessions take, and maxPerAccount what one
+// account may hold of it; variables for the test.
+var maxSessions, maxPerAccount = 10000, 100
 
 // session is one signed-in browser.
 type session struct {
@@ -60,25 +61,58 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// start makes a session for account; past maxSessions the ones idle
-// longest go first.
+// start makes a session for account. Past maxPerAccount sessions of the
+// account its own idlest goes, so that one account signing in again and
+// again cannot push other accounts' sessions out; past maxSessions in all,
+// the idlest of any account goes.
 func (s *sessions) start(account verify.Sid, user string) *session {
 	now := s.now()
 	se := &session{id: randomToken(), account: account, user: user, csrf: randomToken(), created: now, seen: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
+	for s.count(account) >= maxPerAccount {
+		delete(s.m, s.idlest(account).id)
+	}
 	for len(s.m) >= maxSessions {
-		var oldest *session
-		for _, x := range s.m {
-			if oldest == nil || x.seen.Before(oldest.seen) {
-				oldest = x
-			}
-		}
-		delete(s.m, oldest.id)
+		delete(s.m, s.idlest("").id)
 	}
 	s.m[se.id] = se
 	return se
+}
+
+// count returns how many sessions account has; s.mu is held.
+func (s *sessions) count(account verify.Sid) int {
+	n := 0
+	for _, x := range s.m {
+		if x.account == account {
+			n++
+		}
+	}
+	return n
+}
+
+// idlest returns the session of account ("": of any) seen longest ago;
+// s.mu is held and there is one.
+func (s *sessions) idlest(account verify.Sid) *session {
+	var oldest *session
+	for _, x := range s.m {
+		if (account == "" || x.account == account) && (oldest == nil || x.seen.Before(oldest.seen)) {
+			oldest = x
+		}
+	}
+	return oldest
+}
+
+// endUser ends every session that user (an API key SID) signed in.
+func (s *sessions) endUser(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, x := range s.m {
+		if x.user == user {
+			delete(s.m, id)
+		}
+	}
 }
 
 // expire drops sessions past their time; s.mu is held.

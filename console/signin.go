@@ -48,6 +48,9 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if old, err := r.Cookie(cookieName); err == nil {
+		c.sessions.end(old.Value) // a sign-in replaces the browser's session
+	}
 	se := c.sessions.start(account, user)
 	http.SetCookie(w, c.cookie(preCookie, "", -1))
 	http.SetCookie(w, c.cookie(cookieName, se.id, 0))

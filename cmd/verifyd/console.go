@@ -16,7 +16,7 @@ import (
 // handler; every other path goes to the API untouched. The console signs
 // in through the API server's login, with its throttle of failures.
 func withConsole(next http.Handler, s *api.Server, box *inbox.Inbox, secure bool, logger *slog.Logger) http.Handler {
-	c := console.New(console.Config{Verifier: s.Verifier, SignIn: s.SignIn, Secure: secure, Inbox: box, Logger: logger})
+	c := console.New(console.Config{Verifier: s.Verifier, SignIn: s.SignIn, KeyRevoked: s.KeyRevoked, Secure: secure, Inbox: box, Logger: logger})
 	redirect := http.RedirectHandler(console.Prefix+"/", http.StatusMovedPermanently)
 	return mount(next, console.Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == console.Prefix {

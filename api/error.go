@@ -19,11 +19,14 @@ const eMethod = 20004
 // this plus the code.
 const moreInfoBase = "https://www.twilio.com/docs/errors/"
 
-// statusOf maps a Twilio error code to its HTTP status. It is the only place
-// that does so (ARCHITECTURE.md §2.4); the statuses come from limits.md §2,
-// with Twilio's documented status where there is one and the suggested one
-// otherwise. Unknown codes are invalid input: 400.
-func statusOf(code int) int {
+// StatusOf maps a Twilio error code, the Code of a *verify.Error, to the
+// HTTP status the API answers it with. It is the only place that does so
+// (ARCHITECTURE.md §2.4): the API's error responses and the console's pages
+// both use it, so that a refusal by the Verifier has one status wherever it
+// shows. The statuses come from limits.md §2, with Twilio's documented
+// status where there is one and the suggested one otherwise. Unknown codes
+// are invalid input: 400.
+func StatusOf(code int) int {
 	switch code {
 	case verify.EAuthenticate:
 		return http.StatusUnauthorized
@@ -69,7 +72,7 @@ func renderError(err error) (int, errorBody) {
 	if code == verify.EInternal {
 		msg = "Internal server error"
 	}
-	status := statusOf(code)
+	status := StatusOf(code)
 	return status, errorBody{Code: code, Message: msg, MoreInfo: moreInfoBase + strconv.Itoa(code), Status: status}
 }
 

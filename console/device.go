@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/api"
 )
 
 // deviceFriendlyName names the factors this page enrolls.
@@ -90,25 +91,14 @@ func (c *Console) deviceToken(w http.ResponseWriter, r *http.Request) {
 			deviceError(w, http.StatusInternalServerError, 0, "internal error")
 			return
 		}
-		deviceError(w, verifierStatus(e), e.Code, e.Message)
+		// The API's status for the code: another account's service is
+		// not found, exactly like one that does not exist.
+		deviceError(w, api.StatusOf(e.Code), e.Code, e.Message)
 		return
 	}
 	writeDeviceJSON(w, http.StatusCreated, deviceTokenResponse{
 		Token: t.Token, ServiceSid: t.ServiceSid, Identity: t.Identity, FactorFriendlyName: t.FactorFriendlyName,
 	})
-}
-
-// verifierStatus is the HTTP status of a refusal by the Verifier, as the
-// API and the console's pages (problem) answer it: another account's
-// service is not found, exactly like one that does not exist.
-func verifierStatus(e *verify.Error) int {
-	switch {
-	case e.Code == verify.ENotFound:
-		return http.StatusNotFound
-	case e.Code == verify.ETooManyRequests:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusBadRequest
 }
 
 // deviceError answers a script: a Twilio code (0 when none applies) and a

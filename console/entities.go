@@ -1,12 +1,14 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/api"
 )
 
 func unixTime(n int64) time.Time { return time.Unix(n, 0).UTC() }
@@ -64,8 +66,9 @@ func (c *Console) entityCreate(w http.ResponseWriter, r *http.Request) {
 	service := verify.Sid(r.PathValue("ServiceSid"))
 	e, err := c.cfg.Verifier.CreateEntity(r.Context(), current(r).account, service, &identity)
 	if err != nil {
-		if ve, ok := err.(*verify.Error); ok && ve.Code != verify.EInternal {
-			c.renderEntities(w, r, http.StatusBadRequest, ve.Message)
+		var ve *verify.Error
+		if errors.As(err, &ve) && ve.Code != verify.EInternal {
+			c.renderEntities(w, r, api.StatusOf(ve.Code), ve.Message)
 			return
 		}
 		c.fail(w, r, err)

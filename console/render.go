@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/api"
 )
 
 // pages are the templates, each page parsed with the layout it fills.
@@ -100,23 +101,16 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // problem renders what the Verifier refused: its Twilio code and message
-// on the page the form came from, with the HTTP status the API would
-// answer. An error that is not the Verifier's is the server's.
+// on the page the form came from, with the HTTP status the API answers
+// (api.StatusOf). An error that is not the Verifier's is the server's.
 func (c *Console) problem(w http.ResponseWriter, r *http.Request, err error, name string, v view) {
 	var e *verify.Error
 	if !errors.As(err, &e) || e.Code == verify.EInternal {
 		c.fail(w, r, err)
 		return
 	}
-	status := http.StatusBadRequest
-	switch {
-	case e.Code == verify.ENotFound || e.Code >= 60390 && e.Code <= 60392:
-		status = http.StatusNotFound
-	case e.Code == verify.ETooManyRequests || e.Code == verify.EChallengeQuota || e.Code == verify.EFactorTries:
-		status = http.StatusTooManyRequests
-	}
 	v.Error = e.Message + " (" + strconv.Itoa(e.Code) + ")"
-	c.render(w, r, status, name, v)
+	c.render(w, r, api.StatusOf(e.Code), name, v)
 }
 
 // static serves the console's CSS, scripts and images.

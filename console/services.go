@@ -1,12 +1,14 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/api"
 )
 
 const pageSize = 50
@@ -64,10 +66,12 @@ func newPager[T any](base string, p verify.Page, items []T, more bool, cursor fu
 }
 
 func (c *Console) servicesPage(w http.ResponseWriter, r *http.Request) {
-	c.renderServices(w, r, "")
+	c.renderServices(w, r, http.StatusOK, "")
 }
 
-func (c *Console) renderServices(w http.ResponseWriter, r *http.Request, problem string) {
+// renderServices renders the services page with status and, when the
+// Verifier refused a create, its message.
+func (c *Console) renderServices(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	p := listPage(r)
 	items, more, err := c.cfg.Verifier.ListServices(r.Context(), current(r).account, p)
 	if err != nil {
@@ -80,10 +84,6 @@ func (c *Console) renderServices(w http.ResponseWriter, r *http.Request, problem
 	}{items, newPager(Prefix+"/services", p, items, more, func(s *verify.Service) verify.Cursor {
 		return verify.Cursor{Time: s.DateCreated, Sid: s.Sid}
 	})}}
-	status := http.StatusOK
-	if problem != "" {
-		status = http.StatusBadRequest
-	}
 	c.render(w, r, status, "services", v)
 }
 
@@ -91,8 +91,9 @@ func (c *Console) serviceCreate(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("friendly_name"))
 	s, err := c.cfg.Verifier.CreateService(r.Context(), current(r).account, verify.ServiceParams{FriendlyName: &name})
 	if err != nil {
-		if e, ok := err.(*verify.Error); ok && e.Code != verify.EInternal {
-			c.renderServices(w, r, e.Message)
+		var e *verify.Error
+		if errors.As(err, &e) && e.Code != verify.EInternal {
+			c.renderServices(w, r, api.StatusOf(e.Code), e.Message)
 			return
 		}
 		c.fail(w, r, err)

@@ -80,7 +80,9 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 // login checks the Basic credentials of an account or API key: first the
 // throttle of failed logins (throttle.go), which answers for a throttled
 // address or SID without looking at the credentials; then the login cache;
-// then the store, counting a refusal against both the address and the SID.
+// then the store, counting the login against both the address and the SID
+// before it looks, and giving the count back unless the credentials were
+// wrong.
 // A right login marks the address as known for the SID.
 func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	addr, now := clientAddr(r, s.TrustedProxies), s.now()
@@ -95,13 +97,18 @@ func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	// deleted on this node while Login runs, remember sees another
 	// generation and drops what may be the deleted key.
 	gen := s.logins.generation()
+	held, err := s.throttle.reserve(addr, user, now)
+	if err != nil {
+		return nil, err
+	}
 	acct, err := s.Verifier.Login(r.Context(), user, pass)
 	if verify.IsCode(err, verify.EAuthenticate) {
-		s.throttle.fail(addr, user, s.now())
 		if s.Metrics != nil {
 			s.Metrics.FailedLogin()
 		}
+		return nil, err
 	}
+	s.throttle.release(held)
 	if err != nil {
 		return nil, err
 	}

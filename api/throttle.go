@@ -27,11 +27,15 @@ import (
 //     nothing, and a guess made while throttled is not a guess at all.
 //     Requests refused while throttled are not counted either, so the
 //     Retry-After a client is told stays true.
-//   - Only failures are counted. The happy path costs a few read-locked
-//     map lookups, and a write at most once a minute per (address, SID)
-//     to keep the address known (below): no store round trip, no sleep. A
-//     success does not reset the counters, so an attacker cannot
-//     interleave its own right logins to keep guessing another account.
+//   - Only failures are counted. A login that the store checks (one the
+//     login cache does not know) is counted before the check and given
+//     back if right, so that parallel guesses cannot all pass before one
+//     counts. The happy path, a login the cache knows, costs a few
+//     read-locked map lookups, and a write at most once a minute per
+//     (address, SID) to keep the address known (below): no store round
+//     trip, no sleep. A success gives back only its own count, never
+//     resets the counters, so an attacker cannot interleave its own right
+//     logins to keep guessing another account.
 //   - The client address is the TCP peer (r.RemoteAddr). X-Forwarded-For,
 //     which any client can write, is read only from a peer in
 //     Server.TrustedProxies (see clientAddr). IPv6 clients are counted per
@@ -110,11 +114,45 @@ func (t *loginThrottle) check(addr netip.Addr, user string, now time.Time) error
 	}
 }
 
-// fail counts one failed login from addr for user at now.
-func (t *loginThrottle) fail(addr netip.Addr, user string, now time.Time) {
-	t.addrs.fail(addr, now, addrLimit)
-	if throttledSid(user) {
-		t.sids.fail(user, now, sidLimit)
+// reserve counts a login from addr for user at now as failed before the
+// store checks it, or returns check's error if the address or the SID has
+// no failure left. The caller gives the count back with release when the
+// login turns out right (or fails for another reason than its
+// credentials). Counting first is what makes the limit hold under
+// parallel requests: checked and counted in two steps, a burst of wrong
+// tokens sent at once all passed the check before the first failure
+// counted.
+func (t *loginThrottle) reserve(addr netip.Addr, user string, now time.Time) (reservation, error) {
+	r := reservation{addr: addr}
+	wait := t.addrs.take(addr, now, addrLimit)
+	if wait <= 0 && throttledSid(user) && !t.known.has(addr, user, now) {
+		if wait = t.sids.take(user, now, sidLimit); wait > 0 {
+			t.addrs.refund(addr, addrLimit)
+		} else {
+			r.sid = user
+		}
+	}
+	if wait > 0 {
+		return reservation{}, &retryError{
+			err:   verify.Errorf(verify.ETooManyRequests, "Too Many Requests"),
+			after: wait,
+		}
+	}
+	return r, nil
+}
+
+// reservation is what reserve counted: always the address, and the SID
+// when its failures are counted for this address.
+type reservation struct {
+	addr netip.Addr
+	sid  string
+}
+
+// release gives back what reserve counted.
+func (t *loginThrottle) release(r reservation) {
+	t.addrs.refund(r.addr, addrLimit)
+	if r.sid != "" {
+		t.sids.refund(r.sid, sidLimit)
 	}
 }
 
@@ -207,13 +245,17 @@ func (l *limiter[K]) wait(k K, now time.Time, lim limit) time.Duration {
 	return tat.Sub(now) - time.Duration(lim.burst-1)*lim.every
 }
 
-// fail counts one failure of k at now. It counts even past the limit: a
-// burst of concurrent requests that all passed wait before any failed pushes
-// tat further ahead, so it pays for itself in waiting.
-func (l *limiter[K]) fail(k K, now time.Time, lim limit) {
+// take counts one failure of k at now if the limit admits it, and
+// returns zero or less; otherwise it counts nothing and returns how long
+// until the next failure would be admitted. The check and the count are
+// one step under the lock, so parallel takes never pass the limit.
+func (l *limiter[K]) take(k K, now time.Time, lim limit) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tat, ok := l.tat[k]
+	if wait := tat.Sub(now) - time.Duration(lim.burst-1)*lim.every; ok && wait > 0 {
+		return wait
+	}
 	if !ok {
 		if l.tat == nil {
 			l.tat = make(map[K]time.Time)
@@ -226,6 +268,17 @@ func (l *limiter[K]) fail(k K, now time.Time, lim limit) {
 		tat = now
 	}
 	l.tat[k] = tat.Add(lim.every)
+	return 0
+}
+
+// refund gives back one failure that take counted for k: at most one
+// interval of lim, and nothing if the key has since been evicted.
+func (l *limiter[K]) refund(k K, lim limit) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if tat, ok := l.tat[k]; ok {
+		l.tat[k] = tat.Add(-lim.every)
+	}
 }
 
 // evict makes room in a full table: first the keys whose bucket is full

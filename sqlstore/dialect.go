@@ -125,6 +125,20 @@ func (d dialect) isForeignKey(err error) bool {
 	}
 }
 
+// isNotNull reports whether err is a violation of a NOT NULL constraint:
+// on SQLite, how a take of rate-limit units says that a bucket refused
+// (gcraAllSQL).
+func (d dialect) isNotNull(err error) bool {
+	var e *sqlitedrv.Error
+	return d == sqlite && errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_NOTNULL
+}
+
+// undoesFailedStatement reports whether a statement that fails is undone
+// alone, leaving the transaction around it usable. SQLite does so (a
+// statement journal inside every transaction); PostgreSQL aborts the
+// whole transaction. gcraAllSQL relies on it.
+func (d dialect) undoesFailedStatement() bool { return d == sqlite }
+
 // isBusy reports whether err is SQLite's SQLITE_BUSY (in any of its
 // extended forms). PostgreSQL waits for locks instead.
 func (d dialect) isBusy(err error) bool {

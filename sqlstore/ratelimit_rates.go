@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ b AS (SELECT k.name, k.value_key, b.sid, b.max_requests::bigint AS max, b.interv
 	JOIN rate_limit_buckets b ON b.rate_limit_sid = r.sid),
 t AS (SELECT ?::bigint * max + emission AS tat, * FROM b),
 up AS (INSERT INTO rate_counters (value_key, bucket_sid, tat, emission, span, scale, idle_at)
-	SELECT value_key, sid, tat, emission, emission * max, max, tat / max + 1 FROM t` + gcraConflict("rate_counters", rateKeyCols) + `
+	SELECT value_key, sid, tat, emission, emission * max, max, tat / max + 1 FROM t` + gcraConflict("rate_counters", rateKeyCols, false) + `
 	RETURNING value_key, bucket_sid)
 SELECT b.name, b.value_key, b.sid, b.max, b.emission, up.bucket_sid IS NOT NULL
 FROM b LEFT JOIN up ON up.value_key = b.value_key AND up.bucket_sid = b.sid
@@ -59,7 +60,8 @@ func (s *store) takeRatesOnce(ctx context.Context, service verify.Sid, values []
 	var refused []verify.RateRefusal
 	err := s.atomic(ctx, func(t *store) error {
 		refused = refused[:0]
-		rows, err := t.query(ctx, rateTakeSQL(len(values)), args...)
+		query := text(textKey{"rates", "rate_counters", len(values)}, func() string { return rateTakeSQL(len(values)) })
+		rows, err := t.query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -85,15 +87,18 @@ func (s *store) takeRatesOnce(ctx context.Context, service verify.Sid, values []
 		// Rare, so a read of its own: the counter as it is now, which
 		// the statement left unchanged or another node moved since.
 		for _, tk := range full {
-			r, err := t.refusal(ctx, "rate_counters", rateKeyCols, tk, ms)
+			r, _, err := t.refusal(ctx, "rate_counters", rateKeyCols, tk, ms)
 			if err != nil {
 				return err
 			}
 			refused = append(refused, r)
 		}
+		if len(refused) > 0 {
+			return errRefused
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errRefused) {
 		return nil, fmt.Errorf("sqlstore: take rate limits: %w", err)
 	}
 	if len(refused) == 0 {

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,25 +68,69 @@ WHERE r.service_sid = ?`+filter+` ORDER BY r.unique_name, b.interval_s`, args...
 // one statement is the whole compare-and-swap, so any number of nodes
 // count exactly.
 func gcraSQL(table string, keyCols []string, n int) string {
-	keys := strings.Join(keyCols, ", ")
+	return gcraInsert(table, keyCols, n) + gcraConflict(table, keyCols, false) + `
+RETURNING ` + strings.Join(keyCols, ", ")
+}
+
+// gcraAllSQL is gcraSQL for a dialect that undoes a failed statement
+// alone (SQLite): a bucket that refuses sets tat to NULL, so the NOT NULL
+// constraint fails the statement and none of its units is taken. Without
+// RETURNING, which on SQLite builds an ephemeral table on every run (a
+// fifth of what a take cost), success is all the caller needs to know;
+// after a refusal, which changed nothing, the counters read back say
+// which buckets are full. A refused request then counts nowhere, also
+// outside a transaction.
+func gcraAllSQL(table string, keyCols []string, n int) string {
+	return gcraInsert(table, keyCols, n) + gcraConflict(table, keyCols, true)
+}
+
+// gcraInsert is the INSERT of n fresh counters that gcraConflict turns
+// into takes of the existing ones.
+func gcraInsert(table string, keyCols []string, n int) string {
 	row := "(" + strings.Repeat("?, ", len(keyCols)) + "?, ?, ?, ?, ?)"
-	return `INSERT INTO ` + table + ` (` + keys + `, tat, emission, span, scale, idle_at) VALUES ` + row +
-		strings.Repeat(", "+row, n-1) + gcraConflict(table, keyCols) + `
-RETURNING ` + keys
+	return `INSERT INTO ` + table + ` (` + strings.Join(keyCols, ", ") + `, tat, emission, span, scale, idle_at) VALUES ` + row +
+		strings.Repeat(", "+row, n-1)
 }
 
 // gcraConflict is the ON CONFLICT clause of gcraSQL: what a take does to
-// a counter that exists, and when it leaves it alone (a refusal).
-func gcraConflict(table string, keyCols []string) string {
+// a counter that exists, and when it leaves it alone (a refusal), or with
+// fail, makes the statement fail instead (gcraAllSQL).
+func gcraConflict(table string, keyCols []string, fail bool) string {
 	// A counter kept in other units than the take's (its bucket's Max or
 	// Interval changed since, or a node read the bucket before the change)
 	// starts afresh in the take's units: its tat means nothing in them.
 	same := `(` + table + `.scale = excluded.scale AND ` + table + `.emission = excluded.emission)`
 	next := `CASE WHEN ` + same + ` AND ` + table + `.tat + excluded.emission > excluded.tat THEN ` + table + `.tat + excluded.emission ELSE excluded.tat END`
+	admit := `NOT ` + same + ` OR ` + table + `.tat + excluded.emission <= excluded.tat - excluded.emission + excluded.span`
+	set, where := next, `
+WHERE `+admit
+	if fail {
+		set, where = `CASE WHEN `+admit+` THEN `+next+` END`, ""
+	}
 	return `
-ON CONFLICT (` + strings.Join(keyCols, ", ") + `) DO UPDATE SET tat = ` + next + `, idle_at = (` + next + `) / excluded.scale + 1,
-emission = excluded.emission, span = excluded.span, scale = excluded.scale
-WHERE NOT ` + same + ` OR ` + table + `.tat + excluded.emission <= excluded.tat - excluded.emission + excluded.span`
+ON CONFLICT (` + strings.Join(keyCols, ", ") + `) DO UPDATE SET tat = ` + set + `, idle_at = (` + next + `) / excluded.scale + 1,
+emission = excluded.emission, span = excluded.span, scale = excluded.scale` + where
+}
+
+// texts holds statement texts built from their parts (gcraSQL,
+// gcraAllSQL, rateTakeSQL) once per shape: built on every take, they were
+// a tenth of its cost. The shapes are few: a table, a form and a take's
+// count of buckets.
+var texts sync.Map // textKey -> string
+
+type textKey struct {
+	form, table string
+	n           int
+}
+
+// text returns the text of shape k, built by build the first time.
+func text(k textKey, build func() string) string {
+	if q, ok := texts.Load(k); ok {
+		return q.(string)
+	}
+	q := build()
+	texts.Store(k, q)
+	return q
 }
 
 // Key columns of the two counter tables.
@@ -120,7 +166,7 @@ func (s *store) TakeThrottle(ctx context.Context, takes []verify.RateTake, now t
 }
 
 // takeGCRA runs gcraSQL for takes and reads the refused counters back to
-// say when each admits again.
+// say when each admits again; or gcraAllSQL where the dialect allows.
 func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes []verify.RateTake, now time.Time) ([]verify.RateRefusal, error) {
 	if len(takes) == 0 {
 		return nil, nil
@@ -135,7 +181,50 @@ func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes
 		tat := ms*scale + emission
 		args = append(args, tat, emission, emission*scale, scale, tat/scale+1)
 	}
-	query := gcraSQL(table, cols, len(takes))
+	var refused []verify.RateRefusal
+	var err error
+	if s.d.undoesFailedStatement() {
+		refused, err = s.takeAll(ctx, table, cols, takes, ms, args)
+	} else {
+		refused, err = s.takeEach(ctx, table, cols, takes, ms, args)
+	}
+	if err != nil || len(refused) == 0 {
+		return nil, err
+	}
+	return refused, nil
+}
+
+// takeAll runs gcraAllSQL: every unit taken, or none and the refusals.
+func (s *store) takeAll(ctx context.Context, table string, cols []string, takes []verify.RateTake, ms int64, args []any) ([]verify.RateRefusal, error) {
+	query := text(textKey{"all", table, len(takes)}, func() string { return gcraAllSQL(table, cols, len(takes)) })
+	var refused []verify.RateRefusal
+	err := s.atomic(ctx, func(t *store) error {
+		refused = refused[:0]
+		_, err := t.exec(ctx, query, args...)
+		if err == nil || !t.d.isNotNull(err) {
+			return err // every unit taken, the usual case
+		}
+		for _, tk := range takes {
+			r, full, err := t.refusal(ctx, table, cols, tk, ms)
+			if err != nil {
+				return err
+			}
+			if full {
+				refused = append(refused, r)
+			}
+		}
+		if len(refused) == 0 {
+			return err // not a refusal: a NULL key, say
+		}
+		return nil
+	})
+	return refused, err
+}
+
+// takeEach runs gcraSQL: the rows it returns say which units were taken.
+// If one was not, the others are given back.
+func (s *store) takeEach(ctx context.Context, table string, cols []string, takes []verify.RateTake, ms int64, args []any) ([]verify.RateRefusal, error) {
+	query := text(textKey{"each", table, len(takes)}, func() string { return gcraSQL(table, cols, len(takes)) })
 	k := make([]string, len(cols))
 	dst := make([]any, len(cols))
 	for i := range k {
@@ -165,45 +254,52 @@ func (s *store) takeGCRA(ctx context.Context, table string, cols []string, takes
 			if slices.Contains(got, strings.Join(gcraKeys(cols, tk), "\x00")) {
 				continue
 			}
-			r, err := t.refusal(ctx, table, cols, tk, ms)
+			r, _, err := t.refusal(ctx, table, cols, tk, ms)
 			if err != nil {
 				return err
 			}
 			refused = append(refused, r)
 		}
-		return nil
+		return errRefused // undoes the units taken, outside a transaction
 	})
-	if err != nil {
-		return nil, err
+	if errors.Is(err, errRefused) {
+		err = nil
 	}
-	if len(refused) == 0 {
-		return nil, nil
-	}
-	return refused, nil
+	return refused, err
 }
 
-// refusal reads the counter of a refused take and says when its bucket
-// admits again: once now*scale + span >= tat + emission. A counter in
-// other units than the take's (another node's take in a changed bucket's
-// units) says one unit's time.
-func (s *store) refusal(ctx context.Context, table string, cols []string, tk verify.RateTake, ms int64) (verify.RateRefusal, error) {
+// errRefused rolls back the takes of a refused request, so that it
+// counts nowhere; the caller's transaction, if any, is rolled back by the
+// caller, which is told of the refusal.
+var errRefused = errors.New("sqlstore: refused")
+
+// refusal reads the counter of a take and says whether its bucket is full
+// at ms (it would refuse the take), and when it admits again: once
+// now*scale + span >= tat + emission. A counter in other units than the
+// take's (another node's take in a changed bucket's units) says one
+// unit's time, and is not full: a take starts it afresh. So is a counter
+// that does not exist.
+func (s *store) refusal(ctx context.Context, table string, cols []string, tk verify.RateTake, ms int64) (verify.RateRefusal, bool, error) {
 	keys := gcraKeys(cols, tk)
 	args := make([]any, len(keys))
 	for i, k := range keys {
 		args[i] = k
 	}
+	per, unit := int64(tk.Max), int64(tk.Interval)*1000
+	wait := (unit + per - 1) / per
+	full := false
 	var tat, emission, span, scale int64
 	err := s.queryRow(ctx, `SELECT tat, emission, span, scale FROM `+table+` WHERE `+strings.Join(cols, " = ? AND ")+` = ?`, args...).
 		Scan(&tat, &emission, &span, &scale)
-	if err != nil {
-		return verify.RateRefusal{}, err
-	}
-	per, unit := int64(tk.Max), int64(tk.Interval)*1000
-	wait := (unit + per - 1) / per
-	if scale == per && emission == unit {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return verify.RateRefusal{}, false, err
+	case scale == per && emission == unit:
 		wait = (tat + emission - span - ms*scale + scale - 1) / scale
+		full = tat+emission > ms*scale+span
 	}
-	return verify.RateRefusal{Take: tk, After: time.Duration(max(wait, 0)) * time.Millisecond}, nil
+	return verify.RateRefusal{Take: tk, After: time.Duration(max(wait, 0)) * time.Millisecond}, full, nil
 }
 
 // pruneCursor is the last key the sweep's walk of each counter table

@@ -92,8 +92,8 @@ func testRateLimits(t *testing.T, db *DB) {
 	if refused, err := take("a", t0.Add(16*time.Second)); err != nil || len(refused) != 1 {
 		t.Fatalf("right after: %v, %v", refused, err)
 	}
-	// Two buckets: one full refuses, the other's unit is taken (the
-	// caller's rollback gives it back).
+	// Two buckets: one full refuses; in a transaction, the caller's
+	// rollback gives back whatever was taken.
 	hour := f.newBucket(rl, 100, 3600)
 	both := []verify.RateTake{{Bucket: b.Sid, Limit: "phone", Key: "a", Max: 4, Interval: 60},
 		{Bucket: hour.Sid, Limit: "phone", Key: "a", Max: 100, Interval: 3600}}
@@ -108,7 +108,12 @@ func testRateLimits(t *testing.T, db *DB) {
 	if !verify.IsCode(err, verify.ETooManyRequests) || len(txRefused) != 1 || txRefused[0].Take.Bucket != b.Sid {
 		t.Fatalf("two buckets: %+v, %v", txRefused, err)
 	}
-	// The rollback left the hour bucket untouched: 100 takes of it pass.
+	// Outside a transaction too, a refused take counts nowhere.
+	if r, err := db.TakeBuckets(f.ctx, both, t0.Add(16*time.Second)); err != nil || len(r) != 1 || r[0].Take.Bucket != b.Sid || r[0].After != 14*time.Second {
+		t.Fatalf("two buckets outside a transaction: %+v, %v", r, err)
+	}
+	// The rollback and the refusal left the hour bucket untouched: 100
+	// takes of it pass.
 	for i := range 100 {
 		if r, err := db.TakeBuckets(f.ctx, both[1:], t0.Add(17*time.Second)); err != nil || r != nil {
 			t.Fatalf("hour take %d: %v, %v", i, r, err)
@@ -217,8 +222,7 @@ func testSafeList(t *testing.T, db *DB) {
 // (on PostgreSQL in the statement that takes their units), ignores names
 // that are no rate limit and limits without buckets, counts exactly under
 // parallel takes, and says which bucket refused and for how long, with
-// the counters of the buckets that had room taken for the caller to roll
-// back.
+// nothing taken from the buckets that had room.
 func testTakeRates(t *testing.T, db *DB) {
 	f := setup(t, db)
 	rl, minute := f.newRateLimit("phone", 3, 60)
@@ -261,15 +265,17 @@ func testTakeRates(t *testing.T, db *DB) {
 	if err != nil || len(r) != 1 || r[0].Take.Bucket != minute.Sid || r[0].Take.Limit != "phone" || r[0].After != 10*time.Second {
 		t.Fatalf("at 10 s: %+v, %v", r, err)
 	}
-	// That refusal took the hour bucket's unit (no rollback here): at 20 s
-	// it gives its last, and at 40 s the hour bucket refuses, until its
-	// next unit at 720 s.
-	if r, err = db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(20*time.Second)); err != nil || r != nil {
-		t.Fatalf("at 20 s: %+v, %v", r, err)
+	// That refusal took nothing (no transaction here, and still it
+	// counts nowhere): the hour bucket has two units left, at 20 s and at
+	// 40 s; at 60 s it refuses until its next unit at 720 s.
+	for _, at := range []time.Duration{20 * time.Second, 40 * time.Second} {
+		if r, err = db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(at)); err != nil || r != nil {
+			t.Fatalf("at %v: %+v, %v", at, r, err)
+		}
 	}
-	r, err = db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(40*time.Second))
-	if err != nil || len(r) != 1 || r[0].Take.Bucket != hour.Sid || r[0].After != 680*time.Second {
-		t.Fatalf("at 40 s: %+v, %v", r, err)
+	r, err = db.TakeRates(f.ctx, f.service.Sid, values, t0.Add(60*time.Second))
+	if err != nil || len(r) != 1 || r[0].Take.Bucket != hour.Sid || r[0].After != 660*time.Second {
+		t.Fatalf("at 60 s: %+v, %v", r, err)
 	}
 	// Another value, and another service's rate limit of the same name,
 	// count on their own.

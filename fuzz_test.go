@@ -81,8 +81,18 @@ func FuzzParseStringMap(f *testing.F) {
 		`{"a":"\u0000"}`, `{"a":"\ud800"}`, "{\"a\":\"\xff\"}", `{"a":{"b":"c"}}`, `["a"]`, `{"n":1}`, `"null"`, `{"a":"x\ny"}`} {
 		f.Add(s)
 	}
+	for _, s := range []string{` { "a" : "b" , "c":"d" } `, `{"a":"b",}`, `{"a":"b"} x`, "{\"a\":\"x\ty\"}", "{\"a\":\"\x7f\"}",
+		"{\"a\":\"\u0085\"}", `{"a":"b","a":"b"}`, `{"":""}`, `{"a":"b"`, `{"a" "b"}`} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		m, err := ParseStringMap(raw)
+		// The quick path answers only what the full path answers alike.
+		if quick, ok := plainStringMap(raw); ok {
+			if full, err := parseStringMap(raw); err != nil || !maps.Equal(quick, full) || (quick == nil) != (full == nil) {
+				t.Fatalf("quick path: %q gave %v, the full path %v, %v", raw, quick, full, err)
+			}
+		}
 		if err != nil {
 			return
 		}

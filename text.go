@@ -79,6 +79,81 @@ func decodeJSON(raw string, v any) error {
 	return nil
 }
 
+// plainStringMap is ParseStringMap's quick path, for the usual object of
+// plain strings such as a create's RateLimits: one pass, no reflection,
+// where encoding/json and the duplicate-key scan took 4 µs and 33
+// allocations. It accepts only what ParseStringMap would accept, with the
+// same result: an object whose keys and values have no escape and are
+// ValidText, with no repeated key. Anything else, errors included, is
+// left to the full path (ok false), which says why.
+func plainStringMap(raw string) (m map[string]string, ok bool) {
+	i := skipSpace(raw, 0)
+	if i == len(raw) || raw[i] != '{' {
+		return nil, false
+	}
+	m = make(map[string]string, 1)
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return m, skipSpace(raw, i+1) == len(raw)
+	}
+	for {
+		k, j, ok := plainString(raw, i)
+		if !ok || !ValidText(k, false) {
+			return nil, false
+		}
+		if i = skipSpace(raw, j); i == len(raw) || raw[i] != ':' {
+			return nil, false
+		}
+		v, j, ok := plainString(raw, skipSpace(raw, i+1))
+		if !ok || !ValidText(v, true) {
+			return nil, false
+		}
+		if _, dup := m[k]; dup {
+			return nil, false
+		}
+		m[k] = v
+		if i = skipSpace(raw, j); i == len(raw) {
+			return nil, false
+		}
+		switch raw[i] {
+		case ',':
+			i = skipSpace(raw, i+1)
+		case '}':
+			return m, skipSpace(raw, i+1) == len(raw)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainString reads the JSON string at raw[i], which must have no escape
+// and no control character (the caller checks the rest with ValidText;
+// anything else sends it to the full path): its text, and the index after
+// its closing quote.
+func plainString(raw string, i int) (string, int, bool) {
+	if i >= len(raw) || raw[i] != '"' {
+		return "", 0, false
+	}
+	for j := i + 1; j < len(raw); j++ {
+		switch c := raw[j]; {
+		case c == '\\' || c < 0x20: // an escape, or what JSON refuses
+			return "", 0, false
+		case c == '"':
+			return raw[i+1 : j], j + 1, true
+		}
+	}
+	return "", 0, false
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(raw string, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
 // duplicateKey returns an error naming the first key repeated within one
 // object, at any depth. Malformed JSON is left to json.Unmarshal.
 func duplicateKey(raw string) error {

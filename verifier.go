@@ -126,6 +126,14 @@ func checkRange(code int, name string, n, lo, hi int) error {
 // decodeJSON refuses (a repeated key, invalid UTF-8); keys must be one line
 // of text and values text (ValidText).
 func ParseStringMap(raw string) (map[string]string, error) {
+	if m, ok := plainStringMap(raw); ok {
+		return m, nil
+	}
+	return parseStringMap(raw)
+}
+
+// parseStringMap is ParseStringMap's full path, through encoding/json.
+func parseStringMap(raw string) (map[string]string, error) {
 	var v any
 	if err := decodeJSON(raw, &v); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -40,10 +41,52 @@ const (
 	codeSealLabel   = "verifyd verification code seal"
 )
 
+// subkey is HMAC(key, label): a key for one use, derived from TokenKey or
+// a previous key. Every create and check derives several, so they are
+// remembered (subkeys): each derivation was about a microsecond and a
+// dozen allocations.
 func subkey(key []byte, label string) []byte {
+	return subkeys.get(key, label)
+}
+
+// subkeys remembers derived keys by label, then key. The keys are a
+// server's TokenKey and its previous keys, and the labels are constants,
+// so it stays small; maxSubkeys bounds it all the same (tests make many
+// Verifiers), by starting over when it is full. Callers never modify
+// what it returns.
+var subkeys = subkeyMemo{m: make(map[string]map[string][]byte)}
+
+const maxSubkeys = 256
+
+type subkeyMemo struct {
+	mu sync.RWMutex
+	m  map[string]map[string][]byte // label -> key -> subkey
+	n  int
+}
+
+func (s *subkeyMemo) get(key []byte, label string) []byte {
+	s.mu.RLock()
+	d, ok := s.m[label][string(key)]
+	s.mu.RUnlock()
+	if ok {
+		return d
+	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(label))
-	return m.Sum(nil)
+	d = m.Sum(nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n >= maxSubkeys {
+		s.m, s.n = make(map[string]map[string][]byte), 0
+	}
+	if s.m[label] == nil {
+		s.m[label] = make(map[string][]byte)
+	}
+	if _, ok := s.m[label][string(key)]; !ok {
+		s.m[label][string(key)] = d
+		s.n++
+	}
+	return d
 }
 
 // codeKeys returns the key sets of TokenKey and of each previous key, the

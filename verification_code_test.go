@@ -2,7 +2,10 @@ package verify
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -63,5 +66,37 @@ func TestCodeKeys(t *testing.T) {
 	moved := bytes.Replace(payload, []byte(d.AttemptSid), []byte("VL"+strings.Repeat("02", 16)), 1)
 	if _, err := old.OpenCodeDelivery(moved); err == nil {
 		t.Error("the sealed code opened under another attempt SID")
+	}
+}
+
+// TestSubkeyMemo: a remembered subkey is HMAC(key, label), per key and
+// label, and the memo stays within maxSubkeys however many keys come.
+func TestSubkeyMemo(t *testing.T) {
+	want := func(key []byte, label string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(label))
+		return m.Sum(nil)
+	}
+	a, b := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	for range 2 { // computed, then remembered
+		for _, k := range [][]byte{a, b} {
+			for _, l := range []string{codeHashLabel, rateKeyLabel} {
+				if got := subkey(k, l); !bytes.Equal(got, want(k, l)) {
+					t.Fatalf("subkey(%x, %q) = %x", k, l, got)
+				}
+			}
+		}
+	}
+	for i := range 3 * maxSubkeys {
+		k := []byte(fmt.Sprintf("key %d of many, long enough to be one", i))
+		if got := subkey(k, codeSealLabel); !bytes.Equal(got, want(k, codeSealLabel)) {
+			t.Fatalf("key %d: %x", i, got)
+		}
+		subkeys.mu.RLock()
+		n := subkeys.n
+		subkeys.mu.RUnlock()
+		if n > maxSubkeys {
+			t.Fatalf("%d subkeys remembered", n)
+		}
 	}
 }

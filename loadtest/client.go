@@ -33,7 +33,14 @@ func CheckLoopback(rawURL string) error {
 // newTransport returns the one transport every worker shares. Keep-alive
 // with at least as many idle connections per host as workers means a
 // closed loop reuses its connections, so the numbers measure requests, not
-// TCP handshakes. The dialer resolves the address itself and refuses any
+// TCP handshakes. MaxConnsPerHost holds every host (the server, the floors)
+// to conc connections, so that the open loop, which can have many more
+// operations due at once, measures conc connections as the closed loop
+// does (driveOpen queues its operations for them). The closed loop never
+// has more than conc requests in flight, so the cap only stops the
+// transport from dialing a spare connection when a request finds none idle
+// while an answered one is on its way back to the pool; it then waits for
+// that one. The dialer resolves the address itself and refuses any
 // non-loopback IP, so not even a next_page_url can lead the tool away.
 func newTransport(conc int) *http.Transport {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
@@ -56,6 +63,7 @@ func newTransport(conc int) *http.Transport {
 		},
 		MaxIdleConns:        4 * conc,
 		MaxIdleConnsPerHost: 2 * conc,
+		MaxConnsPerHost:     conc,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}

@@ -2,11 +2,14 @@ package loadtest
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/verifyd/verify/sqlstore"
 )
@@ -37,17 +40,44 @@ func newDBCPU(dsn string) dbCPU {
 	return postgresCPU
 }
 
-// localDSN reports whether a postgres:// URL names this machine.
+// localDSN reports whether the PostgreSQL connection string dsn (a
+// postgres:// URL, or the key=value form) names a server on this machine,
+// whose processes postgresCPU can then read. It parses dsn with
+// pgconn.ParseConfig, the parser the store's pgx connection itself uses, so
+// that it decides on the host the store connects to: one in brackets
+// ([::1]), a host= query parameter (which overrides the URL's host), a
+// multi-host list, the PGHOST default and the default socket directory all
+// count as pgx counts them. Every host of a multi-host string must be
+// local, since the connection may go to any of them. A string pgx cannot
+// parse is not local: the sampler is left out rather than wrong.
 func localDSN(dsn string) bool {
-	rest := dsn[strings.Index(dsn, "://")+3:]
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		rest = rest[i+1:]
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return false
 	}
-	host := rest
-	if i := strings.IndexAny(host, ":/?"); i >= 0 {
-		host = host[:i]
+	if !localHost(cfg.Host, cfg.Port) {
+		return false
 	}
-	return host == "" || host == "localhost" || host == "127.0.0.1" || host == "[::1]"
+	for _, f := range cfg.Fallbacks {
+		if !localHost(f.Host, f.Port) {
+			return false
+		}
+	}
+	return true
+}
+
+// localHost reports whether a host pgx dials is on this machine: a Unix
+// socket directory, localhost, or a loopback IP. Names are not resolved:
+// a DNS answer is no proof, and the check must not wait on a resolver.
+func localHost(host string, port uint16) bool {
+	if network, _ := pgconn.NetworkAddress(host, port); network == "unix" {
+		return true
+	}
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host) // accepts a zone, as in ::1%lo
+	return err == nil && ip.IsLoopback()
 }
 
 // postgresCPU sums utime and stime of the processes whose command is

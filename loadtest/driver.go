@@ -112,15 +112,36 @@ const maxInFlight = 10000
 // it, which a closed loop does (coordinated omission). The slice ends at
 // dur, after limit operations or at errDry, once every started operation
 // has been answered.
-func (acc *window) driveOpen(ctx context.Context, rate int, dur time.Duration, limit int64, o op, rss rssReader) {
+//
+// As in drive, newOp(w) is called once per slot w in 0..conc-1, and an
+// operation runs on a slot's op, which no other operation uses meanwhile:
+// an op may keep state between its calls (factor-list its next page)
+// without locking. conc is the number of connections the transport allows
+// (newTransport), so a slot is what a connection is: an operation that
+// falls due while all are busy waits for one, about in the order they fell
+// due (a channel's receivers queue first come, first served), and that
+// wait is part of its latency. Taking ops from a channel of slots filled
+// at the start of the slice allocates nothing per operation.
+func (acc *window) driveOpen(ctx context.Context, rate, conc int, dur time.Duration, limit int64, newOp func(worker int) op, rss rssReader) {
 	var (
 		mu    sync.Mutex
 		dryAt atomic.Int64
 	)
+	slots := make(chan op, conc)
+	for w := range conc {
+		slots <- newOp(w)
+	}
 	sampler := startRSSSampler(rss)
 	start := time.Now()
 	schedule(ctx, rate, dur, limit, func(due time.Time) error {
-		err := o(ctx)
+		var err error
+		select {
+		case o := <-slots:
+			err = o(ctx)
+			slots <- o
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 		d := time.Since(due)
 		if errors.Is(err, errDry) {
 			dryAt.CompareAndSwap(0, int64(time.Since(start)))

@@ -73,7 +73,9 @@ type Config struct {
 	Concurrency int // closed-loop workers = connections
 	// Rate, if positive, drives each workload open loop at this many
 	// operations a second (driveOpen) over at most Concurrency
-	// connections, instead of by Concurrency closed-loop workers.
+	// connections (the transport's MaxConnsPerHost), instead of by
+	// Concurrency closed-loop workers; operations that fall due while all
+	// are busy wait, and their wait counts in their latency.
 	Rate int
 	// MaxRequests bounds the operations of each workload.
 	MaxRequests int64
@@ -416,7 +418,7 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	case st.w.drive != nil:
 		err = st.w.drive(st.on, ctx, &st.acc, slice)
 	case b.cfg.Rate > 0:
-		st.acc.driveOpen(ctx, b.cfg.Rate, slice, b.cfg.MaxRequests-int64(n0), st.newOp(0), rss)
+		st.acc.driveOpen(ctx, b.cfg.Rate, b.cfg.Concurrency, slice, b.cfg.MaxRequests-int64(n0), st.newOp, rss)
 	default:
 		st.acc.drive(ctx, b.cfg.Concurrency, slice, b.cfg.MaxRequests-int64(n0), st.newOp, rss)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // maxBody caps what the backend reads from the page. A registration
@@ -35,7 +36,17 @@ const (
 
 // backend is the customer's server of the demo: it decides the relying
 // party, and passes the browser's credentials to the Verify API.
-type backend struct{ cfg Config }
+type backend struct {
+	cfg Config
+
+	// mu guards applied, and is held across the write that changes it,
+	// so that concurrent logins write the settings once and applied
+	// always names what the last successful write set.
+	mu sync.Mutex
+	// applied is, per service SID, the Passkeys settings (the encoded
+	// form) the backend last set on the service.
+	applied map[string]string
+}
 
 // registerStart creates an unverified passkeys factor for the identity,
 // whose answer carries the creation options for the browser.
@@ -69,8 +80,9 @@ func (b *backend) registerFinish(w http.ResponseWriter, r *http.Request) {
 // loginStart creates a passkeys challenge: for the identity's passkeys
 // when one is given, else for any discoverable passkey of the service.
 // The latter names no factor, so the API takes the relying party from the
-// service's Passkeys settings; they are set first to this page's, as a
-// customer sets them once when creating the service.
+// service's Passkeys settings; they are set first to this page's
+// (applyPasskeySettings), as a customer sets them once when creating the
+// service.
 func (b *backend) loginStart(w http.ResponseWriter, r *http.Request) {
 	identity, rp, ok := readStart(w, r)
 	if !ok {
@@ -79,22 +91,46 @@ func (b *backend) loginStart(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{}
 	if identity != "" {
 		body["identity"] = identity
-	} else {
-		form := url.Values{
-			"Passkeys.RelyingParty.Id":         {rp.id},
-			"Passkeys.RelyingParty.Name":       {rpName},
-			"Passkeys.RelyingParty.Origins":    {rp.origin},
-			"Passkeys.AuthenticatorAttachment": {authenticatorAttachment},
-			"Passkeys.DiscoverableCredentials": {discoverableCredentials},
-			"Passkeys.UserVerification":        {userVerification},
-		}
-		status, answer, err := b.call(r, "", "application/x-www-form-urlencoded", []byte(form.Encode()))
-		if err != nil || status != http.StatusOK {
-			relayAnswer(w, status, answer, err)
-			return
-		}
+	} else if !b.applyPasskeySettings(w, r, rp) {
+		return
 	}
 	b.relay(w, r, "/Passkeys/Challenges", "application/json", mustJSON(body))
+}
+
+// applyPasskeySettings sets the service's Passkeys settings to those of
+// the relying party rp, unless they are what the backend set last: one
+// write when the page is first used (or reached by another name), not one
+// per login, and settings changed elsewhere since are left alone while
+// the page's own stay the same. It answers the API's refusal itself and
+// then returns false.
+func (b *backend) applyPasskeySettings(w http.ResponseWriter, r *http.Request, rp rp) bool {
+	form := url.Values{
+		"Passkeys.RelyingParty.Id":         {rp.id},
+		"Passkeys.RelyingParty.Name":       {rpName},
+		"Passkeys.RelyingParty.Origins":    {rp.origin},
+		"Passkeys.AuthenticatorAttachment": {authenticatorAttachment},
+		"Passkeys.DiscoverableCredentials": {discoverableCredentials},
+		"Passkeys.UserVerification":        {userVerification},
+	}.Encode()
+	service := b.cfg.ServiceSid
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.applied[service] == form {
+		return true
+	}
+	status, answer, err := b.call(r, "", "application/x-www-form-urlencoded", []byte(form))
+	if err != nil || status != http.StatusOK {
+		// The settings are unknown now (the write may have been made
+		// before its answer was lost): the next login writes them again.
+		delete(b.applied, service)
+		relayAnswer(w, status, answer, err)
+		return false
+	}
+	if b.applied == nil {
+		b.applied = map[string]string{}
+	}
+	b.applied[service] = form
+	return true
 }
 
 // loginFinish posts the browser's assertion, as it is, to

@@ -85,6 +85,16 @@ func (s *Server) Handler() http.Handler {
 	return s.observe(s.recoverPanics(s.cors(s.dispatch(mux))))
 }
 
+// Observed serves h with what the API's own routes have around them: the
+// access log and the request metrics (under the route pattern that h's
+// own ServeMux sets, or "unmatched"), and panic recovery, which answers a
+// panic with a logged 500. It is for the front ends that cmd/verifyd
+// mounts beside the API, such as the console, so that their requests are
+// logged and counted as the API's are.
+func (s *Server) Observed(h http.Handler) http.Handler {
+	return s.observe(s.recoverPanics(h))
+}
+
 // dispatch answers requests the route table does not know with Twilio error
 // bodies instead of ServeMux's plain-text ones, which the clients cannot
 // parse, and never redirects (twilio-go decodes a 3xx body as a success).

@@ -14,17 +14,19 @@ import (
 
 // withConsole serves the console under /console/ in front of the API
 // handler; every other path goes to the API untouched. The console signs
-// in through the API server's login, with its throttle of failures.
+// in through the API server's login, with its throttle of failures, and
+// its requests pass the API's access log, metrics and panic recovery
+// (api.Server.Observed).
 func withConsole(next http.Handler, s *api.Server, box *inbox.Inbox, secure bool, logger *slog.Logger) http.Handler {
 	c := console.New(console.Config{Verifier: s.Verifier, SignIn: s.SignIn, KeyRevoked: s.KeyRevoked, Secure: secure, Inbox: box, Logger: logger})
 	redirect := http.RedirectHandler(console.Prefix+"/", http.StatusMovedPermanently)
-	return mount(next, console.Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return mount(next, console.Prefix, s.Observed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == console.Prefix {
 			redirect.ServeHTTP(w, r)
 			return
 		}
 		c.ServeHTTP(w, r)
-	}))
+	})))
 }
 
 // mount serves prefix and the paths below it with h, in front of next,

@@ -120,28 +120,59 @@ func (k *checkpointer) close() error {
 // the checkpointer asked for one. A RESTART waits, in the busy handler, for
 // every reader to leave the WAL; on the writer that wait holds up every
 // write, and a long reader (a backup's VACUUM INTO) would hold it for the
-// whole busy_timeout. So it waits at most restartWait: a restart that finds
-// readers is tried again once the checkpointer sees the WAL still large.
+// whole busy_timeout. So it waits at most restartWait. A restart that finds
+// readers is not tried again at once: the checkpointer asks again on every
+// tick while the WAL stays large, and trying on each (every 100 ms) cost
+// writers more than half their rate while a reader stayed. After a refusal
+// the committer lets the asks pass for restartBackoff, doubling up to
+// restartBackoffMax while refusals go on, and back to none after a
+// restart that completes. Only the committer's goroutine runs this, so
+// its back-off needs no lock.
 func (c *committer) restartWAL() {
 	if !c.restart.Swap(false) {
 		return
 	}
+	now := time.Now()
+	if now.Before(c.restartAfter) {
+		return
+	}
+	c.restartTries.Add(1)
+	if c.tryRestart() {
+		c.restarts.Add(1)
+		c.restartDelay = 0
+		return
+	}
+	c.restartDelay = min(max(2*c.restartDelay, restartBackoff), restartBackoffMax)
+	c.restartAfter = now.Add(c.restartDelay)
+}
+
+// tryRestart runs one RESTART checkpoint on the writer's connection,
+// waiting at most restartWait for readers, and reports whether it
+// restarted the WAL.
+func (c *committer) tryRestart() bool {
 	ctx := context.Background()
 	conn, err := c.db.Conn(ctx) // the writer's one connection, free between batches
 	if err != nil {
-		return
+		return false
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWait.Milliseconds())); err != nil {
-		return
+		return false
 	}
+	// Back to the DSN's wait, for the writes that follow, whatever happens.
+	defer func() {
+		_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyTimeout.Milliseconds()))
+	}()
 	var busy, frames, copied int
-	if conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied) == nil && busy == 0 {
-		c.restarts.Add(1)
-	}
-	// Back to the DSN's wait, for the writes that follow.
-	_, _ = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyTimeout.Milliseconds()))
+	return conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied) == nil && busy == 0
 }
 
 // restartWait bounds how long a RESTART checkpoint holds up the writer.
 const restartWait = 100 * time.Millisecond
+
+// restartBackoff and restartBackoffMax bound the pause after a RESTART that
+// found readers (restartWAL). Variables for tests.
+var (
+	restartBackoff    = time.Second
+	restartBackoffMax = 5 * time.Second
+)

@@ -68,8 +68,14 @@ func fileSize(t *testing.T, path string) int64 {
 // TestRestartWaitsLittle: a RESTART checkpoint that finds a reader still
 // in the WAL gives up after restartWait instead of holding up every write
 // for the writer's busy_timeout, and the writer waits as long as before for
-// other locks afterwards.
+// other locks afterwards. While the reader stays, the asks that come on
+// every tick are let pass for a back-off that doubles, so the writer is
+// held up at most once per back-off; once the reader has gone, the next
+// ask after the back-off restarts the WAL.
 func TestRestartWaitsLittle(t *testing.T) {
+	oldMin, oldMax := restartBackoff, restartBackoffMax
+	restartBackoff, restartBackoffMax = time.Second, 2*time.Second
+	t.Cleanup(func() { restartBackoff, restartBackoffMax = oldMin, oldMax })
 	path := filepath.Join(t.TempDir(), "verify.db")
 	db := mustOpenFile(t, path, testKey)
 	f := setup(t, db)
@@ -86,16 +92,25 @@ func TestRestartWaitsLittle(t *testing.T) {
 	if err := tx.QueryRow("SELECT COUNT(*) FROM entities").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	before := db.batch.restarts.Load()
-	db.batch.restart.Store(true)
-	start := time.Now()
-	for i := range 3 { // the first write's batch is followed by the restart
-		if err := db.CreateEntity(f.ctx, f.entityValue(fmt.Sprintf("during-%d", i))); err != nil {
+	before, tries := db.batch.restarts.Load(), db.batch.restartTries.Load()
+	write := func(name string) {
+		t.Helper()
+		if err := db.CreateEntity(f.ctx, f.entityValue(name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("3 writes took %s behind a RESTART waiting for a reader", d)
+	// Asked for before every write, as a large WAL makes the checkpointer
+	// do on every tick: 20 writes within the first back-off try once.
+	start := time.Now()
+	for i := range 20 {
+		db.batch.restart.Store(true)
+		write(fmt.Sprintf("during-%d", i))
+	}
+	if took := time.Since(start); took >= restartBackoff {
+		t.Fatalf("20 writes took %s behind RESTARTs waiting for a reader", took)
+	}
+	if got := db.batch.restartTries.Load() - tries; got != 1 {
+		t.Fatalf("%d RESTARTs tried within the first back-off, want 1", got)
 	}
 	if db.batch.restarts.Load() != before {
 		t.Error("a RESTART completed while a reader held the WAL")
@@ -104,15 +119,25 @@ func TestRestartWaitsLittle(t *testing.T) {
 	if err := db.wdb.QueryRow("PRAGMA busy_timeout").Scan(&ms); err != nil || ms != int(writerBusyTimeout.Milliseconds()) {
 		t.Errorf("writer busy_timeout after the restart: %d, %v", ms, err)
 	}
-	// Without the reader the next restart goes through.
-	tx.Rollback()
+	// After the back-off, one more try, refused again: the back-off doubles.
+	time.Sleep(restartBackoff)
 	db.batch.restart.Store(true)
-	if err := db.CreateEntity(f.ctx, f.entityValue("after-the-reader")); err != nil {
-		t.Fatal(err)
+	write("after-one-back-off")
+	if got := db.batch.restartTries.Load() - tries; got != 2 {
+		t.Errorf("%d RESTARTs tried after one back-off, want 2", got)
 	}
-	if err := db.CreateEntity(f.ctx, f.entityValue("after-the-reader-2")); err != nil {
-		t.Fatal(err)
+	time.Sleep(restartBackoff) // half of the doubled back-off: no try
+	db.batch.restart.Store(true)
+	write("within-the-doubled-back-off")
+	if got := db.batch.restartTries.Load() - tries; got != 2 {
+		t.Errorf("%d RESTARTs tried within the doubled back-off, want 2", got)
 	}
+	// Without the reader, the next ask after the back-off goes through.
+	tx.Rollback()
+	time.Sleep(restartBackoffMax)
+	db.batch.restart.Store(true)
+	write("after-the-reader")
+	write("after-the-reader-2")
 	if db.batch.restarts.Load() == before {
 		t.Error("no RESTART once the reader had gone")
 	}

@@ -37,6 +37,12 @@ type committer struct {
 	// restarts counts those that completed, for tests and diagnostics.
 	restart  atomic.Bool
 	restarts atomic.Int64
+	// restartTries counts the RESTART checkpoints tried; restartAfter and
+	// restartDelay are the back-off after one that found readers. Only
+	// the committer's goroutine touches the last two.
+	restartTries atomic.Int64
+	restartAfter time.Time
+	restartDelay time.Duration
 	// stmts are statements prepared on the writer; wanted, texts to prepare
 	// after the current batch. Only the committer's goroutine touches them.
 	stmts  map[string]*sql.Stmt

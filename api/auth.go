@@ -86,7 +86,7 @@ func (s *Server) authenticate(r *http.Request, a access) (*principal, error) {
 // A right login marks the address as known for the SID.
 func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	addr, now := clientAddr(r, s.TrustedProxies), s.now()
-	if err := s.throttle.check(addr, user, now); err != nil {
+	if err := s.throttle.check(r.Context(), addr, user, s.now); err != nil {
 		return nil, err
 	}
 	if acct, ok := s.logins.ok(user, pass, now); ok {
@@ -97,18 +97,16 @@ func (s *Server) login(r *http.Request, user, pass string) (*principal, error) {
 	// deleted on this node while Login runs, remember sees another
 	// generation and drops what may be the deleted key.
 	gen := s.logins.generation()
-	held, err := s.throttle.reserve(addr, user, now)
+	held, err := s.throttle.reserve(r.Context(), addr, user, s.now)
 	if err != nil {
 		return nil, err
 	}
 	acct, err := s.Verifier.Login(r.Context(), user, pass)
-	if verify.IsCode(err, verify.EAuthenticate) {
-		if s.Metrics != nil {
-			s.Metrics.FailedLogin()
-		}
-		return nil, err
+	failed := verify.IsCode(err, verify.EAuthenticate)
+	s.throttle.settle(held, failed)
+	if failed && s.Metrics != nil {
+		s.Metrics.FailedLogin()
 	}
-	s.throttle.release(held)
 	if err != nil {
 		return nil, err
 	}

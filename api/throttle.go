@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -81,6 +82,22 @@ type loginThrottle struct {
 	addrs limiter[netip.Addr]
 	sids  limiter[string]
 	known knownAddrs
+
+	// mu orders reservations (reserve, settle): the logins being checked
+	// by the store, per address and per SID, and settled, closed and
+	// replaced whenever one of them ends. Only logins the login cache does
+	// not know take it.
+	mu       sync.Mutex
+	pendAddr map[netip.Addr]int
+	pendSid  map[string]int
+	settled  chan struct{}
+}
+
+// initLocked makes the zero loginThrottle ready, under t.mu.
+func (t *loginThrottle) initLocked() {
+	if t.settled == nil {
+		t.pendAddr, t.pendSid, t.settled = map[netip.Addr]int{}, map[string]int{}, make(chan struct{})
+	}
 }
 
 // limit is a GCRA rate: burst failures at once from a clean slate, then one
@@ -99,30 +116,85 @@ var (
 const maxThrottled = 1 << 16
 
 // check returns a 20429 error, with the time to wait, if logins from addr
-// or for user are throttled at now; nil otherwise.
-func (t *loginThrottle) check(addr netip.Addr, user string, now time.Time) error {
+// or for user are throttled; nil otherwise. When the budget is spent by
+// logins still being checked (reserve), it waits for them, as reserve
+// does: they may be right, and give back what they counted.
+func (t *loginThrottle) check(ctx context.Context, addr netip.Addr, user string, now func() time.Time) error {
+	if t.wait(addr, user, now()) <= 0 {
+		return nil // the usual case: read-locked lookups only
+	}
+	for {
+		t.mu.Lock()
+		t.initLocked()
+		wait := t.wait(addr, user, now())
+		if wait <= 0 {
+			t.mu.Unlock()
+			return nil
+		}
+		err := &retryError{err: verify.Errorf(verify.ETooManyRequests, "Too Many Requests"), after: wait}
+		if t.pendAddr[addr] == 0 && t.pendSid[user] == 0 {
+			t.mu.Unlock()
+			return err
+		}
+		settled := t.settled
+		t.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// wait is how long until a failure of addr for user would be admitted.
+func (t *loginThrottle) wait(addr netip.Addr, user string, now time.Time) time.Duration {
 	wait := t.addrs.wait(addr, now, addrLimit)
 	if throttledSid(user) && !t.known.has(addr, user, now) {
 		wait = max(wait, t.sids.wait(user, now, sidLimit))
 	}
-	if wait <= 0 {
-		return nil
-	}
-	return &retryError{
-		err:   verify.Errorf(verify.ETooManyRequests, "Too Many Requests"),
-		after: wait,
+	return wait
+}
+
+// reserve counts a login from addr for user as failed before the store
+// checks it, or returns check's error if the address or the SID has no
+// failure left. The caller settles the count with settle once the store
+// has answered: kept if the credentials were wrong, given back otherwise.
+// Counting first is what makes the limit hold under parallel requests:
+// checked and counted in two steps, a burst of wrong tokens sent at once
+// all passed the check before the first failure counted. A login that
+// finds the budget spent while other logins of its address or SID are
+// still being checked waits for them (or for ctx) and tries again: those
+// may be right, and give their count back, so a burst of right logins
+// on a cold login cache is never refused.
+func (t *loginThrottle) reserve(ctx context.Context, addr netip.Addr, user string, now func() time.Time) (reservation, error) {
+	for {
+		t.mu.Lock()
+		t.initLocked()
+		r, err := t.take(addr, user, now())
+		if err == nil {
+			t.pendAddr[r.addr]++
+			if r.sid != "" {
+				t.pendSid[r.sid]++
+			}
+			t.mu.Unlock()
+			return r, nil
+		}
+		if t.pendAddr[addr] == 0 && t.pendSid[user] == 0 {
+			t.mu.Unlock()
+			return reservation{}, err
+		}
+		settled := t.settled
+		t.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return reservation{}, err
+		}
 	}
 }
 
-// reserve counts a login from addr for user at now as failed before the
-// store checks it, or returns check's error if the address or the SID has
-// no failure left. The caller gives the count back with release when the
-// login turns out right (or fails for another reason than its
-// credentials). Counting first is what makes the limit hold under
-// parallel requests: checked and counted in two steps, a burst of wrong
-// tokens sent at once all passed the check before the first failure
-// counted.
-func (t *loginThrottle) reserve(addr netip.Addr, user string, now time.Time) (reservation, error) {
+// take is one try of reserve, under t.mu.
+func (t *loginThrottle) take(addr netip.Addr, user string, now time.Time) (reservation, error) {
 	r := reservation{addr: addr}
 	wait := t.addrs.take(addr, now, addrLimit)
 	if wait <= 0 && throttledSid(user) && !t.known.has(addr, user, now) {
@@ -148,12 +220,28 @@ type reservation struct {
 	sid  string
 }
 
-// release gives back what reserve counted.
-func (t *loginThrottle) release(r reservation) {
-	t.addrs.refund(r.addr, addrLimit)
-	if r.sid != "" {
-		t.sids.refund(r.sid, sidLimit)
+// settle ends a reservation: failed keeps its count, otherwise it is given
+// back; either way the logins waiting in reserve try again.
+func (t *loginThrottle) settle(r reservation, failed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.initLocked()
+	if !failed {
+		t.addrs.refund(r.addr, addrLimit)
+		if r.sid != "" {
+			t.sids.refund(r.sid, sidLimit)
+		}
 	}
+	if t.pendAddr[r.addr]--; t.pendAddr[r.addr] <= 0 {
+		delete(t.pendAddr, r.addr)
+	}
+	if r.sid != "" {
+		if t.pendSid[r.sid]--; t.pendSid[r.sid] <= 0 {
+			delete(t.pendSid, r.sid)
+		}
+	}
+	close(t.settled)
+	t.settled = make(chan struct{})
 }
 
 // succeed records a right login from addr for user at now.

@@ -163,6 +163,40 @@ func TestLoginThrottleParallel(t *testing.T) {
 	}
 }
 
+// TestLoginThrottleColdBurst: a burst of right logins from one address on
+// a cold login cache, four times the address's budget at once, all pass:
+// each is counted while the store checks it, and one that finds the budget
+// spent by logins still being checked waits for them to give it back.
+func TestLoginThrottleColdBurst(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Freeze()
+	c := e.from("127.0.0.5")
+	n := 4 * addrLimit.burst
+	var mu sync.Mutex
+	count := map[int]int{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/v2/Services", nil)
+			req.SetBasicAuth(acctA, tokenA)
+			st := status(c, req)
+			mu.Lock()
+			count[st]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if count[http.StatusOK] != n {
+		t.Errorf("right logins: %v, want all %d 200", count, n)
+	}
+	// The burst gave back what it counted: the address's whole budget of
+	// wrong tokens is left.
+	for i := range addrLimit.burst {
+		e.login(c, acctB, fmt.Sprintf("wrong%d", i)).wantError(t, http.StatusUnauthorized, verify.EAuthenticate)
+	}
+	e.login(c, acctB, "wrong").wantThrottled(t, addrLimit.every)
+}
+
 // status sends req with c and returns the response status, 0 on error.
 func status(c *http.Client, req *http.Request) int {
 	res, err := c.Do(req)

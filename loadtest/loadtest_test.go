@@ -302,8 +302,15 @@ func TestOpenLoop(t *testing.T) {
 		if r.Requests < 190 || r.Requests > 200 || r.Errors != 0 {
 			t.Errorf("%s: %d requests, %d errors %v; want 200 at 100/s for 2 s", r.Workload, r.Requests, r.Errors, r.ErrorSamples)
 		}
-		if r.RPS < 90 || r.RPS > 101 || r.VsFloor != 0 {
-			t.Errorf("%s: %v req/s, vs floor %v", r.Workload, r.RPS, r.VsFloor)
+		if r.VsFloor != 0 {
+			t.Errorf("%s: vs floor %v in an open loop", r.Workload, r.VsFloor)
+		}
+		// The rate over the window's wall time, which lasts until the last
+		// operation is answered: the floor answers at once. A durable
+		// write on a busy CI machine under -race can take seconds, so the
+		// rate of totp-fresh is not the schedule's; its count above is.
+		if r.Workload == FloorTotp && (r.RPS < 90 || r.RPS > 101) {
+			t.Errorf("%s: %v req/s, want 100", r.Workload, r.RPS)
 		}
 		if r.P50 <= 0 || r.P50 > r.P99 || r.P99 > r.Max {
 			t.Errorf("%s: percentiles out of order: p50 %v p99 %v max %v", r.Workload, r.P50, r.P99, r.Max)

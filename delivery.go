@@ -61,7 +61,7 @@ func (v *Verifier) ListDeliveries(ctx context.Context, account Sid, f DeliveryFi
 	}
 	out := make([]*Delivery, len(rows))
 	for i, m := range rows {
-		d := &Delivery{ID: m.ID, Kind: m.Kind, Ref: m.Ref, Target: m.Target(), Status: m.Status,
+		d := &Delivery{ID: m.ID, Kind: m.Kind, Ref: m.Ref, Status: m.Status,
 			Attempts: m.Attempts, LastError: m.LastError, DateCreated: m.DateCreated}
 		if m.Status == OutboxPending {
 			d.NextAttempt = m.NextAttempt
@@ -69,10 +69,16 @@ func (v *Verifier) ListDeliveries(ctx context.Context, account Sid, f DeliveryFi
 			d.Settled = m.DateUpdated
 		}
 		if m.Kind == OutboxWebhook {
+			// One decode gives both the target and the event; m.Target
+			// would decode the payload a second time.
 			var wp WebhookPayload
 			if json.Unmarshal(m.Payload, &wp) == nil {
-				d.Event = wp.Params["type"]
+				d.Target, d.Event = webhookTarget(wp.URL), wp.Params["type"]
+			} else {
+				d.Target = "?"
 			}
+		} else {
+			d.Target = m.Target()
 		}
 		out[i] = d
 	}
@@ -92,11 +98,7 @@ func (m *OutboxMessage) Target() string {
 		if json.Unmarshal(m.Payload, &p) != nil {
 			return "?"
 		}
-		u, err := url.Parse(p.URL)
-		if err != nil {
-			return "?"
-		}
-		return u.Scheme + "://" + u.Host + u.Path
+		return webhookTarget(p.URL)
 	case OutboxPush:
 		var p PushPayload
 		if json.Unmarshal(m.Payload, &p) != nil {
@@ -108,4 +110,15 @@ func (m *OutboxMessage) Target() string {
 		return p.Platform + " " + p.AppID
 	}
 	return ""
+}
+
+// webhookTarget is Target of a webhook row whose payload has the URL raw,
+// apart so that ListDeliveries, which decodes the payload for the event
+// anyway, need not decode it again.
+func webhookTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "?"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
 }

@@ -250,7 +250,13 @@ func cloneFactor(f *verify.Factor) *verify.Factor {
 		p := *f.Passkey
 		p.Config.RelyingParty.Origins = slices.Clone(p.Config.RelyingParty.Origins)
 		if p.Credential != nil {
+			// The domain replaces these slices rather than writing into
+			// them, but a copy sharing them would let the first caller
+			// that does write into one change the cached credential.
 			cred := *p.Credential
+			cred.ID = slices.Clone(cred.ID)
+			cred.PublicKey = slices.Clone(cred.PublicKey)
+			cred.AAGUID = slices.Clone(cred.AAGUID)
 			cred.Transports = slices.Clone(cred.Transports)
 			p.Credential = &cred
 		}

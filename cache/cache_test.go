@@ -12,6 +12,7 @@ import (
 
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/internal/verifytest"
+	"github.com/verifyd/verify/passkey"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -207,6 +208,31 @@ func TestCopies(t *testing.T) {
 	w.must(err)
 	if s.Passkeys.RelyingPartyOrigins[0] != "https://a.example" {
 		t.Errorf("cached service changed through a copy: %v", s.Passkeys.RelyingPartyOrigins)
+	}
+}
+
+// TestCloneFactorPasskey: a copy of a passkey factor shares none of its
+// credential's slices, so writing into the copy's cannot change the cached
+// factor.
+func TestCloneFactorPasskey(t *testing.T) {
+	orig := &verify.Factor{Passkey: &verify.PasskeyFactor{
+		Config: verify.PasskeyConfig{RelyingParty: passkey.RP{Origins: []string{"https://a.example"}}},
+		Credential: &passkey.Credential{
+			ID:         []byte{1, 2, 3},
+			PublicKey:  []byte{4, 5, 6},
+			AAGUID:     []byte{7, 8, 9},
+			Transports: []string{"usb"},
+		},
+	}}
+	c := cloneFactor(orig)
+	c.Passkey.Config.RelyingParty.Origins[0] = "scribbled"
+	cred := c.Passkey.Credential
+	cred.ID[0], cred.PublicKey[0], cred.AAGUID[0] = 0, 0, 0
+	cred.Transports[0] = "scribbled"
+	o := orig.Passkey.Credential
+	if o.ID[0] != 1 || o.PublicKey[0] != 4 || o.AAGUID[0] != 7 || o.Transports[0] != "usb" ||
+		orig.Passkey.Config.RelyingParty.Origins[0] != "https://a.example" {
+		t.Errorf("original changed through its clone: %+v %v", o, orig.Passkey.Config.RelyingParty.Origins)
 	}
 }
 

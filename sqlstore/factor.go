@@ -11,11 +11,15 @@ import (
 	"github.com/verifyd/verify"
 )
 
+// factorColumns are the columns a factor read scans. They leave out
+// passkey_credential_id: it only keys factors_passkey_credential, which
+// FindPasskeyFactor looks factors up in, and is the credential ID that the
+// passkey document holds anyway, so a read has no use for it.
 const factorColumns = `sid, account_sid, service_sid, entity_sid, identity, friendly_name,
 factor_type, status, metadata, failed_attempts,
 totp_secret, totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,
 push_public_key, push_alg, push_credential_sid, push_sdk_version, push_app_id, push_platform,
-push_token, date_created, date_updated, push_token_dead, passkey, passkey_credential_id`
+push_token, date_created, date_updated, push_token_dead, passkey`
 
 // scanFactor reads a row of factorColumns and opens the TOTP secret. The
 // Totp or Push part is set according to the factor type, as the domain
@@ -36,13 +40,13 @@ func (s *store) scanFactorRow(sc scanner, open bool) (*verify.Factor, error) {
 		token                                      sql.NullString
 		created, updated                           int64
 		dead                                       int64
-		passkeyDoc, passkeyID                      sql.NullString
+		passkeyDoc                                 sql.NullString
 	)
 	if err := sc.Scan(&sid, &account, &service, &entity, &f.Identity, &f.FriendlyName,
 		&typ, &status, &metadata, &f.FailedAttempts,
 		&secret, &totpAlg, &codeLength, &timeStep, &skew, &lastUsedEnd,
 		&publicKey, &pushAlg, &credential, &sdk, &app, &platform,
-		&token, &created, &updated, &dead, &passkeyDoc, &passkeyID); err != nil {
+		&token, &created, &updated, &dead, &passkeyDoc); err != nil {
 		return nil, err
 	}
 	f.Sid, f.AccountSid, f.ServiceSid, f.EntitySid = verify.Sid(sid), verify.Sid(account),
@@ -123,7 +127,7 @@ func (s *store) CreateFactor(ctx context.Context, f *verify.Factor) error {
 			return fmt.Errorf("sqlstore: create factor %s: %w", f.Sid, err)
 		}
 	}
-	_, err = s.exec(ctx, `INSERT INTO factors (`+factorColumns+`)
+	_, err = s.exec(ctx, `INSERT INTO factors (`+factorColumns+`, passkey_credential_id)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		string(f.Sid), string(f.AccountSid), string(f.ServiceSid), string(f.EntitySid),
 		f.Identity, f.FriendlyName, string(f.Type), string(f.Status), metadata, f.FailedAttempts,

@@ -26,7 +26,11 @@ import (
 // between two batches: the passive ones have copied nearly everything, so
 // it waits only for the last pages and for readers to move on, and the
 // next batch writes from the start of the file, which journal_size_limit
-// then cuts back.
+// then cuts back. It waits for readers at most restartWait; one that finds
+// a reader still in the WAL (a long backup) is not tried again for a
+// back-off that grows while the reader stays (restartWAL), so such a
+// reader costs the writes little, and the WAL is restarted soon after it
+// leaves.
 //
 // Durability is SQLite's: a checkpoint fsyncs the WAL before it copies a
 // page, then the database file, so a page never reaches the database file
@@ -125,19 +129,31 @@ func (k *checkpointer) close() error {
 // tick while the WAL stays large, and trying on each (every 100 ms) cost
 // writers more than half their rate while a reader stayed. After a refusal
 // the committer lets the asks pass for restartBackoff, doubling up to
-// restartBackoffMax while refusals go on, and back to none after a
-// restart that completes. Only the committer's goroutine runs this, so
-// its back-off needs no lock.
+// restartBackoffMax while refusals go on (restartDue, restartDone, which
+// take the time so that a test can step through them), and back to none
+// after a restart that completes. Only the committer's goroutine runs
+// this, so its back-off needs no lock.
 func (c *committer) restartWAL() {
 	if !c.restart.Swap(false) {
 		return
 	}
 	now := time.Now()
-	if now.Before(c.restartAfter) {
+	if !c.restartDue(now) {
 		return
 	}
 	c.restartTries.Add(1)
-	if c.tryRestart() {
+	c.restartDone(now, c.tryRestart())
+}
+
+// restartDue reports whether an ask for a RESTART at now is past the
+// back-off.
+func (c *committer) restartDue(now time.Time) bool { return !now.Before(c.restartAfter) }
+
+// restartDone records the outcome of a RESTART tried at now: none of the
+// back-off after one that completed, else a back-off twice the last, from
+// restartBackoff up to restartBackoffMax.
+func (c *committer) restartDone(now time.Time, restarted bool) {
+	if restarted {
 		c.restarts.Add(1)
 		c.restartDelay = 0
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -14,7 +15,10 @@ import (
 // restarted between batches, so that it stays bounded under steady writes
 // (by walRestartPages and what is written in one checkpointEvery).
 func TestCheckpointOffWriter(t *testing.T) {
-	defer func(n int) { walRestartPages = n }(walRestartPages)
+	// Restored after the store's Close (cleanups run last first), not
+	// while its checkpointer may still read it.
+	old := walRestartPages
+	t.Cleanup(func() { walRestartPages = old })
 	walRestartPages = 64
 	path := filepath.Join(t.TempDir(), "verify.db")
 	db := mustOpenFile(t, path, testKey)
@@ -140,5 +144,54 @@ func TestRestartWaitsLittle(t *testing.T) {
 	write("after-the-reader-2")
 	if db.batch.restarts.Load() == before {
 		t.Error("no RESTART once the reader had gone")
+	}
+}
+
+// TestRestartBackoffSchedule: the back-off's steps, the times passed in.
+// Asked on every tick while each RESTART is refused, the committer tries
+// at once, then after restartBackoff, then after twice as long and so on
+// up to restartBackoffMax; a restart that completes ends the back-off, and
+// the next refusal backs off from restartBackoff again.
+func TestRestartBackoffSchedule(t *testing.T) {
+	oldMin, oldMax := restartBackoff, restartBackoffMax
+	t.Cleanup(func() { restartBackoff, restartBackoffMax = oldMin, oldMax })
+	restartBackoff, restartBackoffMax = time.Second, 5*time.Second
+	var c committer
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// asks asks on every tick of [from, to), the RESTARTs refused while
+	// refuse, and returns when, after t0, they were tried.
+	asks := func(from, to time.Duration, refuse bool) []time.Duration {
+		var at []time.Duration
+		for d := from; d < to; d += checkpointEvery {
+			if now := t0.Add(d); c.restartDue(now) {
+				at = append(at, d)
+				c.restartDone(now, !refuse)
+			}
+		}
+		return at
+	}
+	secs := func(ms ...int) []time.Duration {
+		out := make([]time.Duration, len(ms))
+		for i, m := range ms {
+			out[i] = time.Duration(m) * time.Millisecond
+		}
+		return out
+	}
+	// A minute of asks behind a reader: 14 tries, not 600.
+	want := secs(0, 1000, 3000, 7000, 12000, 17000, 22000, 27000, 32000, 37000, 42000, 47000, 52000, 57000)
+	if got := asks(0, time.Minute, true); !slices.Equal(got, want) {
+		t.Fatalf("tries behind a reader at %v, want %v", got, want)
+	}
+	// The reader gone, the first ask after the back-off (62 s) restarts the
+	// WAL, and so does every ask after it.
+	if got, want := asks(62*time.Second, 62300*time.Millisecond, false), secs(62000, 62100, 62200); !slices.Equal(got, want) {
+		t.Errorf("tries without a reader at %v, want %v", got, want)
+	}
+	// A new reader's refusals back off from restartBackoff again.
+	if got, want := asks(62300*time.Millisecond, 65*time.Second, true), secs(62300, 63300); !slices.Equal(got, want) {
+		t.Errorf("tries behind a new reader at %v, want %v", got, want)
+	}
+	if c.restarts.Load() != 3 {
+		t.Errorf("%d restarts counted, want 3", c.restarts.Load())
 	}
 }

@@ -123,27 +123,12 @@ func (t *loginThrottle) check(ctx context.Context, addr netip.Addr, user string,
 	if t.wait(addr, user, now()) <= 0 {
 		return nil // the usual case: read-locked lookups only
 	}
-	for {
-		t.mu.Lock()
-		t.initLocked()
-		wait := t.wait(addr, user, now())
-		if wait <= 0 {
-			t.mu.Unlock()
-			return nil
+	return t.untilSettled(ctx, addr, user, func() error {
+		if wait := t.wait(addr, user, now()); wait > 0 {
+			return tooMany(wait)
 		}
-		err := &retryError{err: verify.Errorf(verify.ETooManyRequests, "Too Many Requests"), after: wait}
-		if t.pendAddr[addr] == 0 && t.pendSid[user] == 0 {
-			t.mu.Unlock()
-			return err
-		}
-		settled := t.settled
-		t.mu.Unlock()
-		select {
-		case <-settled:
-		case <-ctx.Done():
-			return err
-		}
-	}
+		return nil
+	})
 }
 
 // wait is how long until a failure of addr for user would be admitted.
@@ -163,32 +148,44 @@ func (t *loginThrottle) wait(addr netip.Addr, user string, now time.Time) time.D
 // checked and counted in two steps, a burst of wrong tokens sent at once
 // all passed the check before the first failure counted. A login that
 // finds the budget spent while other logins of its address or SID are
-// still being checked waits for them (or for ctx) and tries again: those
-// may be right, and give their count back, so a burst of right logins
-// on a cold login cache is never refused.
+// still being checked waits for them (untilSettled): those may be right,
+// and give their count back, so a burst of right logins on a cold login
+// cache is never refused.
 func (t *loginThrottle) reserve(ctx context.Context, addr netip.Addr, user string, now func() time.Time) (reservation, error) {
+	var r reservation
+	err := t.untilSettled(ctx, addr, user, func() error {
+		var err error
+		if r, err = t.take(addr, user, now()); err != nil {
+			return err
+		}
+		t.pendAddr[r.addr]++
+		if r.sid != "" {
+			t.pendSid[r.sid]++
+		}
+		return nil
+	})
+	return r, err
+}
+
+// untilSettled runs try under t.mu until it succeeds, or fails while no
+// login of addr or user is being checked; after a failure while some are,
+// it waits for one of them to settle (or for ctx, and then returns the
+// failure).
+func (t *loginThrottle) untilSettled(ctx context.Context, addr netip.Addr, user string, try func() error) error {
 	for {
 		t.mu.Lock()
 		t.initLocked()
-		r, err := t.take(addr, user, now())
-		if err == nil {
-			t.pendAddr[r.addr]++
-			if r.sid != "" {
-				t.pendSid[r.sid]++
-			}
+		err := try()
+		if err == nil || t.pendAddr[addr] == 0 && t.pendSid[user] == 0 {
 			t.mu.Unlock()
-			return r, nil
-		}
-		if t.pendAddr[addr] == 0 && t.pendSid[user] == 0 {
-			t.mu.Unlock()
-			return reservation{}, err
+			return err
 		}
 		settled := t.settled
 		t.mu.Unlock()
 		select {
 		case <-settled:
 		case <-ctx.Done():
-			return reservation{}, err
+			return err
 		}
 	}
 }
@@ -205,12 +202,14 @@ func (t *loginThrottle) take(addr netip.Addr, user string, now time.Time) (reser
 		}
 	}
 	if wait > 0 {
-		return reservation{}, &retryError{
-			err:   verify.Errorf(verify.ETooManyRequests, "Too Many Requests"),
-			after: wait,
-		}
+		return reservation{}, tooMany(wait)
 	}
 	return r, nil
+}
+
+// tooMany is the 20429 answer of a throttled login, with its wait.
+func tooMany(wait time.Duration) error {
+	return &retryError{err: verify.Errorf(verify.ETooManyRequests, "Too Many Requests"), after: wait}
 }
 
 // reservation is what reserve counted: always the address, and the SID

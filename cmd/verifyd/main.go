@@ -125,6 +125,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		oneMoreProc(getenv)
+		startGCTuner(getenv)
 		return serve(ctx, cfg, stdout, stderr)
 	case "migrate":
 		cfg, err := parseServeTo(args[1:], getenv, stdout, stderr)
@@ -138,6 +139,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return totpCode(args[1:], stdout, stderr)
 	case "bench":
 		oneMoreProc(getenv) // as serve does: the in-process server is measured as it runs
+		startGCTuner(getenv)
 		return bench(ctx, args[1:], getenv, stdout, stderr)
 	case "device":
 		return deviceCommand(ctx, args[1:], stdout, stderr)

@@ -105,7 +105,42 @@ func (c *Console) serviceCreate(w http.ResponseWriter, r *http.Request) {
 // serviceView is the service page's data.
 type serviceView struct {
 	Service *verify.Service
-	Origins string
+	Form    serviceForm
+}
+
+// serviceForm is what the settings form shows: the stored settings, or
+// after a refusal what was typed, so that fixing one field does not mean
+// typing the others again.
+type serviceForm struct {
+	FriendlyName, CodeLength                           string
+	TotpIssuer, TotpTimeStep, TotpCodeLength, TotpSkew string
+	PushIncludeDate                                    bool
+	RPID, RPName, RPOrigins, RPUserVerification        string
+}
+
+func storedForm(s *verify.Service) serviceForm {
+	return serviceForm{
+		FriendlyName: s.FriendlyName, CodeLength: strconv.Itoa(s.CodeLength),
+		TotpIssuer: s.Totp.Issuer, TotpTimeStep: strconv.Itoa(s.Totp.TimeStep),
+		TotpCodeLength: strconv.Itoa(s.Totp.CodeLength), TotpSkew: strconv.Itoa(s.Totp.Skew),
+		PushIncludeDate: s.Push.IncludeDate,
+		RPID:            s.Passkeys.RelyingPartyID, RPName: s.Passkeys.RelyingPartyName,
+		RPOrigins:          strings.Join(s.Passkeys.RelyingPartyOrigins, ", "),
+		RPUserVerification: s.Passkeys.UserVerification,
+	}
+}
+
+// typedForm is the form as posted; serviceUpdate has parsed it.
+func typedForm(r *http.Request) serviceForm {
+	v := func(name string) string { return r.PostFormValue(name) }
+	return serviceForm{
+		FriendlyName: v("friendly_name"), CodeLength: v("code_length"),
+		TotpIssuer: v("totp_issuer"), TotpTimeStep: v("totp_time_step"),
+		TotpCodeLength: v("totp_code_length"), TotpSkew: v("totp_skew"),
+		PushIncludeDate: v("push_include_date") != "",
+		RPID:            v("passkeys_rp_id"), RPName: v("passkeys_rp_name"),
+		RPOrigins: v("passkeys_rp_origins"), RPUserVerification: v("passkeys_user_verification"),
+	}
 }
 
 func (c *Console) service(r *http.Request) (*verify.Service, error) {
@@ -122,12 +157,17 @@ func (c *Console) servicePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) serviceView(s *verify.Service, saved bool) view {
-	v := view{Title: s.FriendlyName, Nav: "services",
-		Data: serviceView{Service: s, Origins: strings.Join(s.Passkeys.RelyingPartyOrigins, ", ")}}
+	v := view{Title: s.FriendlyName, Nav: "services", Data: serviceView{Service: s, Form: storedForm(s)}}
 	if saved {
 		v.Flash = "Saved."
 	}
 	return v
+}
+
+// refusedView is the service page after a refused settings form: the
+// stored service above, the typed values in the form.
+func (c *Console) refusedView(s *verify.Service, r *http.Request) view {
+	return view{Title: s.FriendlyName, Nav: "services", Data: serviceView{Service: s, Form: typedForm(r)}}
 }
 
 // serviceUpdate applies the settings form through UpdateService, so that
@@ -153,13 +193,13 @@ func (c *Console) serviceUpdate(w http.ResponseWriter, r *http.Request) {
 		PasskeysUserVerification:    f.str("passkeys_user_verification"),
 	}
 	if f.err != "" {
-		v := c.serviceView(s, false)
+		v := c.refusedView(s, r)
 		v.Error = f.err
 		c.render(w, r, http.StatusBadRequest, "service", v)
 		return
 	}
 	if _, err := c.cfg.Verifier.UpdateService(r.Context(), current(r).account, s.Sid, p); err != nil {
-		c.problem(w, r, err, "service", c.serviceView(s, false))
+		c.problem(w, r, err, "service", c.refusedView(s, r))
 		return
 	}
 	http.Redirect(w, r, Prefix+"/services/"+string(s.Sid)+"?saved=1", http.StatusSeeOther)

@@ -116,6 +116,10 @@ func factorRows(factors []*verify.Factor, challenges []*verify.Challenge) []fact
 	return rows
 }
 
+// entityFactorsMax is the most factors an entity can have: the caps of
+// each type, which creating a factor checks under the entity's lock.
+const entityFactorsMax = verify.MaxTotpFactors + verify.MaxPushFactors + verify.MaxPasskeyFactors
+
 func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
 	s, err := c.service(r)
 	if err != nil {
@@ -129,8 +133,8 @@ func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The entity may be deleted between these reads: a not-found then,
-	// not a server error.
-	factors, _, err := c.cfg.Verifier.ListFactors(ctx, account, s.Sid, identity, verify.Page{Size: 200})
+	// not a server error. One page holds every factor an entity can have.
+	factors, _, err := c.cfg.Verifier.ListFactors(ctx, account, s.Sid, identity, verify.Page{Size: entityFactorsMax})
 	if err != nil {
 		c.problem(w, r, err, "notfound", view{Title: "Not found"})
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,44 +13,17 @@ import (
 
 // pushDeviceTab is a tab on the console's push device page.
 type pushDeviceTab struct {
-	t     *testing.T
-	ctx   context.Context
+	*tab
 	shots string // where the page's screenshot goes
-	// console collects what the page wrote to its console that signals a
-	// fault: exceptions, errors (a request the API refused among them: the
-	// flow has none, not even a 401 for the clock), and
-	// Content-Security-Policy refusals.
-	mu      sync.Mutex
-	console []string
+	seen  int    // the entries of the tab's log that faults has read
 }
 
 // openPushDeviceTab signs in to the console at base in a new tab of
 // browser and opens the push device page.
 func openPushDeviceTab(t *testing.T, browser context.Context, base string) *pushDeviceTab {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second)
-	t.Cleanup(cancelTimeout)
-	p := &pushDeviceTab{t: t, ctx: ctx}
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if strings.HasSuffix(m.URL, "/favicon.ico") { // the browser's own request, which the API answers 404
-				continue
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError || strings.Contains(m.Text, "Content Security Policy") {
-				p.mu.Lock()
-				p.console = append(p.console, m.String()+" at "+m.URL)
-				p.mu.Unlock()
-			}
-		}
-	}()
+	p := &pushDeviceTab{tab: newTab(t, browser, 90*time.Second)}
 	p.do(
-		chromedp.EmulateViewport(1280, 800), // the screenshots' size
 		chromedp.Navigate(base+"/console/signin"),
 		chromedp.SetValue(chromedp.CSS("#user"), DevAccountSid),
 		chromedp.SetValue(chromedp.CSS("#secret"), DevAuthToken),
@@ -63,6 +35,7 @@ func openPushDeviceTab(t *testing.T, browser context.Context, base string) *push
 	return p
 }
 
+// do is tab.do with the page's own log line in a failure.
 func (p *pushDeviceTab) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	if err := chromedp.Do(p.ctx, actions...); err != nil {
@@ -70,27 +43,8 @@ func (p *pushDeviceTab) do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-func pushDeviceEval[T any](p *pushDeviceTab, expression string) T {
-	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expression))
-	if err != nil {
-		p.t.Fatalf("%s: %v", expression, err)
-	}
-	return v
-}
-
 // logLine is the page's status line, without failing: it explains other
 // failures.
-// pushDeviceAwait evaluates an expression whose value is a promise.
-func pushDeviceAwait[T any](p *pushDeviceTab, expression string) T {
-	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expression, chromedp.EvalAwaitPromise))
-	if err != nil {
-		p.t.Fatalf("%s: %v", expression, err)
-	}
-	return v
-}
-
 func (p *pushDeviceTab) logLine() string {
 	v, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(document.getElementById("device-log") || {}).textContent || ""`))
 	return v
@@ -106,18 +60,24 @@ func (p *pushDeviceTab) waitFor(cond string) {
 	}
 }
 
-func (p *pushDeviceTab) text(id string) string {
-	p.t.Helper()
-	return pushDeviceEval[string](p, fmt.Sprintf(`document.getElementById(%q).textContent`, id))
-}
-
 // faults returns what the page reported to its console as faults since
-// the last call.
+// the last call: exceptions, errors (a request the API refused among
+// them: the flow has none, not even a 401 for the clock), and
+// Content-Security-Policy refusals. The browser's own request for a
+// favicon, which the API answers 404, is not one.
 func (p *pushDeviceTab) faults() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f := p.console
-	p.console = nil
+	var f []string
+	for _, m := range p.log[p.seen:] {
+		if strings.HasSuffix(m.URL, "/favicon.ico") {
+			continue
+		}
+		if m.IsException() || m.Type == chromedp.ConsoleError || strings.Contains(m.Text, "Content Security Policy") {
+			f = append(f, m.String()+" at "+m.URL)
+		}
+	}
+	p.seen = len(p.log)
 	return f
 }
 
@@ -148,7 +108,7 @@ func TestConsoleDeviceBrowser(t *testing.T) {
 
 func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	const identity = "browser-device-0001"
-	if state := pushDeviceEval[string](p, `document.getElementById("device-app").dataset.state`); state != "none" {
+	if state := tabEval[string](p.tab, `document.getElementById("device-app").dataset.state`); state != "none" {
 		t.Fatalf("a new browser's device page is in state %q (log %q), want none", state, p.logLine())
 	}
 
@@ -160,9 +120,9 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 		chromedp.Click(chromedp.CSS("#device-enroll")),
 	)
 	p.waitFor(`document.getElementById("device-status").textContent === "verified" || document.getElementById("device-log").classList.contains("error")`)
-	factor := p.text("device-factor-sid")
-	if p.text("device-status") != "verified" || !strings.HasPrefix(factor, "YF") {
-		t.Fatalf("enroll: factor %q status %q, log %q", factor, p.text("device-status"), p.logLine())
+	factor := p.text("#device-factor-sid")
+	if p.text("#device-status") != "verified" || !strings.HasPrefix(factor, "YF") {
+		t.Fatalf("enroll: factor %q status %q, log %q", factor, p.text("#device-status"), p.logLine())
 	}
 	f, err := c.FetchFactor(DevServiceSid, identity, factor)
 	if err != nil {
@@ -180,7 +140,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	approveSid := createPushDeviceChallenge(t, c, identity, factor, "Sign in to the console — from Zürich?")
 	row := fmt.Sprintf(`document.querySelector('#device-challenges tr[data-challenge-sid=%q]')`, approveSid)
 	p.waitFor(row + ` !== null`)
-	if got := pushDeviceEval[string](p, row+`.textContent`); !strings.Contains(got, "Sign in to the console — from Zürich?") ||
+	if got := tabEval[string](p.tab, row+`.textContent`); !strings.Contains(got, "Sign in to the console — from Zürich?") ||
 		!strings.Contains(got, "Location: https://example.com/login") {
 		t.Errorf("the challenge's row reads %q", got)
 	}
@@ -190,7 +150,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	// Reload: the device comes back from IndexedDB with its key.
 	p.do(chromedp.Reload())
 	p.waitFor(`document.getElementById("device-app").dataset.state === "enrolled"`)
-	if got := p.text("device-factor-sid"); got != factor {
+	if got := p.text("#device-factor-sid"); got != factor {
 		t.Fatalf("after a reload the page shows factor %q, want %s", got, factor)
 	}
 	if f := p.faults(); len(f) > 0 {
@@ -201,7 +161,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	// 401 that carries the server's Date, from which it corrects its clock
 	// (kept in IndexedDB) and retries, as the SDK does. The Refresh button
 	// then lists a new challenge; deny it.
-	pushDeviceEval[chromedp.Void](p, `{ const now = Date.now.bind(Date); Date.now = () => now() + 2 * 3600 * 1000; }`)
+	tabEval[chromedp.Void](p.tab, `{ const now = Date.now.bind(Date); Date.now = () => now() + 2 * 3600 * 1000; }`)
 	denySid := createPushDeviceChallenge(t, c, identity, factor, "Delete the account?")
 	p.do(chromedp.Click(chromedp.CSS("#device-refresh")))
 	row = fmt.Sprintf(`document.querySelector('#device-challenges tr[data-challenge-sid=%q]')`, denySid)
@@ -215,7 +175,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	if len(refused) == 0 {
 		t.Errorf("with the clock two hours ahead no request was refused")
 	}
-	correction := pushDeviceAwait[float64](p, `new Promise((resolve, reject) => {
+	correction := tabEval[float64](p.tab, `new Promise((resolve, reject) => {
 		const open = indexedDB.open("verifyd-console-device");
 		open.onerror = () => reject(open.error);
 		open.onsuccess = () => {
@@ -231,7 +191,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 
 	// Forget: the factor is deleted on the server with the device's JWT,
 	// and the page offers to enroll again, also after a reload.
-	pushDeviceEval[chromedp.Void](p, `window.confirm = () => true`)
+	tabEval[chromedp.Void](p.tab, `window.confirm = () => true`)
 	p.do(chromedp.Click(chromedp.CSS("#device-forget")))
 	p.waitFor(`document.getElementById("device-app").dataset.state === "none" || document.getElementById("device-log").classList.contains("error")`)
 	if _, err := c.FetchFactor(DevServiceSid, identity, factor); err == nil {
@@ -241,7 +201,7 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	}
 	p.do(chromedp.Reload())
 	p.waitFor(`document.getElementById("device-app").dataset.state !== "loading"`)
-	if state := pushDeviceEval[string](p, `document.getElementById("device-app").dataset.state`); state != "none" {
+	if state := tabEval[string](p.tab, `document.getElementById("device-app").dataset.state`); state != "none" {
 		t.Errorf("after Forget and a reload the page is in state %q", state)
 	}
 }

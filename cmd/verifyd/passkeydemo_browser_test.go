@@ -17,8 +17,7 @@ import (
 // platform one (transport internal) that keeps discoverable credentials
 // and verifies its user without asking, like a laptop's passkey store.
 type demoPage struct {
-	t    *testing.T
-	ctx  context.Context
+	*tab
 	auth webauthn.AuthenticatorID
 }
 
@@ -26,14 +25,8 @@ type demoPage struct {
 // virtual authenticator.
 func openDemoPage(t *testing.T, browser context.Context, url string) *demoPage {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(tab); err != nil { // opens the tab, which lives as long as tab
-		t.Fatalf("opening a tab: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(tab, 60*time.Second)
-	t.Cleanup(cancelTimeout)
-	p := &demoPage{t: t, ctx: ctx}
+	p := &demoPage{tab: newTab(t, browser, 60*time.Second)}
+	ctx := p.ctx
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		t.Fatalf("WebAuthn.enable: %v", err)
 	}
@@ -51,30 +44,12 @@ func openDemoPage(t *testing.T, browser context.Context, url string) *demoPage {
 	return p
 }
 
-// do runs actions on the page, failing the test on an error.
-func (p *demoPage) do(actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
-		p.t.Fatal(err)
-	}
-}
-
-// pageEval evaluates a JavaScript expression on the page.
-func pageEval[T any](p *demoPage, expression string) T {
-	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expression))
-	if err != nil {
-		p.t.Fatalf("%s: %v", expression, err)
-	}
-	return v
-}
-
 // click presses a button and waits for the action it starts to end (the
 // page counts ended actions in body[data-done]), then returns the text of
 // every element with an id.
 func (p *demoPage) click(button string) map[string]string {
 	p.t.Helper()
-	done := pageEval[string](p, `document.body.dataset.done`)
+	done := tabEval[string](p.tab, `document.body.dataset.done`)
 	n, err := strconv.Atoi(done)
 	if err != nil {
 		p.t.Fatalf("body[data-done] = %q", done)
@@ -84,9 +59,9 @@ func (p *demoPage) click(button string) map[string]string {
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`Number(document.body.dataset.done) > %d`, n), chromedp.WithPollingTimeout(30*time.Second)),
 	)
 	if err != nil {
-		p.t.Fatalf("%s: the action did not end: %v (the page shows error %q)", button, err, pageEval[string](p, `document.getElementById("error").textContent`))
+		p.t.Fatalf("%s: the action did not end: %v (the page shows error %q)", button, err, tabEval[string](p.tab, `document.getElementById("error").textContent`))
 	}
-	return pageEval[map[string]string](p, `Object.fromEntries([...document.querySelectorAll("[id]")].map((e) => [e.id, e.textContent]))`)
+	return tabEval[map[string]string](p.tab, `Object.fromEntries([...document.querySelectorAll("[id]")].map((e) => [e.id, e.textContent]))`)
 }
 
 // credentials returns what the virtual authenticator holds.
@@ -125,7 +100,7 @@ func TestPasskeyDemoBrowser(t *testing.T) {
 
 func testDemoFlow(t *testing.T, p *demoPage, c *openapi.ApiService, mode, identity string) {
 	if mode == "fallback" {
-		pageEval[chromedp.Void](p, `delete PublicKeyCredential.parseCreationOptionsFromJSON;
+		tabEval[chromedp.Void](p.tab, `delete PublicKeyCredential.parseCreationOptionsFromJSON;
 			delete PublicKeyCredential.parseRequestOptionsFromJSON;
 			delete PublicKeyCredential.prototype.toJSON;`)
 	}

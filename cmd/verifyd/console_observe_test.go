@@ -42,3 +42,30 @@ func TestConsoleObserved(t *testing.T) {
 		t.Error("the access log names a path")
 	}
 }
+
+// TestPasskeyDemoObserved: the --dev passkeys demo's requests pass the
+// access log and request metrics as the console's do, under the demo's
+// route patterns.
+func TestPasskeyDemoObserved(t *testing.T) {
+	log := &lockedBuffer{}
+	s := startServerLog(t, filepath.Join(t.TempDir(), "verifyd.db"), map[string]string{}, log, "--dev")
+	for _, path := range []string{"/dev/passkeys", "/dev/passkeys/demo.js"} {
+		resp, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	m := scrape(t, s.base+"/metrics")
+	for _, op := range []string{"GET /dev/passkeys", "GET /dev/passkeys/demo.js"} {
+		if got := m[`verifyd_requests_total{op="`+op+`",status="200"}`]; got != 1 {
+			t.Errorf("%s requests counted: %v, want 1", op, got)
+		}
+		if n := strings.Count(log.String(), `route="`+op+`" status=200`); n != 1 {
+			t.Errorf("access log lines for %s: %d, want 1\n%s", op, n, log.String())
+		}
+	}
+}

@@ -12,23 +12,26 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verifyd/verify/api"
 	"github.com/verifyd/verify/passkeydemo"
 )
 
 // withPasskeyDemo serves the passkeys demo at /dev/passkeys in front of
-// api, for a --dev server with the well-known constants only: the demo's
+// next, for a --dev server with the well-known constants only: the demo's
 // backend holds the account's credentials, which on any other server are
-// secrets. Every other path goes to api untouched (no ServeMux in between,
-// which would clean and redirect paths the API answers itself). The demo
-// calls the API at addr, the listen address, and trusts, under TLS,
-// exactly the certificate the server presents.
-func withPasskeyDemo(api http.Handler, scheme string, addr net.Addr, tlsCfg *tls.Config) http.Handler {
+// secrets. Every other path goes to next untouched (no ServeMux in
+// between, which would clean and redirect paths the API answers itself).
+// The demo's requests pass the API's access log, metrics and panic
+// recovery, as the console's do (api.Server.Observed). The demo calls the
+// API at addr, the listen address, and trusts, under TLS, exactly the
+// certificate the server presents.
+func withPasskeyDemo(next http.Handler, s *api.Server, scheme string, addr net.Addr, tlsCfg *tls.Config) http.Handler {
 	demo := passkeydemo.Handler(passkeydemo.Config{
 		APIBase:    scheme + "://" + dialable(addr),
 		AccountSid: DevAccountSid, AuthToken: DevAuthToken, ServiceSid: DevServiceSid,
 		Client: selfClient(tlsCfg),
 	})
-	return mount(api, passkeydemo.Prefix, demo)
+	return mount(next, passkeydemo.Prefix, s.Observed(demo))
 }
 
 // announcePasskeyDemo adds the demo's address to the DEVELOPMENT MODE

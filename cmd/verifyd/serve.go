@@ -127,7 +127,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  console: %s://%s/console/\n", scheme, displayAddr(ln.Addr()))
 	}
 	if cfg.devConstants {
-		srv.Handler = withPasskeyDemo(srv.Handler, scheme, ln.Addr(), tlsCfg)
+		srv.Handler = withPasskeyDemo(srv.Handler, apiServer, scheme, ln.Addr(), tlsCfg)
 	}
 	if cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, reg, logger)

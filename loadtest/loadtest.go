@@ -311,7 +311,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		b.local, base, account, token = s, s.url, s.account, s.token
 		rss = procRSS(0)
 		b.report.Server = "in-process (client and server share the process and its RSS)"
-		b.report.Database = databaseKind(s.dsn)
+		b.report.Database = databaseKind(s.dsn) + vacuumNote(ctx, s.dsn)
 	} else {
 		b.report.Server = "target " + base
 		if cfg.ServerPID > 0 {

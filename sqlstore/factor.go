@@ -410,7 +410,10 @@ func newFactorListReader(entity verify.Sid, size int) *factorListReader {
 }
 
 // scan reads one row of factorListColumns into a factor equal to what
-// scanFactorRow(sc, false) returns for a row of factorColumns.
+// scanFactorRow(sc, false) returns for a row of factorColumns, but for a
+// push factor's TokenDead, which a list leaves false: only sending a push
+// reads it, and that reads the factor itself (FindFactor), so a list
+// reading one more column per row for it would pay for nothing.
 func (r *factorListReader) scan(sc scanner) (*verify.Factor, error) {
 	if err := sc.Scan(r.dest[:]...); err != nil {
 		return nil, err

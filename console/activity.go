@@ -47,7 +47,8 @@ func (c *Console) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Deliveries = items
-	d.Pager = deliveryPager(withQuery(Prefix+"/deliveries", "kind", d.Kind, "status", d.Status), p, items, more)
+	d.Pager = newPager(withQuery(Prefix+"/deliveries", "kind", d.Kind, "status", d.Status), p, items, more,
+		func(x *verify.Delivery) string { return strconv.FormatInt(x.DateCreated.UnixMilli(), 10) + "." + x.ID })
 	c.render(w, r, http.StatusOK, "deliveries", v)
 }
 
@@ -66,25 +67,6 @@ func deliveryCursor(q url.Values, name string) *verify.Cursor {
 		return nil
 	}
 	return &verify.Cursor{Time: time.UnixMilli(n).UTC(), Sid: verify.Sid(id)}
-}
-
-// deliveryPager is newPager with cursors in milliseconds.
-func deliveryPager(base string, p verify.Page, items []*verify.Delivery, more bool) pager {
-	var pg pager
-	if len(items) == 0 {
-		return pg
-	}
-	link := func(dir string, d *verify.Delivery) string {
-		return withQuery(base, dir, strconv.FormatInt(d.DateCreated.UnixMilli(), 10)+"."+d.ID)
-	}
-	backward := p.Before != nil
-	if backward || more {
-		pg.Next = link("after", items[len(items)-1])
-	}
-	if backward && more || !backward && p.After != nil {
-		pg.Prev = link("before", items[0])
-	}
-	return pg
 }
 
 // withQuery adds the non-empty pairs of kv to path's query.
@@ -191,8 +173,8 @@ func (c *Console) attemptsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	base := withQuery(Prefix+"/attempts", "channel", d.Form.Channel, "status", d.Form.Status, "to", d.Form.To,
 		"from", d.Form.From, "until", d.Form.Until)
-	d.Pager = newPager(base, p, items, more, func(a *verify.Attempt) verify.Cursor {
-		return verify.Cursor{Time: a.DateCreated, Sid: a.Sid}
+	d.Pager = newPager(base, p, items, more, func(a *verify.Attempt) string {
+		return inSeconds(a.DateCreated, a.Sid)
 	})
 	c.render(w, r, http.StatusOK, "attempts", v)
 }

@@ -54,8 +54,8 @@ func (c *Console) renderEntities(w http.ResponseWriter, r *http.Request, status 
 			return
 		}
 		d.Entities = items
-		d.Pager = newPager(base, p, items, more, func(e *verify.Entity) verify.Cursor {
-			return verify.Cursor{Time: e.DateCreated, Sid: e.Sid}
+		d.Pager = newPager(base, p, items, more, func(e *verify.Entity) string {
+			return inSeconds(e.DateCreated, e.Sid)
 		})
 	}
 	c.render(w, r, status, "entities", view{Title: s.FriendlyName + ": entities", Nav: "services", Error: problem, Data: d})
@@ -147,8 +147,8 @@ func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := entityView{Service: s, Entity: e, Factors: factorRows(factors, challenges), Challenges: challenges,
-		Pager: newPager(entityPath(s.Sid, identity), p, challenges, more, func(ch *verify.Challenge) verify.Cursor {
-			return verify.Cursor{Time: ch.DateCreated, Sid: ch.Sid}
+		Pager: newPager(entityPath(s.Sid, identity), p, challenges, more, func(ch *verify.Challenge) string {
+			return inSeconds(ch.DateCreated, ch.Sid)
 		})}
 	c.render(w, r, http.StatusOK, "entity", view{Title: identity, Nav: "services", Data: d})
 }

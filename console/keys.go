@@ -38,8 +38,8 @@ func (c *Console) keysPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := keysView{Keys: items}
-	d.Pager = newPager(Prefix+"/keys", p, items, more, func(k *verify.APIKey) verify.Cursor {
-		return verify.Cursor{Time: k.DateCreated, Sid: k.Sid}
+	d.Pager = newPager(Prefix+"/keys", p, items, more, func(k *verify.APIKey) string {
+		return inSeconds(k.DateCreated, k.Sid)
 	})
 	c.render(w, r, http.StatusOK, "keys", view{Title: "API keys", Nav: "keys", Data: d})
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/verifyd/verify"
 	"github.com/verifyd/verify/api"
@@ -42,27 +43,26 @@ type pager struct {
 }
 
 // newPager builds the links around items, the page read with p, given
-// whether more lay beyond it in the direction read.
-func newPager[T any](base string, p verify.Page, items []T, more bool, cursor func(T) verify.Cursor) pager {
+// whether more lay beyond it in the direction read. position writes an
+// item's place in the list as the page's cursor parameter reads it.
+func newPager[T any](base string, p verify.Page, items []T, more bool, position func(T) string) pager {
 	var pg pager
 	if len(items) == 0 {
 		return pg
 	}
-	link := func(dir string, c verify.Cursor) string {
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		return base + sep + dir + "=" + strconv.FormatInt(c.Time.Unix(), 10) + "." + string(c.Sid)
-	}
 	backward := p.Before != nil
-	if (!backward && more) || backward {
-		pg.Next = link("after", cursor(items[len(items)-1]))
+	if backward || more {
+		pg.Next = withQuery(base, "after", position(items[len(items)-1]))
 	}
-	if (backward && more) || (!backward && p.After != nil) {
-		pg.Prev = link("before", cursor(items[0]))
+	if backward && more || !backward && p.After != nil {
+		pg.Prev = withQuery(base, "before", position(items[0]))
 	}
 	return pg
+}
+
+// inSeconds is a list position as cursorParam reads it: "unix.SID".
+func inSeconds(t time.Time, sid verify.Sid) string {
+	return strconv.FormatInt(t.Unix(), 10) + "." + string(sid)
 }
 
 func (c *Console) servicesPage(w http.ResponseWriter, r *http.Request) {
@@ -81,8 +81,8 @@ func (c *Console) renderServices(w http.ResponseWriter, r *http.Request, status 
 	v := view{Title: "Services", Nav: "services", Error: problem, Data: struct {
 		Services []*verify.Service
 		Pager    pager
-	}{items, newPager(Prefix+"/services", p, items, more, func(s *verify.Service) verify.Cursor {
-		return verify.Cursor{Time: s.DateCreated, Sid: s.Sid}
+	}{items, newPager(Prefix+"/services", p, items, more, func(s *verify.Service) string {
+		return inSeconds(s.DateCreated, s.Sid)
 	})}}
 	c.render(w, r, status, "services", v)
 }

@@ -68,18 +68,7 @@ func (v *Verifier) ListDeliveries(ctx context.Context, account Sid, f DeliveryFi
 		} else {
 			d.Settled = m.DateUpdated
 		}
-		if m.Kind == OutboxWebhook {
-			// One decode gives both the target and the event; m.Target
-			// would decode the payload a second time.
-			var wp WebhookPayload
-			if json.Unmarshal(m.Payload, &wp) == nil {
-				d.Target, d.Event = webhookTarget(wp.URL), wp.Params["type"]
-			} else {
-				d.Target = "?"
-			}
-		} else {
-			d.Target = m.Target()
-		}
+		d.Target, d.Event = m.describe()
 		out[i] = d
 	}
 	return out, more, nil
@@ -92,33 +81,33 @@ func (v *Verifier) ListDeliveries(ctx context.Context, account Sid, f DeliveryFi
 // kinds without one (a code: its payload is sealed) and "?" for a payload
 // it cannot read.
 func (m *OutboxMessage) Target() string {
+	target, _ := m.describe()
+	return target
+}
+
+// describe decodes the payload once for Target and, for a webhook, the
+// event type it carries ("" for other kinds).
+func (m *OutboxMessage) describe() (target, event string) {
 	switch m.Kind {
 	case OutboxWebhook:
 		var p WebhookPayload
 		if json.Unmarshal(m.Payload, &p) != nil {
-			return "?"
+			return "?", ""
 		}
-		return webhookTarget(p.URL)
+		u, err := url.Parse(p.URL)
+		if err != nil {
+			return "?", p.Params["type"]
+		}
+		return u.Scheme + "://" + u.Host + u.Path, p.Params["type"]
 	case OutboxPush:
 		var p PushPayload
 		if json.Unmarshal(m.Payload, &p) != nil {
-			return "?"
+			return "?", ""
 		}
 		if p.AppID == "" {
-			return p.Platform
+			return p.Platform, ""
 		}
-		return p.Platform + " " + p.AppID
+		return p.Platform + " " + p.AppID, ""
 	}
-	return ""
-}
-
-// webhookTarget is Target of a webhook row whose payload has the URL raw,
-// apart so that ListDeliveries, which decodes the payload for the event
-// anyway, need not decode it again.
-func webhookTarget(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "?"
-	}
-	return u.Scheme + "://" + u.Host + u.Path
+	return "", ""
 }

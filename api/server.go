@@ -82,7 +82,7 @@ func (s *Server) HTTPServer() *http.Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.observe(s.recoverPanics(s.cors(s.dispatch(mux))))
+	return s.Observed(s.cors(s.dispatch(mux)))
 }
 
 // Observed serves h with what the API's own routes have around them: the

@@ -153,21 +153,18 @@ func (c *Console) servicePage(w http.ResponseWriter, r *http.Request) {
 		c.problem(w, r, err, "notfound", view{Title: "Not found"})
 		return
 	}
-	c.render(w, r, http.StatusOK, "service", c.serviceView(s, r.URL.Query().Get("saved") != ""))
-}
-
-func (c *Console) serviceView(s *verify.Service, saved bool) view {
-	v := view{Title: s.FriendlyName, Nav: "services", Data: serviceView{Service: s, Form: storedForm(s)}}
-	if saved {
+	v := c.serviceView(s, storedForm(s))
+	if r.URL.Query().Get("saved") != "" {
 		v.Flash = "Saved."
 	}
-	return v
+	c.render(w, r, http.StatusOK, "service", v)
 }
 
-// refusedView is the service page after a refused settings form: the
-// stored service above, the typed values in the form.
-func (c *Console) refusedView(s *verify.Service, r *http.Request) view {
-	return view{Title: s.FriendlyName, Nav: "services", Data: serviceView{Service: s, Form: typedForm(r)}}
+// serviceView is the service page: the stored service above, and in the
+// settings form its stored values (storedForm), or after a refusal what
+// was typed (typedForm).
+func (c *Console) serviceView(s *verify.Service, form serviceForm) view {
+	return view{Title: s.FriendlyName, Nav: "services", Data: serviceView{Service: s, Form: form}}
 }
 
 // serviceUpdate applies the settings form through UpdateService, so that
@@ -193,13 +190,13 @@ func (c *Console) serviceUpdate(w http.ResponseWriter, r *http.Request) {
 		PasskeysUserVerification:    f.str("passkeys_user_verification"),
 	}
 	if f.err != "" {
-		v := c.refusedView(s, r)
+		v := c.serviceView(s, typedForm(r))
 		v.Error = f.err
 		c.render(w, r, http.StatusBadRequest, "service", v)
 		return
 	}
 	if _, err := c.cfg.Verifier.UpdateService(r.Context(), current(r).account, s.Sid, p); err != nil {
-		c.problem(w, r, err, "service", c.refusedView(s, r))
+		c.problem(w, r, err, "service", c.serviceView(s, typedForm(r)))
 		return
 	}
 	http.Redirect(w, r, Prefix+"/services/"+string(s.Sid)+"?saved=1", http.StatusSeeOther)

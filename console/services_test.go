@@ -35,6 +35,9 @@ func TestServiceSettings(t *testing.T) {
 	if status, loc := b.post(page, saved); status != http.StatusSeeOther || loc != page+"?saved=1" {
 		t.Fatalf("save: %d %s", status, loc)
 	}
+	if body := b.getWant(page+"?saved=1", http.StatusOK); !strings.Contains(body, "Saved.") || !strings.Contains(body, `value="Shop login"`) {
+		t.Fatalf("the page after saving shows no flash or not the saved name:\n%s", body)
+	}
 	want, err := e.v.FetchService(e.ctx, acctA, sid)
 	if err != nil {
 		t.Fatal(err)

@@ -49,9 +49,12 @@ func gcPercentFor(live, goal uint64) int {
 // hears of each cycle: it is garbage as soon as it is made, so every
 // collection finalizes it, and the finalizer makes the next one.
 type gcTuner struct {
-	goal    uint64
+	goal uint64
+	// mu orders adjust and stop, so that no adjustment lands after stop
+	// has given GOGC back; percent and stopped are under it.
+	mu      sync.Mutex
 	percent int
-	stopped atomic.Bool
+	stopped bool
 	sample  []metrics.Sample
 	// tuned counts the adjustments made, for tests.
 	tuned atomic.Int64
@@ -85,28 +88,33 @@ type gcSentinel struct{ _ [16]byte }
 
 func (t *gcTuner) arm() {
 	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
-		if t.stopped.Load() {
-			return
+		if t.adjust() {
+			t.arm()
 		}
-		t.adjust()
-		t.arm()
 	})
 }
 
-// adjust sets GOGC for the live heap just measured. Setting it stops the
-// world briefly, so a percent within a fifth of the current one is left.
-func (t *gcTuner) adjust() {
+// adjust sets GOGC for the live heap just measured, and reports whether
+// the tuner still runs. Setting GOGC stops the world briefly, so a percent
+// within a fifth of the current one is left.
+func (t *gcTuner) adjust() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return false
+	}
 	metrics.Read(t.sample)
 	if t.sample[0].Value.Kind() != metrics.KindUint64 {
-		return
+		return true
 	}
 	p := gcPercentFor(t.sample[0].Value.Uint64(), t.goal)
 	if p*5 >= t.percent*4 && p*4 <= t.percent*5 {
-		return
+		return true
 	}
 	debug.SetGCPercent(p)
 	t.percent = p
 	t.tuned.Add(1)
+	return true
 }
 
 // stop ends the tuning and gives GOGC back its default, for tests.
@@ -114,6 +122,8 @@ func (t *gcTuner) stop() {
 	if t == nil {
 		return
 	}
-	t.stopped.Store(true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopped = true
 	debug.SetGCPercent(100)
 }

@@ -159,13 +159,17 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 
 	// Put the device's clock two hours ahead: its JWTs are refused with a
 	// 401 that carries the server's Date, from which it corrects its clock
-	// (kept in IndexedDB) and retries, as the SDK does. The Refresh button
-	// then lists a new challenge; deny it.
+	// (kept in IndexedDB) and retries, as the SDK does. The test waits for
+	// the Refresh button's listing to come back, so that no poll minted
+	// before the clock moved is still in flight; then Refresh lists a new
+	// challenge, which is denied.
 	tabEval[chromedp.Void](p.tab, `{ const now = Date.now.bind(Date); Date.now = () => now() + 2 * 3600 * 1000; }`)
-	denySid := createPushDeviceChallenge(t, c, identity, factor, "Delete the account?")
+	tabEval[chromedp.Void](p.tab, `document.getElementById("device-log").textContent = ""`)
 	p.do(chromedp.Click(chromedp.CSS("#device-refresh")))
-	row = fmt.Sprintf(`document.querySelector('#device-challenges tr[data-challenge-sid=%q]')`, denySid)
-	p.waitFor(row + ` !== null`)
+	p.waitFor(`document.getElementById("device-log").textContent.startsWith("Refreshed:") || document.getElementById("device-log").classList.contains("error")`)
+	if log := p.logLine(); !strings.HasPrefix(log, "Refreshed:") {
+		t.Fatalf("Refresh with the clock ahead: the page says %q", log)
+	}
 	refused := p.faults()
 	for _, f := range refused {
 		if !strings.Contains(f, "status of 401") {
@@ -186,6 +190,13 @@ func testPushDevice(t *testing.T, p *pushDeviceTab, c *openapi.ApiService) {
 	})`)
 	if correction > -7200+60 || correction < -7200-60 {
 		t.Errorf("the device keeps a clock correction of %v s, want about -7200", correction)
+	}
+	denySid := createPushDeviceChallenge(t, c, identity, factor, "Delete the account?")
+	p.do(chromedp.Click(chromedp.CSS("#device-refresh")))
+	row = fmt.Sprintf(`document.querySelector('#device-challenges tr[data-challenge-sid=%q]')`, denySid)
+	p.waitFor(row + ` !== null`)
+	if f := p.faults(); len(f) > 0 {
+		t.Errorf("with the clock corrected the page reported faults:\n%s", strings.Join(f, "\n"))
 	}
 	p.answer(t, c, identity, factor, denySid, "deny", "denied")
 

@@ -429,16 +429,25 @@
     app.dataset.polls = String(Number(app.dataset.polls || 0) + 1);
   }
 
+  // listings counts the listings asked for and shown is the newest one
+  // drawn: a poll and a click of Refresh can be in flight together, and an
+  // answer that comes back after a newer one must not draw an older list
+  // (a challenge would vanish and come back as a new row).
+  let listings = 0;
+  let shown = 0;
+
   async function refresh(manual) {
     const d = device;
     if (!d) {
       return;
     }
+    const n = ++listings;
     try {
       const { json } = await pending(d);
-      if (d !== device) {
+      if (d !== device || n < shown) {
         return;
       }
+      shown = n;
       const list = (json && json.challenges) || [];
       renderChallenges(list);
       if (manual) {

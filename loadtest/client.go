@@ -91,8 +91,9 @@ type reply struct {
 	body   []byte
 }
 
-// do sends one request. form, if not empty, is the encoded POST body; auth
-// is the Authorization header value (the account's when empty).
+// do sends one request. form, if not empty, is the encoded POST body, or
+// a JSON object if it starts with "{" (the peer's API takes JSON); auth is
+// the Authorization header value (the account's when empty).
 func (c *client) do(ctx context.Context, method, target, auth, form string) (reply, error) {
 	var body io.Reader
 	if form != "" {
@@ -109,7 +110,10 @@ func (c *client) do(ctx context.Context, method, target, auth, form string) (rep
 		auth = c.auth
 	}
 	req.Header["Authorization"] = []string{auth}
-	if form != "" {
+	switch {
+	case strings.HasPrefix(form, "{"):
+		req.Header["Content-Type"] = []string{"application/json"}
+	case form != "":
 		req.Header["Content-Type"] = []string{"application/x-www-form-urlencoded"}
 	}
 	resp, err := c.hc.Do(req)

@@ -16,13 +16,46 @@ import (
 
 // A PostgreSQL server on this machine spends CPU of its own on every
 // request, in processes the report's RSS and the Go profile do not see.
-// dbCPU reads it from /proc: the user and system time of every process
-// named postgres, summed. Sampled around each timed slice, it gives the
+// newDBCPU's sampler reads it from /proc: the user and system time of
+// every process named postgres, summed. Sampled around each timed slice, it gives the
 // database's CPU per operation. It counts the whole server, autovacuum and
 // checkpointer included, and processes that exit during a slice take
 // their time with them; on a machine running one workload at a time that
 // is what the workload cost.
-type dbCPU func() (time.Duration, bool)
+type cpuSampler func() (time.Duration, bool)
+
+// cpuSpent is what a sampler measured over a workload's slices.
+type cpuSpent struct {
+	total time.Duration
+	seen  bool
+}
+
+// measure samples before a slice and returns what adds the difference to
+// into after it; with no sampler, or none readable, it adds nothing.
+func measure(sample cpuSampler, into *cpuSpent) (after func()) {
+	if sample == nil {
+		return func() {}
+	}
+	t0, ok := sample()
+	if !ok {
+		return func() {}
+	}
+	return func() {
+		if t1, ok := sample(); ok && t1 >= t0 {
+			into.total += t1 - t0
+			into.seen = true
+		}
+	}
+}
+
+// perOp is the CPU per operation in microseconds, or 0 if nothing was
+// measured.
+func (c cpuSpent) perOp(ops int64) float64 {
+	if !c.seen || ops == 0 {
+		return 0
+	}
+	return round(float64(c.total/time.Microsecond)/float64(ops), 0)
+}
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
 // Linux build this runs on (the kernel fixes it for user space).
@@ -30,7 +63,7 @@ const clockTicks = 100
 
 // newDBCPU returns the sampler for dsn, or nil when the database is not a
 // PostgreSQL server on this machine (SQLite's CPU is the server's own).
-func newDBCPU(dsn string) dbCPU {
+func newDBCPU(dsn string) cpuSampler {
 	if !sqlstore.IsPostgres(dsn) || !localDSN(dsn) {
 		return nil
 	}
@@ -87,34 +120,55 @@ func postgresCPU() (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	var ticks int64
+	var sum time.Duration
 	found := false
 	for _, d := range dirs {
 		comm, err := os.ReadFile(d + "/comm")
 		if err != nil || string(bytes.TrimSpace(comm)) != "postgres" {
 			continue
 		}
-		stat, err := os.ReadFile(d + "/stat")
-		if err != nil {
-			continue
+		if t, ok := statCPU(d); ok {
+			sum += t
+			found = true
 		}
-		// The fields after the parenthesised command: state is field 3,
-		// utime 14 and stime 15.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		u, err1 := strconv.ParseInt(f[11], 10, 64)
-		s, err2 := strconv.ParseInt(f[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		ticks += u + s
-		found = true
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, found
+	return sum, found
+}
+
+// procCPU returns the sampler of one process's CPU: a server given by
+// --server-pid or --peer-pid, whose CPU per operation the report then
+// gives beside its rate.
+func procCPU(pid int) cpuSampler {
+	if pid <= 0 {
+		return nil
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if _, ok := statCPU(dir); !ok {
+		return nil
+	}
+	return func() (time.Duration, bool) { return statCPU(dir) }
+}
+
+// statCPU reads utime plus stime of the process at /proc directory dir.
+func statCPU(dir string) (time.Duration, bool) {
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the parenthesised command: state is field 3,
+	// utime 14 and stime 15.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+s) * time.Second / clockTicks, true
 }

@@ -35,8 +35,9 @@ type window struct {
 	samples []string
 	dryAt   time.Duration // time into the workload's windows when its pool ran dry; 0 if never
 	rss     float64
-	dbCPU   time.Duration // CPU the database server spent in the windows (dbcpu.go)
-	dbSeen  bool
+	// dbCPU and serverCPU are what the database server and the server
+	// under test spent in the windows (dbcpu.go).
+	dbCPU, serverCPU cpuSpent
 }
 
 // drive runs one closed-loop slice: conc workers, each sending its next
@@ -218,9 +219,8 @@ func (acc *window) fail(err error) {
 func (acc *window) result() Result {
 	r := summarize(acc.lats, acc.elapsed)
 	r.Errors, r.ErrorSamples, r.RSSMB = acc.errs, acc.samples, acc.rss
-	if acc.dbSeen && r.Requests > 0 {
-		r.DBCPUMicros = round(float64(acc.dbCPU/time.Microsecond)/float64(r.Requests), 0)
-	}
+	r.DBCPUMicros = acc.dbCPU.perOp(r.Requests)
+	r.ServerCPUMicros = acc.serverCPU.perOp(r.Requests)
 	if acc.dryAt > 0 {
 		r.DryAfterSeconds = round(acc.dryAt.Seconds(), 2)
 	}

@@ -52,6 +52,15 @@ type Config struct {
 	// reported; in-process runs report this process's RSS, client included.
 	ServerPID int
 
+	// PeerURL is the base URL of a peer's TOTP engine on this machine
+	// (OpenBao's or Vault's, mounted at totp/), which the peer-totp
+	// workload drives with PeerToken; PeerKeys is how many keys it creates
+	// there (0: sized from Duration). See peer.go.
+	// PeerPID, if set, is the peer's process, whose CPU per check is then
+	// reported.
+	PeerURL, PeerToken string
+	PeerKeys, PeerPID  int
+
 	// DB is the in-process server's database: a SQLite path or a
 	// postgres:// DSN, passed to sqlstore.Open as is. Empty makes a
 	// temporary SQLite file, removed at the end.
@@ -179,6 +188,11 @@ func (c *Config) check() error {
 			return errors.New("loadtest: the delivery workloads need the in-process server (no target): their fake APNs and receiver run in this process")
 		}
 	}
+	if c.PeerURL != "" {
+		if err := CheckLoopback(c.PeerURL); err != nil {
+			return err
+		}
+	}
 	for _, w := range c.Workloads {
 		if _, ok := workloads[w]; !ok {
 			return fmt.Errorf("loadtest: unknown workload %q (known: %s)", w, strings.Join(DefaultWorkloads, ","))
@@ -280,8 +294,12 @@ type bench struct {
 	// nextDevice is where takeDevice looks next.
 	nextDevice atomic.Int64
 	report     *Report
-	// dbCPU samples a local PostgreSQL server's CPU; nil otherwise.
-	dbCPU dbCPU
+	// dbCPU samples a local PostgreSQL server's CPU, serverCPU the
+	// --server-pid process's and peerCPU the --peer-pid one's; each nil
+	// when there is none.
+	dbCPU, serverCPU, peerCPU cpuSampler
+	// peer is the peer's client and keys, once peer-totp set it up.
+	peer *peer
 }
 
 // Run provisions, runs every workload of cfg in order, and returns the
@@ -315,11 +333,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	} else {
 		b.report.Server = "target " + base
 		if cfg.ServerPID > 0 {
-			rss = procRSS(cfg.ServerPID)
+			rss, b.serverCPU = procRSS(cfg.ServerPID), procCPU(cfg.ServerPID)
 			b.report.Server += fmt.Sprintf(" (pid %d)", cfg.ServerPID)
 		}
 	}
 	b.c, b.account = &client{hc: hc, base: base, auth: basic(account, token)}, account
+	b.peerCPU = procCPU(cfg.PeerPID)
 	defer func() {
 		if b.floors != nil {
 			b.floors.close()
@@ -399,7 +418,13 @@ func (b *bench) runAll(ctx context.Context, rss rssReader) error {
 
 // runSlice drives one workload for one slice of its duration.
 func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, round int, rss rssReader) error {
-	if strings.HasPrefix(st.name, "floor-") && b.local == nil {
+	switch {
+	case st.name == PeerTotp:
+		rss = nil // the peer's, if its process is known
+		if b.cfg.PeerPID > 0 {
+			rss = procRSS(b.cfg.PeerPID)
+		}
+	case strings.HasPrefix(st.name, "floor-") && b.local == nil:
 		rss = nil // the floors run in this process, not in the target's
 	}
 	stopProfile, err := profileWindow(profilePath(b.cfg.CPUProfile, st.name), profilePath(b.cfg.Trace, st.name))
@@ -409,11 +434,14 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	load := loadAvg()
 	st.load = max(st.load, load)
 	n0, e0 := len(st.acc.lats), st.acc.errs
-	var cpu0 time.Duration
-	var cpuOK bool
-	if b.dbCPU != nil && !strings.HasPrefix(st.name, "floor-") {
-		cpu0, cpuOK = b.dbCPU()
+	var db, server cpuSampler
+	switch {
+	case st.name == PeerTotp:
+		server = b.peerCPU
+	case !strings.HasPrefix(st.name, "floor-"):
+		db, server = b.dbCPU, b.serverCPU
 	}
+	dbAfter, serverAfter := measure(db, &st.acc.dbCPU), measure(server, &st.acc.serverCPU)
 	switch {
 	case st.w.drive != nil:
 		err = st.w.drive(st.on, ctx, &st.acc, slice)
@@ -425,12 +453,8 @@ func (b *bench) runSlice(ctx context.Context, st *state, slice time.Duration, ro
 	if perr := stopProfile(); err == nil {
 		err = perr
 	}
-	if cpuOK {
-		if cpu1, ok := b.dbCPU(); ok && cpu1 >= cpu0 {
-			st.acc.dbCPU += cpu1 - cpu0
-			st.acc.dbSeen = true
-		}
-	}
+	dbAfter()
+	serverAfter()
 	if err != nil {
 		return err
 	}

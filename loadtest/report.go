@@ -69,6 +69,11 @@ type Result struct {
 	// DBCPUMicros is the CPU a PostgreSQL server on this machine spent
 	// per operation during the window, in microseconds (dbcpu.go).
 	DBCPUMicros float64 `json:"db_cpu_us_per_op,omitempty"`
+	// ServerCPUMicros is the CPU the server under test spent per
+	// operation, in microseconds: --server-pid's process, or for
+	// peer-totp --peer-pid's. An in-process server shares its process
+	// with the client, so it has none.
+	ServerCPUMicros float64 `json:"server_cpu_us_per_op,omitempty"`
 	// Floor names the floor workload this one is compared with, and
 	// VsFloor is RPS / the floor's RPS in the same run.
 	Floor           string  `json:"floor,omitempty"`
@@ -163,6 +168,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		line := res.Workload + ": " + res.Note
 		if res.Floor != "" {
 			line += " (vs " + res.Floor + ")"
+		}
+		if res.ServerCPUMicros > 0 {
+			line += fmt.Sprintf("; server CPU %.0f µs per operation", res.ServerCPUMicros)
 		}
 		if res.DBCPUMicros > 0 {
 			line += fmt.Sprintf("; PostgreSQL CPU %.0f µs per operation", res.DBCPUMicros)

@@ -109,7 +109,7 @@ func TestPeerTotp(t *testing.T) {
 		Factors:     10,
 		PeerURL:     peer.URL,
 		PeerToken:   engine.token,
-		PeerKeys:    400, // 3 fresh codes each: 1,200 > 1,000
+		PeerKeys:    600, // 3 fresh codes each, 2 in a step's last seconds (codepool.go): 1,200 > 1,000
 		PeerPID:     os.Getpid(),
 		Timeout:     2 * time.Minute,
 		Log:         &log,
@@ -132,8 +132,8 @@ func TestPeerTotp(t *testing.T) {
 	engine.mu.Lock()
 	valid, reuse, keys := engine.valid, engine.reuse, len(engine.keys)
 	engine.mu.Unlock()
-	if keys != 400 || reuse != 0 || int64(valid) != r.Requests {
-		t.Errorf("the peer has %d keys, saw %d reused codes and %d valid ones; want 400, 0 and %d", keys, reuse, valid, r.Requests)
+	if keys != 600 || reuse != 0 || int64(valid) != r.Requests {
+		t.Errorf("the peer has %d keys, saw %d reused codes and %d valid ones; want 600, 0 and %d", keys, reuse, valid, r.Requests)
 	}
 	if r.VsFloor <= 0 || r.ServerCPUMicros <= 0 {
 		t.Errorf("no ratio to the floor (%v) or no peer CPU per check (%v)", r.VsFloor, r.ServerCPUMicros)

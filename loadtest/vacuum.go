@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -21,13 +20,7 @@ func vacuumNote(ctx context.Context, dsn string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return ""
-	}
-	defer conn.Close(ctx)
-	var on string
-	if err := conn.QueryRow(ctx, "SHOW autovacuum").Scan(&on); err != nil || on != "off" {
+	if on, err := sqlstore.ServerSetting(ctx, dsn, "autovacuum"); err != nil || on != "off" {
 		return ""
 	}
 	return " (autovacuum is off: dead rows stay from run to run, so compare runs on new databases)"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/verifyd/verify/sqlstore"
 )
 
 // TestVacuumNote: the report warns of a PostgreSQL server without
@@ -25,13 +25,8 @@ func TestVacuumNote(t *testing.T) {
 	if dsn == "" {
 		return // the SQLite and unreachable cases above are the test without PostgreSQL
 	}
-	conn, err := pgx.Connect(ctx, dsn)
+	on, err := sqlstore.ServerSetting(ctx, dsn, "autovacuum") // TestServerSetting holds it to SHOW's answer
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var on string
-	if err := conn.QueryRow(ctx, "SHOW autovacuum").Scan(&on); err != nil {
 		t.Fatal(err)
 	}
 	note := vacuumNote(ctx, dsn)

@@ -3,6 +3,8 @@ package loadtest
 import (
 	"sync"
 	"time"
+
+	"github.com/verifyd/verify/otp"
 )
 
 // totpFactor is one provisioned TOTP factor whose secret the tool knows.
@@ -87,6 +89,22 @@ func (p *codePool) take() (f *totpFactor, step int64, ok bool) {
 		p.exhausted = append(p.exhausted, f)
 	}
 	return nil, 0, false
+}
+
+// withCode takes a factor and an unused step of it, gives fn the step's
+// code, and puts the factor back when fn returns; errDry if no factor has
+// a usable step now.
+func (p *codePool) withCode(fn func(f *totpFactor, code string) error) error {
+	f, step, ok := p.take()
+	if !ok {
+		return errDry
+	}
+	defer p.put(f)
+	code, err := otp.HOTP(f.secret, uint64(step), "sha1", benchDigits)
+	if err != nil {
+		return err
+	}
+	return fn(f, code)
 }
 
 // put returns a factor taken with take. Its step counts as used whatever

@@ -14,14 +14,10 @@ import (
 	"github.com/verifyd/verify/sqlstore"
 )
 
-// A PostgreSQL server on this machine spends CPU of its own on every
-// request, in processes the report's RSS and the Go profile do not see.
-// newDBCPU's sampler reads it from /proc: the user and system time of
-// every process named postgres, summed. Sampled around each timed slice, it gives the
-// database's CPU per operation. It counts the whole server, autovacuum and
-// checkpointer included, and processes that exit during a slice take
-// their time with them; on a machine running one workload at a time that
-// is what the workload cost.
+// cpuSampler returns the CPU time a server on this machine has spent so
+// far, and whether it could read it. Sampled around each timed slice
+// (measure), it gives the server's CPU per operation, which the Go
+// profile of this process does not see.
 type cpuSampler func() (time.Duration, bool)
 
 // cpuSpent is what a sampler measured over a workload's slices.
@@ -61,8 +57,13 @@ func (c cpuSpent) perOp(ops int64) float64 {
 // Linux build this runs on (the kernel fixes it for user space).
 const clockTicks = 100
 
-// newDBCPU returns the sampler for dsn, or nil when the database is not a
-// PostgreSQL server on this machine (SQLite's CPU is the server's own).
+// newDBCPU returns the sampler of a PostgreSQL server at dsn, or nil when
+// the database is not a PostgreSQL server on this machine (SQLite's CPU is
+// the server's own). It sums the user and system time of every process
+// named postgres, from /proc: the whole server, autovacuum and
+// checkpointer included, and processes that exit during a slice take
+// their time with them; on a machine running one workload at a time that
+// is what the workload cost.
 func newDBCPU(dsn string) cpuSampler {
 	if !sqlstore.IsPostgres(dsn) || !localDSN(dsn) {
 		return nil

@@ -102,10 +102,9 @@ func (b *bench) drain(ctx context.Context, _ *window, _ time.Duration) error {
 // approveTotp makes one challenge.approved event: a TOTP challenge with a
 // fresh right code.
 func (b *bench) approveTotp(ctx context.Context) error {
-	f, step, ok := b.pool.take()
-	if !ok {
+	err := b.pool.withCode(func(f *totpFactor, code string) error { return b.totpChallenge(ctx, f, code) })
+	if errors.Is(err, errDry) {
 		return errors.New("no fresh TOTP code left: raise --factors")
 	}
-	defer b.pool.put(f)
-	return b.totpChallenge(ctx, f, step)
+	return err
 }

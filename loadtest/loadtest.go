@@ -192,6 +192,8 @@ func (c *Config) check() error {
 		if err := CheckLoopback(c.PeerURL); err != nil {
 			return err
 		}
+	} else if slices.Contains(c.Workloads, PeerTotp) {
+		return fmt.Errorf("loadtest: %s needs --peer-url (and --peer-token)", PeerTotp)
 	}
 	for _, w := range c.Workloads {
 		if _, ok := workloads[w]; !ok {

@@ -21,7 +21,7 @@ const PeerTotp = "peer-totp"
 // either side, where verifyd's bench service allows 2.
 const peerSkew = 1
 
-// peerKeysPerSecond sizes the peer's keys when Factors is 0: each gives
+// peerKeysPerSecond sizes the peer's keys when PeerKeys is 0: each gives
 // 2*peerSkew+1 = 3 fresh codes at once, plus one per 60 s step.
 const peerKeysPerSecond = 2500
 
@@ -29,12 +29,12 @@ func init() {
 	workloads[PeerTotp] = workload{floor: FloorTotp, note: "the peer (--peer-url) checks a fresh right code, 200 valid", setup: (*bench).peerTotp}
 }
 
-// peer is the peer server's client and its keys, which a pool hands out as
-// verifyd's factors are (codepool.go): each (key, step) once, so that every
-// check carries a code the peer has not seen and must remember as used.
+// peer is the peer server's client and the pool of its keys, handed out
+// as verifyd's factors are (codepool.go): each (key, step) once, so that
+// every check carries a code the peer has not seen and must remember as
+// used.
 type peer struct {
 	c    *client
-	keys []*totpFactor
 	pool *codePool
 }
 
@@ -42,9 +42,6 @@ type peer struct {
 // checks one fresh right code per operation; only 200 with "valid": true
 // counts.
 func (b *bench) peerTotp(ctx context.Context) (func(int) op, error) {
-	if b.cfg.PeerURL == "" {
-		return nil, fmt.Errorf("loadtest: %s needs --peer-url (and --peer-token)", PeerTotp)
-	}
 	if b.peer == nil {
 		p, err := b.provisionPeer(ctx)
 		if err != nil {
@@ -55,29 +52,22 @@ func (b *bench) peerTotp(ctx context.Context) (func(int) op, error) {
 	p := b.peer
 	return func(int) op {
 		return func(ctx context.Context) error {
-			k, step, ok := p.pool.take()
-			if !ok {
-				return errDry
-			}
-			defer p.pool.put(k)
-			code, err := otp.HOTP(k.secret, uint64(step), "sha1", benchDigits)
-			if err != nil {
-				return err
-			}
-			r, err := p.c.expect(ctx, 200, "POST", "/v1/totp/code/"+k.sid, "", `{"code":"`+code+`"}`)
-			if err != nil {
-				return err
-			}
-			if !strings.Contains(string(r.body), `"valid":true`) {
-				return fmt.Errorf("peer: code of step %d of %s not valid: %s", step, k.sid, snippet(r.body))
-			}
-			return nil
+			return p.pool.withCode(func(k *totpFactor, code string) error {
+				r, err := p.c.expect(ctx, 200, "POST", "/v1/totp/code/"+k.sid, "", `{"code":"`+code+`"}`)
+				if err != nil {
+					return err
+				}
+				if !strings.Contains(string(r.body), `"valid":true`) {
+					return fmt.Errorf("peer: code %s of %s not valid: %s", code, k.sid, snippet(r.body))
+				}
+				return nil
+			})
 		}
 	}, nil
 }
 
-// provisionPeer creates the peer's keys (as many as verifyd's factors, or
-// sized from the window), with verifyd's bench period and digits.
+// provisionPeer creates the peer's keys (PeerKeys, or sized from the
+// window), with verifyd's bench period and digits.
 func (b *bench) provisionPeer(ctx context.Context) (*peer, error) {
 	p := &peer{c: &client{hc: b.c.hc, base: strings.TrimSuffix(b.cfg.PeerURL, "/"), auth: "Bearer " + b.cfg.PeerToken}}
 	n := b.cfg.PeerKeys
@@ -106,7 +96,6 @@ func (b *bench) provisionPeer(ctx context.Context) (*peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.keys = keys
 	p.pool = newCodePool(time.Now, benchTimeStep, peerSkew, keys)
 	secs := time.Since(t0).Seconds()
 	b.report.Provisioning = append(b.report.Provisioning, Provisioning{What: "peer TOTP keys", Count: n, Seconds: round(secs, 1)})

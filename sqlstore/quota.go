@@ -38,13 +38,21 @@ func quotaSQL(table string, ws []window) string {
 // quotaParts are the SET and WHERE clauses of quotaSQL, whose arguments
 // quotaArgs gives.
 func quotaParts(ws []window) (set, where string) {
+	arg := func(window) string { return "?" }
+	return quotaClauses(ws, arg, arg, arg)
+}
+
+// quotaClauses builds quotaParts' clauses with each operand named by over
+// (the start at or before which w has ended), now and limit (w's limit):
+// placeholders for one row, or a batch's columns (totp_batch.go).
+func quotaClauses(ws []window, over, now, limit func(window) string) (set, where string) {
 	var sets, wheres []string
 	for _, w := range ws {
 		start, count := "quota_"+w.name+"_start", "quota_"+w.name+"_count"
 		sets = append(sets,
-			start+" = CASE WHEN "+start+" <= ? THEN ? ELSE "+start+" END",
-			count+" = CASE WHEN "+start+" <= ? THEN 1 ELSE "+count+" + 1 END")
-		wheres = append(wheres, "("+start+" <= ? OR "+count+" < ?)")
+			start+" = CASE WHEN "+start+" <= "+over(w)+" THEN "+now(w)+" ELSE "+start+" END",
+			count+" = CASE WHEN "+start+" <= "+over(w)+" THEN 1 ELSE "+count+" + 1 END")
+		wheres = append(wheres, "("+start+" <= "+over(w)+" OR "+count+" < "+limit(w)+")")
 	}
 	return strings.Join(sets, ", "), strings.Join(wheres, " AND ")
 }

@@ -78,6 +78,10 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 			p.Close()
 			return nil, err
 		}
+		// The batcher runs its statements on a copy of the store as it is
+		// now, without the batcher, so that they never queue behind it.
+		alone := db.store
+		db.store.totp = newTotpBatcher(&alone)
 		return db, nil
 	}
 	return openSQLite(ctx, dsn, keys)
@@ -199,6 +203,9 @@ func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
 	}
+	if db.totp != nil {
+		db.totp.close()
+	}
 	if db.rs != nil {
 		db.rs.close()
 	}
@@ -240,6 +247,9 @@ type store struct {
 	// commits (commit.go); nil on PostgreSQL, whose many writers commit
 	// concurrently on their own.
 	batch *committer
+	// totp, set on PostgreSQL, gathers TOTP checks into shared statements
+	// (totp_batch.go).
+	totp *totpBatcher
 	// tx is the transaction s is bound to; cm the committer whose batch it
 	// is, on SQLite; rs the read pool's prepared statements, on SQLite
 	// (stmt.go).

@@ -110,6 +110,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"RateLimits", testRateLimits},
 		{"TakeRates", testTakeRates},
 		{"CreateTotpChallenge", testCreateTotpChallenge},
+		{"TotpBatch", testTotpBatch},
 		{"RespondChallengeAlone", testRespondChallengeAlone},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},

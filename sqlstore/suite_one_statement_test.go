@@ -19,12 +19,7 @@ func testCreateTotpChallenge(t *testing.T, db *DB) {
 	fa := f.newTotp(f.entity, t0)
 	q := verify.ChallengeQuota{Hour: 25, Day: 100}
 	now := t0.Add(time.Minute)
-	challenge := func(fa *verify.Factor) *verify.Challenge {
-		return &verify.Challenge{Sid: newSid(t, verify.PrefixChallenge), AccountSid: fa.AccountSid, ServiceSid: fa.ServiceSid,
-			EntitySid: fa.EntitySid, Identity: fa.Identity, FactorSid: fa.Sid, FactorType: fa.Type,
-			Status: verify.ChallengePending, RespondedReason: verify.ReasonNone,
-			ExpirationDate: now.Add(5 * time.Minute), DateCreated: now, DateUpdated: now}
-	}
+	challenge := func(fa *verify.Factor) *verify.Challenge { return f.totpChallenge(fa, now) }
 	if !db.d.roundTrips() {
 		done, _, err := db.CreateTotpChallenge(f.ctx, challenge(fa), q, true, 60, 90, now)
 		if done || err != nil {
@@ -105,6 +100,15 @@ func testCreateTotpChallenge(t *testing.T, db *DB) {
 	if ok, err := db.UseTotpStep(f.ctx, other.Sid, 60, 90); !ok || err != nil {
 		t.Fatalf("the handover used the step: %v, %v", ok, err)
 	}
+}
+
+// totpChallenge is a TOTP challenge on fa made at now, before its code is
+// checked.
+func (f *fixture) totpChallenge(fa *verify.Factor, now time.Time) *verify.Challenge {
+	return &verify.Challenge{Sid: newSid(f.t, verify.PrefixChallenge), AccountSid: fa.AccountSid, ServiceSid: fa.ServiceSid,
+		EntitySid: fa.EntitySid, Identity: fa.Identity, FactorSid: fa.Sid, FactorType: fa.Type,
+		Status: verify.ChallengePending, RespondedReason: verify.ReasonNone,
+		ExpirationDate: now.Add(5 * time.Minute), DateCreated: now, DateUpdated: now}
 }
 
 // testRespondChallengeAlone: on PostgreSQL a pending challenge is answered

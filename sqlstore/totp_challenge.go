@@ -38,7 +38,8 @@ RETURNING status`
 }()
 
 // CreateTotpChallenge checks a TOTP code and stores its challenge in one
-// statement on PostgreSQL; see verify.Store.
+// statement on PostgreSQL, shared with the checks that come at the same time
+// (totp_batch.go); see verify.Store.
 func (s *store) CreateTotpChallenge(ctx context.Context, c *verify.Challenge, q verify.ChallengeQuota, matched bool, start, end int64, now time.Time) (bool, bool, error) {
 	if !s.d.roundTrips() || s.inTx() {
 		return false, false, nil
@@ -47,18 +48,30 @@ func (s *store) CreateTotpChallenge(ctx context.Context, c *verify.Challenge, q 
 	if err != nil {
 		return false, false, err
 	}
-	set, where := quotaArgs(challengeWindows, now, q.Hour, q.Day)
+	j := &totpJob{c: c, q: q, matched: matched, start: start, end: end, now: now,
+		details: details, hidden: hidden, metadata: metadata}
+	if s.totp == nil {
+		return s.createTotpChallenge(ctx, j)
+	}
+	j.res = make(chan totpResult, 1)
+	return s.totp.submit(ctx, j)
+}
+
+// createTotpChallenge runs totpChallengeSQL for one check.
+func (s *store) createTotpChallenge(ctx context.Context, j *totpJob) (bool, bool, error) {
+	c := j.c
+	set, where := quotaArgs(challengeWindows, j.now, j.q.Hour, j.q.Day)
 	args := []any{string(c.FactorSid), string(c.EntitySid), string(c.ServiceSid)}
 	args = append(args, set...)
-	args = append(args, matched, start, end)
+	args = append(args, j.matched, j.start, j.end)
 	args = append(args, where...)
-	args = append(args, matched, start,
+	args = append(args, j.matched, j.start,
 		string(c.Sid), string(c.AccountSid), string(c.ServiceSid), string(c.EntitySid),
 		c.Identity, string(c.FactorSid), string(c.FactorType),
-		c.RespondedReason, details, hidden, metadata, unix(c.ExpirationDate),
-		unix(c.DateCreated), unix(c.DateUpdated), unix(now))
+		c.RespondedReason, j.details, j.hidden, j.metadata, unix(c.ExpirationDate),
+		unix(c.DateCreated), unix(c.DateUpdated), unix(j.now))
 	var status string
-	err = s.queryRow(ctx, totpChallengeSQL, args...).Scan(&status)
+	err := s.queryRow(ctx, totpChallengeSQL, args...).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, false, nil
 	}

@@ -206,8 +206,13 @@ func (s *store) RespondChallengeAlone(ctx context.Context, sid verify.Sid, statu
 	if !s.d.roundTrips() || s.inTx() {
 		return false, nil
 	}
-	return s.tryRespond(ctx, sid, status, reason, metadata, now, 0,
-		` AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.service_sid = challenges.service_sid)`)
+	if s.answers == nil {
+		return s.tryRespond(ctx, sid, status, reason, metadata, now, 0, noWebhookGuard)
+	}
+	// Shared with the answers that come at the same time (respond_batch.go).
+	r := s.answers.submit(ctx, &respondJob{sid, status, reason, metadata, now},
+		func(err error) respondResult { return respondResult{err: err} })
+	return r.ok, r.err
 }
 
 // ApproveChallenge approves the challenge as RespondChallenge does and

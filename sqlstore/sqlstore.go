@@ -81,7 +81,7 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 		// The batcher runs its statements on a copy of the store as it is
 		// now, without the batcher, so that they never queue behind it.
 		alone := db.store
-		db.store.totp = newTotpBatcher(&alone)
+		db.store.totp, db.store.answers = newTotpBatcher(&alone), newRespondBatcher(&alone)
 		return db, nil
 	}
 	return openSQLite(ctx, dsn, keys)
@@ -205,6 +205,7 @@ func (db *DB) Close() error {
 	}
 	if db.totp != nil {
 		db.totp.close()
+		db.answers.close()
 	}
 	if db.rs != nil {
 		db.rs.close()
@@ -247,9 +248,10 @@ type store struct {
 	// commits (commit.go); nil on PostgreSQL, whose many writers commit
 	// concurrently on their own.
 	batch *committer
-	// totp, set on PostgreSQL, gathers TOTP checks into shared statements
-	// (totp_batch.go).
-	totp *totpBatcher
+	// totp and answers, set on PostgreSQL, gather TOTP checks and lone
+	// push answers into shared statements (batch.go).
+	totp    *totpBatcher
+	answers *respondBatcher
 	// tx is the transaction s is bound to; cm the committer whose batch it
 	// is, on SQLite; rs the read pool's prepared statements, on SQLite
 	// (stmt.go).

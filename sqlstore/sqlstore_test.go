@@ -111,6 +111,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"TakeRates", testTakeRates},
 		{"CreateTotpChallenge", testCreateTotpChallenge},
 		{"TotpBatch", testTotpBatch},
+		{"RespondBatch", testRespondBatch},
 		{"RespondChallengeAlone", testRespondChallengeAlone},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},

@@ -88,12 +88,7 @@ func testCreateTotpChallenge(t *testing.T, db *DB) {
 		t.Fatalf("another entity's factor: %v, %v", done, err)
 	}
 	// A service with a webhook: the general path writes the event.
-	wh := &verify.Webhook{Sid: newSid(t, verify.PrefixWebhook), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
-		FriendlyName: "hook", EventTypes: []string{"*"}, URL: "https://example.com/h", Status: verify.WebhookEnabled, Version: "v2",
-		DateCreated: t0, DateUpdated: t0}
-	if err := db.CreateWebhook(f.ctx, wh); err != nil {
-		t.Fatal(err)
-	}
+	f.newWebhook(f.service, "*")
 	if done, _, err := db.CreateTotpChallenge(f.ctx, challenge(other), q, true, 60, 90, now); done || err != nil {
 		t.Fatalf("a service with a webhook: %v, %v", done, err)
 	}
@@ -109,6 +104,17 @@ func (f *fixture) totpChallenge(fa *verify.Factor, now time.Time) *verify.Challe
 		EntitySid: fa.EntitySid, Identity: fa.Identity, FactorSid: fa.Sid, FactorType: fa.Type,
 		Status: verify.ChallengePending, RespondedReason: verify.ReasonNone,
 		ExpirationDate: now.Add(5 * time.Minute), DateCreated: now, DateUpdated: now}
+}
+
+// newWebhook gives svc a webhook for events.
+func (f *fixture) newWebhook(svc *verify.Service, events ...string) {
+	f.t.Helper()
+	wh := &verify.Webhook{Sid: newSid(f.t, verify.PrefixWebhook), AccountSid: svc.AccountSid, ServiceSid: svc.Sid,
+		FriendlyName: "hook", EventTypes: events, URL: "https://example.com/h", Status: verify.WebhookEnabled, Version: "v2",
+		DateCreated: t0, DateUpdated: t0}
+	if err := f.db.CreateWebhook(f.ctx, wh); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // testRespondChallengeAlone: on PostgreSQL a pending challenge is answered
@@ -152,12 +158,7 @@ func testRespondChallengeAlone(t *testing.T, db *DB) {
 		t.Fatalf("expired: %v, %v", ok, err)
 	}
 	hooked := f.newChallenge(fa, t0, t0.Add(5*time.Minute))
-	wh := &verify.Webhook{Sid: newSid(t, verify.PrefixWebhook), AccountSid: f.account.Sid, ServiceSid: f.service.Sid,
-		FriendlyName: "hook", EventTypes: []string{"factor.created"}, URL: "https://example.com/h", Status: verify.WebhookEnabled, Version: "v2",
-		DateCreated: t0, DateUpdated: t0}
-	if err := db.CreateWebhook(f.ctx, wh); err != nil {
-		t.Fatal(err)
-	}
+	f.newWebhook(f.service, "factor.created")
 	if ok, err := db.RespondChallengeAlone(f.ctx, hooked.Sid, verify.ChallengeApproved, verify.ReasonNone, nil, now); ok || err != nil {
 		t.Fatalf("a service with a webhook: %v, %v", ok, err)
 	}

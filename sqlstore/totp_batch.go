@@ -2,40 +2,13 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/verifyd/verify"
 )
 
-// TOTP checks on PostgreSQL are group-committed, as SQLite's writes are
-// (commit.go): the checks that arrive while a statement runs go together
-// into the next one, which takes each one's quota, uses its step and inserts
-// its challenge exactly as totpChallengeSQL does for one. PostgreSQL's cost
-// of a check was mostly per statement and per commit (the executor's set-up,
-// the protocol, the WAL flush and a backend woken for each), not per row:
-// pgbench ran the statement's shape 8 rows at a time at 3-4 times the rows
-// per second of one at a time. BENCHMARKS.md has the measurements.
-const (
-	// totpBatchWorkers is how many batch statements one node keeps in
-	// flight. One, measured against two, three and four: the checks that
-	// come while it runs all make the next statement, and PostgreSQL's CPU
-	// per check was lowest (about 220 µs against 310, 320 and 500).
-	totpBatchWorkers = 1
-	// totpBatchMax bounds a statement's rows, so that its arrays and the
-	// rows it locks stay small.
-	totpBatchMax = 64
-	// totpBatchTimeout bounds a batch's statement, which no one request's
-	// context may cancel on the others' behalf.
-	totpBatchTimeout = 30 * time.Second
-)
-
-var errStoreClosed = errors.New("sqlstore: the store is closed")
-
-// totpJob is one CreateTotpChallenge call waiting for its batch.
+// totpJob is one CreateTotpChallenge call waiting for its batch (batch.go).
 type totpJob struct {
 	c                *verify.Challenge
 	q                verify.ChallengeQuota
@@ -44,7 +17,6 @@ type totpJob struct {
 	now              time.Time
 	details          string
 	hidden, metadata any // string or nil
-	res              chan totpResult
 }
 
 type totpResult struct {
@@ -52,124 +24,16 @@ type totpResult struct {
 	err            error
 }
 
-// totpBatcher gathers the checks of one node into batch statements.
-type totpBatcher struct {
-	s    *store // outside any transaction
-	jobs chan *totpJob
-	quit chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
-	// shared counts the checks answered by a statement they shared with
-	// others, so that a test can tell that batches form.
-	shared atomic.Int64
-}
+type totpBatcher = batcher[*totpJob, totpResult]
 
+// newTotpBatcher batches s's TOTP checks: a batch holds each factor once,
+// since the second check of a factor must see the step the first used.
 func newTotpBatcher(s *store) *totpBatcher {
-	b := &totpBatcher{s: s, jobs: make(chan *totpJob), quit: make(chan struct{})}
-	b.wg.Add(totpBatchWorkers)
-	for range totpBatchWorkers {
-		go b.work()
-	}
-	return b
-}
-
-// close lets the batches already taken finish, then stops the workers;
-// later checks fail with errStoreClosed.
-func (b *totpBatcher) close() {
-	b.once.Do(func() { close(b.quit) })
-	b.wg.Wait()
-}
-
-// submit hands j to a worker and waits for its answer. The jobs channel is
-// unbuffered, so a job is either taken by a worker, which will answer it,
-// or never written. A caller whose context ends while its batch runs gets
-// ctx's error, and its check stands or not as the statement decides, as
-// when a lone statement's answer is lost.
-func (b *totpBatcher) submit(ctx context.Context, j *totpJob) (bool, bool, error) {
-	select {
-	case b.jobs <- j:
-	case <-b.quit:
-		return false, false, errStoreClosed
-	case <-ctx.Done():
-		return false, false, ctx.Err()
-	}
-	select {
-	case r := <-j.res:
-		return r.done, r.approved, r.err
-	case <-ctx.Done():
-		return false, false, ctx.Err()
-	}
-}
-
-// work takes a job, then every job already waiting, up to totpBatchMax,
-// and runs them. It never waits for more to come: a lone check runs at
-// once, and under load the checks that came during one statement make the
-// next.
-func (b *totpBatcher) work() {
-	defer b.wg.Done()
-	for {
-		var first *totpJob
-		select {
-		case first = <-b.jobs:
-		case <-b.quit:
-			return
-		}
-		jobs := []*totpJob{first}
-	gather:
-		for len(jobs) < totpBatchMax {
-			select {
-			case j := <-b.jobs:
-				jobs = append(jobs, j)
-			default:
-				break gather
-			}
-		}
-		for _, round := range totpRounds(jobs) {
-			b.run(round)
-		}
-	}
-}
-
-// totpRounds splits jobs into batches in which no factor appears twice,
-// each factor's jobs in the order they came: one statement can update a
-// row only once, and the second check of a factor must see the first's
-// step.
-func totpRounds(jobs []*totpJob) [][]*totpJob {
-	seen := make(map[verify.Sid]int, len(jobs))
-	var rounds [][]*totpJob
-	for _, j := range jobs {
-		k := seen[j.c.FactorSid]
-		seen[j.c.FactorSid] = k + 1
-		if k == len(rounds) {
-			rounds = append(rounds, make([]*totpJob, 0, len(jobs)))
-		}
-		rounds[k] = append(rounds[k], j)
-	}
-	return rounds
-}
-
-// run answers jobs, whose factors are all different. A lone job takes the
-// one-row statement. If a batch statement fails it wrote nothing (a
-// deadlock with an entity's deletion, a lost connection), and each job is
-// tried alone, so that whatever failed fails only its own check.
-func (b *totpBatcher) run(jobs []*totpJob) {
-	ctx, cancel := context.WithTimeout(context.Background(), totpBatchTimeout)
-	defer cancel()
-	if len(jobs) > 1 {
-		statuses, err := b.s.createTotpChallenges(ctx, jobs)
-		if err == nil {
-			b.shared.Add(int64(len(jobs)))
-			for _, j := range jobs {
-				status, done := statuses[j.c.Sid]
-				j.res <- totpResult{done: done, approved: status == string(verify.ChallengeApproved)}
-			}
-			return
-		}
-	}
-	for _, j := range jobs {
-		done, approved, err := b.s.createTotpChallenge(ctx, j)
-		j.res <- totpResult{done, approved, err}
-	}
+	return newBatcher(func(j *totpJob) verify.Sid { return j.c.FactorSid }, s.createTotpChallenges,
+		func(ctx context.Context, j *totpJob) totpResult {
+			done, approved, err := s.createTotpChallenge(ctx, j)
+			return totpResult{done, approved, err}
+		})
 }
 
 // totpBatchSQL is totpChallengeSQL for many checks on different factors:
@@ -210,9 +74,9 @@ RETURNING sid, status`
 }()
 
 // createTotpChallenges runs totpBatchSQL for jobs, whose factors are all
-// different, and returns the status stored for each challenge written; a
-// job with none wrote nothing, as when totpChallengeSQL returns no row.
-func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) (map[verify.Sid]string, error) {
+// different, and answers each: a job whose challenge was not written is
+// not done, as when totpChallengeSQL returns no row.
+func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) ([]totpResult, error) {
 	n := len(jobs)
 	var (
 		idx                                        = make([]int32, n)
@@ -263,7 +127,12 @@ func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) (map[
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: create %d TOTP challenges: %w", n, err)
 	}
-	return statuses, nil
+	out := make([]totpResult, n)
+	for k, j := range jobs {
+		status, done := statuses[j.c.Sid]
+		out[k] = totpResult{done: done, approved: status == string(verify.ChallengeApproved)}
+	}
+	return out, nil
 }
 
 // nullText is a nullable text column's value (string or nil) as an array

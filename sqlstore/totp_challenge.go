@@ -53,8 +53,8 @@ func (s *store) CreateTotpChallenge(ctx context.Context, c *verify.Challenge, q 
 	if s.totp == nil {
 		return s.createTotpChallenge(ctx, j)
 	}
-	j.res = make(chan totpResult, 1)
-	return s.totp.submit(ctx, j)
+	r := s.totp.submit(ctx, j, func(err error) totpResult { return totpResult{err: err} })
+	return r.done, r.approved, r.err
 }
 
 // createTotpChallenge runs totpChallengeSQL for one check.

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func testTotpBatch(t *testing.T, db *DB) {
 	q := verify.ChallengeQuota{Hour: 25, Day: 100}
 	job := func(fa *verify.Factor, matched bool, start, end int64) *totpJob {
 		return &totpJob{c: f.totpChallenge(fa, now), q: q, matched: matched, start: start, end: end, now: now,
-			details: "{}", res: make(chan totpResult, 1)}
+			details: "{}"}
 	}
 
 	t.Run("mixed", func(t *testing.T) {
@@ -40,12 +41,7 @@ func testTotpBatch(t *testing.T, db *DB) {
 		}
 		stranger := f.newTotp(f.newEntity(f.service, "user-0002", t0), t0)
 		hooked := f.newService(t0)
-		wh := &verify.Webhook{Sid: newSid(t, verify.PrefixWebhook), AccountSid: f.account.Sid, ServiceSid: hooked.Sid,
-			FriendlyName: "hook", EventTypes: []string{"*"}, URL: "https://example.com/h", Status: verify.WebhookEnabled, Version: "v2",
-			DateCreated: t0, DateUpdated: t0}
-		if err := db.CreateWebhook(f.ctx, wh); err != nil {
-			t.Fatal(err)
-		}
+		f.newWebhook(hooked, "*")
 		onHooked := f.newTotp(f.newEntity(hooked, "user-0003", t0), t0)
 
 		jobs := []*totpJob{job(fresh, true, 60, 90), job(wrong, false, 0, 0), job(used, true, 60, 90),
@@ -54,18 +50,15 @@ func testTotpBatch(t *testing.T, db *DB) {
 		jobs[1].metadata = `{"k":"v"}`
 		jobs[3].q = tight
 		jobs[4].c.EntitySid = f.entity.Sid
-		statuses, err := db.createTotpChallenges(f.ctx, jobs)
+		got, err := db.createTotpChallenges(f.ctx, jobs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"approved", "pending", "pending", "", "", ""}
-		for k, j := range jobs {
-			if got := statuses[j.c.Sid]; got != want[k] {
-				t.Errorf("job %d: status %q, want %q", k, got, want[k])
+		want := []totpResult{{true, true, nil}, {true, false, nil}, {true, false, nil}, {}, {}, {}}
+		for k := range jobs {
+			if got[k] != want[k] {
+				t.Errorf("job %d: %+v, want %+v", k, got[k], want[k])
 			}
-		}
-		if len(statuses) != 3 {
-			t.Errorf("%d challenges written, want 3", len(statuses))
 		}
 		for k, j := range jobs[:3] {
 			c, err := db.FindChallenge(f.ctx, j.c.EntitySid, j.c.Sid)
@@ -139,8 +132,9 @@ func testTotpBatch(t *testing.T, db *DB) {
 
 	t.Run("one bad job fails alone", func(t *testing.T) {
 		good, bad := f.newTotp(f.entity, t0), f.newTotp(f.entity, t0)
-		jobs := []*totpJob{job(good, true, 60, 90), job(bad, true, 60, 90)}
-		jobs[1].details = "\x00" // PostgreSQL's text takes no NUL
+		jobs := []*batchJob[*totpJob, totpResult]{{job(good, true, 60, 90), make(chan totpResult, 1)},
+			{job(bad, true, 60, 90), make(chan totpResult, 1)}}
+		jobs[1].in.details = "\x00" // PostgreSQL's text takes no NUL
 		db.totp.run(jobs)
 		if r := <-jobs[0].res; !r.done || !r.approved || r.err != nil {
 			t.Errorf("the good job: %+v", r)
@@ -154,24 +148,98 @@ func testTotpBatch(t *testing.T, db *DB) {
 	})
 }
 
-// TestTotpRounds: a factor's second check goes into the next round, behind
-// its first, and the others keep their order.
-func TestTotpRounds(t *testing.T) {
-	j := func(factor string) *totpJob { return &totpJob{c: &verify.Challenge{FactorSid: verify.Sid(factor)}} }
-	a1, b1, a2, c1, a3, b2 := j("a"), j("b"), j("a"), j("c"), j("a"), j("b")
-	got := totpRounds([]*totpJob{a1, b1, a2, c1, a3, b2})
-	want := [][]*totpJob{{a1, b1, c1}, {a2, b2}, {a3}}
-	if len(got) != len(want) {
-		t.Fatalf("%d rounds, want %d", len(got), len(want))
-	}
-	for r := range want {
-		if len(got[r]) != len(want[r]) {
-			t.Fatalf("round %d has %d jobs, want %d", r, len(got[r]), len(want[r]))
+// testRespondBatch: on PostgreSQL lone push answers that arrive together
+// share one statement, and each gets what it would have got alone: a
+// pending challenge is answered with the answer's status, reason, time and
+// metadata (or keeps its own), an answered or expired one, or one of a
+// service with a webhook, is left alone; in a parallel burst each challenge
+// takes exactly one answer.
+func testRespondBatch(t *testing.T, db *DB) {
+	if !db.d.roundTrips() {
+		if db.answers != nil {
+			t.Fatal("SQLite has a push answer batcher")
 		}
-		for k := range want[r] {
-			if got[r][k] != want[r][k] {
-				t.Errorf("round %d, job %d: factor %s", r, k, got[r][k].c.FactorSid)
+		return
+	}
+	f := setup(t, db)
+	fa := f.newPush(f.entity, t0)
+	now := t0.Add(time.Minute)
+	job := func(c *verify.Challenge, status verify.ChallengeStatus, metadata map[string]string) *respondJob {
+		return &respondJob{c.Sid, status, verify.ReasonNone, metadata, now}
+	}
+
+	t.Run("mixed", func(t *testing.T) {
+		approve, deny, answered, expired := f.newChallenge(fa, t0, t0.Add(5*time.Minute)), f.newChallenge(fa, t0, t0.Add(5*time.Minute)),
+			f.newChallenge(fa, t0, t0.Add(5*time.Minute)), f.newChallenge(fa, t0, t0.Add(30*time.Second))
+		if err := db.RespondChallenge(f.ctx, answered.Sid, verify.ChallengeDenied, verify.ReasonNone, nil, now); err != nil {
+			t.Fatal(err)
+		}
+		hooked := f.newService(t0)
+		f.newWebhook(hooked, "factor.created")
+		onHooked := f.newChallenge(f.newPush(f.newEntity(hooked, "user-0003", t0), t0), t0, t0.Add(5*time.Minute))
+		jobs := []*respondJob{job(approve, verify.ChallengeApproved, map[string]string{"n": "1"}), job(deny, verify.ChallengeDenied, nil),
+			job(answered, verify.ChallengeApproved, nil), job(expired, verify.ChallengeApproved, nil), job(onHooked, verify.ChallengeApproved, nil)}
+		got, err := db.respondAlone(f.ctx, jobs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []respondResult{{true, nil}, {true, nil}, {}, {}, {}}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("answers %+v, want %+v", got, want)
+		}
+		for _, w := range []struct {
+			c        *verify.Challenge
+			status   verify.ChallengeStatus
+			metadata map[string]string
+		}{{approve, verify.ChallengeApproved, map[string]string{"n": "1"}}, {deny, verify.ChallengeDenied, nil},
+			{answered, verify.ChallengeDenied, nil}, {expired, verify.ChallengePending, nil}, {onHooked, verify.ChallengePending, nil}} {
+			c, err := db.FindChallenge(f.ctx, w.c.EntitySid, w.c.Sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			responded := w.status != verify.ChallengePending
+			if c.Status != w.status || (c.DateResponded != nil) != responded || (responded && !c.DateResponded.Equal(now)) ||
+				!reflect.DeepEqual(c.Metadata, w.metadata) || c.HiddenDetails["ip"] != "10.0.0.1" {
+				t.Errorf("%s stored %s, responded %v, metadata %v; want %s", w.c.Sid, c.Status, c.DateResponded, c.Metadata, w.status)
 			}
 		}
+	})
+
+	t.Run("burst", func(t *testing.T) {
+		const challenges, each = 20, 5
+		cs := make([]*verify.Challenge, challenges)
+		for i := range cs {
+			cs[i] = f.newChallenge(fa, t0, t0.Add(5*time.Minute))
+		}
+		before := db.answers.shared.Load()
+		var took [challenges]atomic.Int32
+		race(challenges*each, func(i int) {
+			ok, err := db.RespondChallengeAlone(f.ctx, cs[i%challenges].Sid, verify.ChallengeApproved, verify.ReasonNone, nil, now)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				took[i%challenges].Add(1)
+			}
+		})
+		for i := range took {
+			if n := took[i].Load(); n != 1 {
+				t.Errorf("challenge %d took %d answers", i, n)
+			}
+		}
+		if db.answers.shared.Load() == before {
+			t.Error("100 parallel answers never shared a statement")
+		}
+	})
+}
+
+// TestRounds: a row's second write goes into the next round, behind its
+// first, and the others keep their order.
+func TestRounds(t *testing.T) {
+	a1, b1, a2, c1, a3, b2 := "a1", "b1", "a2", "c1", "a3", "b2"
+	got := rounds([]string{a1, b1, a2, c1, a3, b2}, func(j string) verify.Sid { return verify.Sid(j[:1]) })
+	want := [][]string{{a1, b1, c1}, {a2, b2}, {a3}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rounds %v, want %v", got, want)
 	}
 }

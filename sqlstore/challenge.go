@@ -135,8 +135,19 @@ func challengeJSON(c *verify.Challenge) (details string, hidden, metadata any, e
 
 // FindChallenge returns the entity's challenge with its stored status, or
 // ENotFound, also when it belongs to another entity.
+// On PostgreSQL the reads that come at the same time share a statement
+// (read_batch.go).
 func (s *store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
-	return s.findChallenge(ctx, sid, "entity_sid", entity)
+	return readAlone(ctx, s.challengeReads, s, ownedRead{entity, sid},
+		func(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
+			return s.findChallenge(ctx, sid, "entity_sid", entity)
+		})
+}
+
+// challengeNotFound is FindChallenge's answer for a challenge that is not
+// the entity's.
+func challengeNotFound(sid verify.Sid) error {
+	return verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
 }
 
 // findChallenge returns the challenge sid if its column owner (its entity,
@@ -145,7 +156,7 @@ func (s *store) findChallenge(ctx context.Context, sid verify.Sid, owner string,
 	c, err := scanChallenge(s.queryRow(ctx, `SELECT `+challengeColumns+` FROM challenges
 WHERE sid = ? AND `+owner+` = ?`, string(sid), string(owned)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, verify.Errorf(verify.ENotFound, "Challenge %s was not found", sid)
+		return nil, challengeNotFound(sid)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find challenge %s: %w", sid, err)

@@ -155,9 +155,22 @@ func (s *store) findFactor(ctx context.Context, what, notFound, where string, ar
 
 // FindFactor returns the entity's factor, or ENotFound, also when the factor
 // belongs to another entity.
+// On PostgreSQL the reads that come at the same time share a statement
+// (read_batch.go).
 func (s *store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
+	return readAlone(ctx, s.factorReads, s, ownedRead{entity, sid}, s.findFactorAlone)
+}
+
+// findFactorAlone is FindFactor in a statement of its own.
+func (s *store) findFactorAlone(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
 	return s.findFactor(ctx, string(sid), fmt.Sprintf("Factor %s was not found", sid),
 		`sid = ? AND entity_sid = ?`, string(sid), string(entity))
+}
+
+// factorNotFound is FindFactor's answer for a factor that is not the
+// entity's, as findFactor words it.
+func factorNotFound(sid verify.Sid) error {
+	return verify.Errorf(verify.ENotFound, "%s", fmt.Sprintf("Factor %s was not found", sid))
 }
 
 // FindFactorByCredential returns the push factor whose credential SID (the

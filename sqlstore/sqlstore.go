@@ -82,6 +82,7 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 		// now, without the batcher, so that they never queue behind it.
 		alone := db.store
 		db.store.totp, db.store.answers = newTotpBatcher(&alone), newRespondBatcher(&alone)
+		db.store.factorReads, db.store.challengeReads = newFactorReads(&alone), newChallengeReads(&alone)
 		return db, nil
 	}
 	return openSQLite(ctx, dsn, keys)
@@ -206,6 +207,8 @@ func (db *DB) Close() error {
 	if db.totp != nil {
 		db.totp.close()
 		db.answers.close()
+		db.factorReads.close()
+		db.challengeReads.close()
 	}
 	if db.rs != nil {
 		db.rs.close()
@@ -252,6 +255,10 @@ type store struct {
 	// push answers into shared statements (batch.go).
 	totp    *totpBatcher
 	answers *respondBatcher
+	// factorReads and challengeReads, set on PostgreSQL, gather the point
+	// reads of the same paths (read_batch.go).
+	factorReads    *factorReads
+	challengeReads *challengeReads
 	// tx is the transaction s is bound to; cm the committer whose batch it
 	// is, on SQLite; rs the read pool's prepared statements, on SQLite
 	// (stmt.go).

@@ -112,6 +112,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"CreateTotpChallenge", testCreateTotpChallenge},
 		{"TotpBatch", testTotpBatch},
 		{"RespondBatch", testRespondBatch},
+		{"ReadBatch", testReadBatch},
 		{"RespondChallengeAlone", testRespondChallengeAlone},
 		{"SafeList", testSafeList},
 		{"Attempts", testAttempts},

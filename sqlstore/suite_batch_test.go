@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -231,6 +232,65 @@ func testRespondBatch(t *testing.T, db *DB) {
 			t.Error("100 parallel answers never shared a statement")
 		}
 	})
+}
+
+// testReadBatch: on PostgreSQL factor and challenge reads that arrive
+// together share one statement, and each gets what the lone read gives:
+// the same row, or the same not-found for a row that is missing or
+// another entity's; a burst of parallel reads shares statements.
+func testReadBatch(t *testing.T, db *DB) {
+	if !db.d.roundTrips() {
+		if db.factorReads != nil || db.challengeReads != nil {
+			t.Fatal("SQLite batches reads")
+		}
+		return
+	}
+	f := setup(t, db)
+	totp, push := f.newTotp(f.entity, t0), f.newPush(f.entity, t0)
+	stranger := f.newTotp(f.newEntity(f.service, "user-0002", t0), t0)
+	c := f.newChallenge(push, t0, t0.Add(5*time.Minute))
+	gone := verify.Sid(newSid(t, verify.PrefixFactor))
+
+	factors := []ownedRead{{f.entity.Sid, totp.Sid}, {f.entity.Sid, push.Sid}, {f.entity.Sid, stranger.Sid}, {f.entity.Sid, gone}}
+	got, err := readOwned(f.ctx, &db.store, factorRows(&db.store), factors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, r := range factors {
+		want, wantErr := db.findFactorAlone(f.ctx, r.entity, r.sid)
+		if !reflect.DeepEqual(got[k].v, want) || fmt.Sprint(got[k].err) != fmt.Sprint(wantErr) {
+			t.Errorf("factor read %d: %+v, %v; alone %+v, %v", k, got[k].v, got[k].err, want, wantErr)
+		}
+	}
+	if got[0].v == nil || got[0].v.Totp == nil || len(got[0].v.Totp.Secret) == 0 || got[2].err == nil || !verify.IsCode(got[3].err, verify.ENotFound) {
+		t.Errorf("factor reads: %+v", got)
+	}
+
+	challenges := []ownedRead{{f.entity.Sid, c.Sid}, {stranger.EntitySid, c.Sid}}
+	for k, r := range challenges {
+		got, err := readOwned(f.ctx, &db.store, challengeRows(&db.store), []ownedRead{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantErr := db.findChallenge(f.ctx, r.sid, "entity_sid", r.entity)
+		if !reflect.DeepEqual(got[0].v, want) || fmt.Sprint(got[0].err) != fmt.Sprint(wantErr) {
+			t.Errorf("challenge read %d: %+v, %v; alone %+v, %v", k, got[0].v, got[0].err, want, wantErr)
+		}
+	}
+
+	before := db.factorReads.shared.Load()
+	race(60, func(i int) {
+		fa, err := db.FindFactor(f.ctx, f.entity.Sid, []verify.Sid{totp.Sid, push.Sid}[i%2])
+		if err != nil || fa.EntitySid != f.entity.Sid {
+			t.Errorf("read %d: %v, %v", i, fa, err)
+		}
+		if _, err := db.FindChallenge(f.ctx, f.entity.Sid, c.Sid); err != nil {
+			t.Errorf("challenge read %d: %v", i, err)
+		}
+	})
+	if db.factorReads.shared.Load() == before {
+		t.Error("60 parallel factor reads never shared a statement")
+	}
 }
 
 // TestRounds: a row's second write goes into the next round, behind its

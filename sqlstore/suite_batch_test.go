@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/internal/verifytest"
 )
 
 // testTotpBatch: on PostgreSQL the checks that arrive together share one
@@ -301,5 +302,52 @@ func TestRounds(t *testing.T) {
 	want := [][]string{{a1, b1, c1}, {a2, b2}, {a3}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("rounds %v, want %v", got, want)
+	}
+}
+
+// TestBatchAcrossNodes: three nodes on one PostgreSQL database, each with
+// its own batchers, check the same TOTP steps and answer the same push
+// challenges at once: each (factor, step) is approved once and each
+// challenge takes one answer, whichever node's batch wins. It runs where
+// VERIFYD_TEST_POSTGRES is set (CI); SQLite has one node.
+func TestBatchAcrossNodes(t *testing.T) {
+	for _, b := range verifytest.Backends() {
+		if b != verifytest.Postgres {
+			continue
+		}
+		dsn := verifytest.DSN(t, b)
+		nodes := []*DB{mustOpenFile(t, dsn, testKey), mustOpenFile(t, dsn, testKey), mustOpenFile(t, dsn, testKey)}
+		f := setup(t, nodes[0])
+		now := t0.Add(time.Minute)
+		q := verify.ChallengeQuota{Hour: 25, Day: 100}
+		const factors, each = 20, 2
+		totps, cs := make([]*verify.Factor, factors), make([]*verify.Challenge, factors)
+		for i := range factors {
+			totps[i] = f.newTotp(f.entity, t0)
+			cs[i] = f.newChallenge(f.newPush(f.entity, t0), t0, t0.Add(5*time.Minute))
+		}
+		var approved, answered [factors]atomic.Int32
+		race(len(nodes)*factors*each, func(i int) {
+			node, k := nodes[i%len(nodes)], i%factors
+			done, ok, err := node.CreateTotpChallenge(f.ctx, f.totpChallenge(totps[k], now), q, true, 60, 90, now)
+			if err != nil || !done {
+				t.Errorf("check %d: %v, %v", i, done, err)
+			}
+			if ok {
+				approved[k].Add(1)
+			}
+			took, err := node.RespondChallengeAlone(f.ctx, cs[k].Sid, verify.ChallengeApproved, verify.ReasonNone, nil, now)
+			if err != nil {
+				t.Errorf("answer %d: %v", i, err)
+			}
+			if took {
+				answered[k].Add(1)
+			}
+		})
+		for k := range factors {
+			if a, n := approved[k].Load(), answered[k].Load(); a != 1 || n != 1 {
+				t.Errorf("factor %d: step approved %d times; challenge answered %d times", k, a, n)
+			}
+		}
 	}
 }

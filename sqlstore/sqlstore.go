@@ -36,6 +36,7 @@ import (
 type DB struct {
 	store
 	rdb, wdb *sql.DB
+	bdb      *sql.DB       // PostgreSQL: the batched statements' pool
 	claim    *os.File      // held lock file, see Claim
 	modes    []ModeChange  // files made private at Open and Claim
 	ckpt     *checkpointer // SQLite: checkpoints off the writer
@@ -78,9 +79,17 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 			p.Close()
 			return nil, err
 		}
-		// The batcher runs its statements on a copy of the store as it is
-		// now, without the batcher, so that they never queue behind it.
+		// The batchers run their statements on a copy of the store as it
+		// is now, without the batchers, so that they never queue behind
+		// them, on a pool of their own (openPostgresBatch).
+		bp, err := openPostgresBatch(dsn)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+		}
+		db.bdb = bp
 		alone := db.store
+		alone.r, alone.w, alone.begin = bp, bp, bp
 		db.store.totp, db.store.answers = newTotpBatcher(&alone), newRespondBatcher(&alone)
 		db.store.factorReads, db.store.challengeReads = newFactorReads(&alone), newChallengeReads(&alone)
 		return db, nil
@@ -209,6 +218,7 @@ func (db *DB) Close() error {
 		db.answers.close()
 		db.factorReads.close()
 		db.challengeReads.close()
+		errs = append(errs, db.bdb.Close())
 	}
 	if db.rs != nil {
 		db.rs.close()

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -347,6 +349,49 @@ func TestBatchAcrossNodes(t *testing.T) {
 		for k := range factors {
 			if a, n := approved[k].Load(), answered[k].Load(); a != 1 || n != 1 {
 				t.Errorf("factor %d: step approved %d times; challenge answered %d times", k, a, n)
+			}
+		}
+	}
+}
+
+// TestBatchPoolPlanner: the batched statements run on sessions whose
+// planner looks rows up by key even in a table too small to have earned
+// an index scan yet (a new database), so that the plan PostgreSQL caches
+// then is still right when the table is large; the main pool keeps the
+// server's settings. It runs where VERIFYD_TEST_POSTGRES is set (CI).
+func TestBatchPoolPlanner(t *testing.T) {
+	for _, b := range verifytest.Backends() {
+		if b != verifytest.Postgres {
+			continue
+		}
+		db := mustOpenFile(t, verifytest.DSN(t, b), testKey)
+		ctx := context.Background()
+		var batch, main string
+		if err := db.bdb.QueryRowContext(ctx, `SHOW enable_seqscan`).Scan(&batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.rdb.QueryRowContext(ctx, `SHOW enable_seqscan`).Scan(&main); err != nil {
+			t.Fatal(err)
+		}
+		if batch != "off" || main != "on" {
+			t.Errorf("enable_seqscan: %s on the batch pool, %s on the main pool", batch, main)
+		}
+		for _, q := range []string{factorRows(&db.store).query, challengeRows(&db.store).query} {
+			rows, err := db.bdb.QueryContext(ctx, `EXPLAIN `+db.d.rebind(q), []string{"a", "b", "c"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, line)
+			}
+			rows.Close()
+			if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") || !strings.Contains(p, "_pkey") {
+				t.Errorf("%s\nplans as\n%s", q, p)
 			}
 		}
 	}

@@ -165,3 +165,22 @@ func (b *batcher[J, R]) run(jobs []*batchJob[J, R]) {
 		j.res <- b.one(ctx, j.in)
 	}
 }
+
+// rowsBySid runs a batch statement on q and keeps each row it returns under
+// the SID scan reads from it.
+func rowsBySid[T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (verify.Sid, T, error)) (map[verify.Sid]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := make(map[verify.Sid]T)
+	for rows.Next() {
+		sid, v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		found[sid] = v
+	}
+	return found, rows.Err()
+}

@@ -52,25 +52,19 @@ func readOwned[T any](ctx context.Context, s *store, o ownedRows[T], reads []own
 	for k, r := range reads {
 		sids[k] = string(r.sid)
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(o.query), sids)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: find %d %s: %w", len(reads), o.what, err)
-	}
-	defer rows.Close()
 	type owned struct {
 		v      *T
 		entity verify.Sid
 	}
-	found := make(map[verify.Sid]owned, len(reads))
-	for rows.Next() {
-		v, err := o.scan(rows)
+	found, err := rowsBySid(ctx, s.r, s.d.rebind(o.query), []any{sids}, func(sc scanner) (verify.Sid, owned, error) {
+		v, err := o.scan(sc)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: find %d %s: %w", len(reads), o.what, err)
+			return "", owned{}, err
 		}
 		sid, entity := o.owner(v)
-		found[sid] = owned{v, entity}
-	}
-	if err := rows.Err(); err != nil {
+		return sid, owned{v, entity}, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find %d %s: %w", len(reads), o.what, err)
 	}
 	out := make([]readResult[T], len(reads))

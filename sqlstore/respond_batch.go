@@ -71,20 +71,13 @@ func (s *store) respondAlone(ctx context.Context, jobs []*respondJob) ([]respond
 		}
 		sid[k], status[k], reason[k], metadata[k], t[k] = string(j.sid), string(j.status), j.reason, nullText(meta), unix(j.now)
 	}
-	rows, err := s.w.QueryContext(ctx, s.d.rebind(respondBatchSQL), sid, status, reason, metadata, t, string(verify.ChallengePending))
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: respond to %d challenges: %w", n, err)
-	}
-	defer rows.Close()
-	changed := make(map[verify.Sid]bool, n)
-	for rows.Next() {
+	args := []any{sid, status, reason, metadata, t, string(verify.ChallengePending)}
+	changed, err := rowsBySid(ctx, s.w, s.d.rebind(respondBatchSQL), args, func(sc scanner) (verify.Sid, bool, error) {
 		var sid string
-		if err := rows.Scan(&sid); err != nil {
-			return nil, fmt.Errorf("sqlstore: respond to %d challenges: %w", n, err)
-		}
-		changed[verify.Sid(sid)] = true
-	}
-	if err := rows.Err(); err != nil {
+		err := sc.Scan(&sid)
+		return verify.Sid(sid), true, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: respond to %d challenges: %w", n, err)
 	}
 	out := make([]respondResult, n)

@@ -111,20 +111,12 @@ func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) ([]to
 		args = append(args, over[w], lim[w])
 	}
 	args = append(args, sid, account, identity, ftype, reason, dtl, hidden, metadata, expires, created, updated)
-	rows, err := s.w.QueryContext(ctx, s.d.rebind(totpBatchSQL), args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: create %d TOTP challenges: %w", n, err)
-	}
-	defer rows.Close()
-	statuses := make(map[verify.Sid]string, n)
-	for rows.Next() {
+	statuses, err := rowsBySid(ctx, s.w, s.d.rebind(totpBatchSQL), args, func(sc scanner) (verify.Sid, string, error) {
 		var sid, status string
-		if err := rows.Scan(&sid, &status); err != nil {
-			return nil, fmt.Errorf("sqlstore: create %d TOTP challenges: %w", n, err)
-		}
-		statuses[verify.Sid(sid)] = status
-	}
-	if err := rows.Err(); err != nil {
+		err := sc.Scan(&sid, &status)
+		return verify.Sid(sid), status, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("sqlstore: create %d TOTP challenges: %w", n, err)
 	}
 	out := make([]totpResult, n)

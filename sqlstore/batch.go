@@ -10,9 +10,10 @@ import (
 	"github.com/verifyd/verify"
 )
 
-// The hot single-row writes on PostgreSQL (a TOTP check, a push answer)
-// are group-committed, as SQLite's writes are (commit.go): the writes that
-// arrive while a statement runs go together into the next one. Their cost
+// The hot single-row writes on PostgreSQL (a TOTP check, a push answer),
+// and the point reads before them (read_batch.go), are grouped, as SQLite's
+// writes are group-committed (commit.go): the ones that arrive while a
+// statement runs go together into the next one. Their cost
 // in PostgreSQL was mostly per statement and per commit (the executor's
 // set-up, the protocol, the WAL flush, a backend woken for each), not per
 // row: pgbench ran the TOTP check's shape 8 rows at a time at 3-4 times the
@@ -146,24 +147,41 @@ func rounds[T any](jobs []T, key func(T) verify.Sid) [][]T {
 
 // run answers jobs, whose keys are all different.
 func (b *batcher[J, R]) run(jobs []*batchJob[J, R]) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
-	if len(jobs) > 1 {
-		in := make([]J, len(jobs))
-		for k, j := range jobs {
-			in[k] = j.in
-		}
-		if out, err := b.many(ctx, in); err == nil {
-			b.shared.Add(int64(len(jobs)))
-			for k, j := range jobs {
-				j.res <- out[k]
-			}
-			return
-		}
+	if len(jobs) > 1 && b.runMany(jobs) {
+		return
 	}
 	for _, j := range jobs {
-		j.res <- b.one(ctx, j.in)
+		j.res <- b.alone(j.in)
 	}
+}
+
+// alone answers one job with its own statement, under a bound of its own:
+// a batch that failed by running out of its time, or a job before it that
+// did, leaves it its whole time.
+func (b *batcher[J, R]) alone(in J) R {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	return b.one(ctx, in)
+}
+
+// runMany answers jobs with one statement, or reports that it failed and
+// answered none.
+func (b *batcher[J, R]) runMany(jobs []*batchJob[J, R]) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	in := make([]J, len(jobs))
+	for k, j := range jobs {
+		in[k] = j.in
+	}
+	out, err := b.many(ctx, in)
+	if err != nil {
+		return false
+	}
+	b.shared.Add(int64(len(jobs)))
+	for k, j := range jobs {
+		j.res <- out[k]
+	}
+	return true
 }
 
 // rowsBySid runs a batch statement on q and keeps each row it returns under

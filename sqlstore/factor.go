@@ -140,12 +140,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 	return nil
 }
 
-// findFactor returns the one factor matching where, or ENotFound with the
-// message notFound.
-func (s *store) findFactor(ctx context.Context, what, notFound, where string, args ...any) (*verify.Factor, error) {
+// findFactor returns the one factor matching where, or notFound's error,
+// made only when it is needed.
+func (s *store) findFactor(ctx context.Context, what string, notFound func() error, where string, args ...any) (*verify.Factor, error) {
 	f, err := s.scanFactor(s.queryRow(ctx, `SELECT `+factorColumns+` FROM factors WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, verify.Errorf(verify.ENotFound, "%s", notFound)
+		return nil, notFound()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find factor %s: %w", what, err)
@@ -163,28 +163,31 @@ func (s *store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify
 
 // findFactorAlone is FindFactor in a statement of its own.
 func (s *store) findFactorAlone(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
-	return s.findFactor(ctx, string(sid), fmt.Sprintf("Factor %s was not found", sid),
+	return s.findFactor(ctx, string(sid), func() error { return factorNotFound(sid) },
 		`sid = ? AND entity_sid = ?`, string(sid), string(entity))
 }
 
-// factorNotFound is FindFactor's answer for a factor that is not the
-// entity's, as findFactor words it.
+// factorNotFound is the answer for a factor that is not the entity's (or
+// the service's).
 func factorNotFound(sid verify.Sid) error {
-	return verify.Errorf(verify.ENotFound, "%s", fmt.Sprintf("Factor %s was not found", sid))
+	return verify.Errorf(verify.ENotFound, "Factor %s was not found", sid)
 }
 
 // FindFactorByCredential returns the push factor whose credential SID (the
 // kid of the device's JWTs) is credential, or ENotFound.
 func (s *store) FindFactorByCredential(ctx context.Context, credential verify.Sid) (*verify.Factor, error) {
 	return s.findFactor(ctx, "with credential "+string(credential),
-		fmt.Sprintf("Factor with credential %s was not found", credential),
+		func() error {
+			return verify.Errorf(verify.ENotFound, "Factor with credential %s was not found", credential)
+		},
 		`push_credential_sid = ?`, string(credential))
 }
 
 // FindPushFactorByKey returns the entity's push factor bound to publicKey,
 // or ENotFound; it lets the caller refuse to bind one key twice.
 func (s *store) FindPushFactorByKey(ctx context.Context, entity verify.Sid, publicKey []byte) (*verify.Factor, error) {
-	return s.findFactor(ctx, "by key of "+string(entity), "Factor with this public key was not found",
+	return s.findFactor(ctx, "by key of "+string(entity),
+		func() error { return verify.Errorf(verify.ENotFound, "Factor with this public key was not found") },
 		`entity_sid = ? AND factor_type = ? AND push_public_key = ?`,
 		string(entity), string(verify.FactorPush), publicKey)
 }

@@ -41,14 +41,15 @@ func unmarshalPasskey(doc string) (*verify.PasskeyFactor, error) {
 
 // FindServiceFactor returns the service's factor, whatever its entity.
 func (s *store) FindServiceFactor(ctx context.Context, service, sid verify.Sid) (*verify.Factor, error) {
-	return s.findFactor(ctx, string(sid), fmt.Sprintf("Factor %s was not found", sid),
+	return s.findFactor(ctx, string(sid), func() error { return factorNotFound(sid) },
 		`sid = ? AND service_sid = ?`, string(sid), string(service))
 }
 
 // FindPasskeyFactor returns the service's passkeys factor whose credential
 // has the given ID: one lookup in factors_passkey_credential.
 func (s *store) FindPasskeyFactor(ctx context.Context, service verify.Sid, credentialID []byte) (*verify.Factor, error) {
-	return s.findFactor(ctx, "by credential", "No passkey with this credential ID was found",
+	return s.findFactor(ctx, "by credential",
+		func() error { return verify.Errorf(verify.ENotFound, "No passkey with this credential ID was found") },
 		`service_sid = ? AND passkey_credential_id = ?`,
 		string(service), base64.RawURLEncoding.EncodeToString(credentialID))
 }

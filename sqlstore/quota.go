@@ -57,16 +57,21 @@ func quotaClauses(ws []window, over, now, limit func(window) string) (set, where
 	return strings.Join(sets, ", "), strings.Join(wheres, " AND ")
 }
 
+// operands are w's operands in quotaClauses at now: the start at or before
+// which a window has ended, and the limit (0: counted, but never refused).
+func (w window) operands(now time.Time, limit int) (over, lim int64) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	return now.Unix() - int64(w.length/time.Second), int64(limit)
+}
+
 // quotaArgs returns the arguments of quotaParts' clauses at now, with one
 // limit per window (0: counted, but never refused).
 func quotaArgs(ws []window, now time.Time, limits ...int) (set, where []any) {
 	t := now.Unix()
 	for i, w := range ws {
-		over := t - int64(w.length/time.Second) // a window that started at or before this has ended
-		limit := limits[i]
-		if limit <= 0 {
-			limit = math.MaxInt32
-		}
+		over, limit := w.operands(now, limits[i])
 		set = append(set, over, t, over)
 		where = append(where, over, limit)
 	}

@@ -21,8 +21,8 @@ type readResult[T any] struct {
 	err error
 }
 
-// ownedRows describes one table's batched point read: the query that reads
-// many rows by an array of SIDs, how to scan a row and name its SID and
+// ownedRows describes one table's batched point read: the query (in
+// PostgreSQL's placeholders) that reads many rows by an array of SIDs, how to scan a row and name its SID and
 // entity, the lone read, and the lone read's not-found error.
 type ownedRows[T any] struct {
 	what     string
@@ -56,7 +56,7 @@ func readOwned[T any](ctx context.Context, s *store, o ownedRows[T], reads []own
 		v      *T
 		entity verify.Sid
 	}
-	found, err := rowsBySid(ctx, s.r, s.d.rebind(o.query), []any{sids}, func(sc scanner) (verify.Sid, owned, error) {
+	found, err := rowsBySid(ctx, s.r, o.query, []any{sids}, func(sc scanner) (verify.Sid, owned, error) {
 		v, err := o.scan(sc)
 		if err != nil {
 			return "", owned{}, err
@@ -88,7 +88,7 @@ func newChallengeReads(s *store) *challengeReads { return newReadBatcher(s, chal
 func factorRows(s *store) ownedRows[verify.Factor] {
 	return ownedRows[verify.Factor]{
 		what:     "factors",
-		query:    `SELECT ` + factorColumns + ` FROM factors WHERE sid = ANY(?::text[])`,
+		query:    `SELECT ` + factorColumns + ` FROM factors WHERE sid = ANY($1::text[])`,
 		scan:     s.scanFactor,
 		owner:    func(f *verify.Factor) (verify.Sid, verify.Sid) { return f.Sid, f.EntitySid },
 		one:      s.findFactorAlone,
@@ -99,7 +99,7 @@ func factorRows(s *store) ownedRows[verify.Factor] {
 func challengeRows(s *store) ownedRows[verify.Challenge] {
 	return ownedRows[verify.Challenge]{
 		what:  "challenges",
-		query: `SELECT ` + challengeColumns + ` FROM challenges WHERE sid = ANY(?::text[])`,
+		query: `SELECT ` + challengeColumns + ` FROM challenges WHERE sid = ANY($1::text[])`,
 		scan:  scanChallenge,
 		owner: func(c *verify.Challenge) (verify.Sid, verify.Sid) { return c.Sid, c.EntitySid },
 		one: func(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {

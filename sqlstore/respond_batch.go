@@ -29,7 +29,7 @@ type respondBatcher = batcher[*respondJob, respondResult]
 // challenge once, so that of two answers to one challenge the first wins
 // and the second is told so.
 func newRespondBatcher(s *store) *respondBatcher {
-	return newBatcher(func(j *respondJob) verify.Sid { return j.sid }, s.respondAlone,
+	return newBatcher(func(j *respondJob) verify.Sid { return j.sid }, s.respondMany,
 		func(ctx context.Context, j *respondJob) respondResult {
 			ok, err := s.tryRespond(ctx, j.sid, j.status, j.reason, j.metadata, j.now, 0, noWebhookGuard)
 			return respondResult{ok, err}
@@ -46,7 +46,7 @@ const noWebhookGuard = ` AND NOT EXISTS (SELECT 1 FROM webhooks WHERE webhooks.s
 // their SIDs, so that two batches, on one node or two, cannot deadlock on
 // each other; a challenge answered or expired meanwhile drops out of old
 // when its lock is granted, as in a lone UPDATE.
-const respondBatchSQL = `WITH i AS (
+var respondBatchSQL = postgres.rebind(`WITH i AS (
 	SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int8[]) AS i(sid, status, reason, metadata, t)),
 old AS (
 	SELECT challenges.sid FROM challenges JOIN i ON challenges.sid = i.sid
@@ -57,11 +57,11 @@ UPDATE challenges SET status = i.status, responded_reason = i.reason, date_respo
 	metadata = COALESCE(i.metadata, challenges.metadata)
 FROM old JOIN i ON i.sid = old.sid
 WHERE challenges.sid = old.sid
-RETURNING challenges.sid`
+RETURNING challenges.sid`)
 
-// respondAlone runs respondBatchSQL for jobs, whose challenges are all
+// respondMany runs respondBatchSQL for jobs, whose challenges are all
 // different, and answers each: ok if its challenge changed.
-func (s *store) respondAlone(ctx context.Context, jobs []*respondJob) ([]respondResult, error) {
+func (s *store) respondMany(ctx context.Context, jobs []*respondJob) ([]respondResult, error) {
 	n := len(jobs)
 	sid, status, reason, metadata, t := make([]string, n), make([]string, n), make([]string, n), make([]*string, n), make([]int64, n)
 	for k, j := range jobs {
@@ -72,7 +72,7 @@ func (s *store) respondAlone(ctx context.Context, jobs []*respondJob) ([]respond
 		sid[k], status[k], reason[k], metadata[k], t[k] = string(j.sid), string(j.status), j.reason, nullText(meta), unix(j.now)
 	}
 	args := []any{sid, status, reason, metadata, t, string(verify.ChallengePending)}
-	changed, err := rowsBySid(ctx, s.w, s.d.rebind(respondBatchSQL), args, func(sc scanner) (verify.Sid, bool, error) {
+	changed, err := rowsBySid(ctx, s.w, respondBatchSQL, args, func(sc scanner) (verify.Sid, bool, error) {
 		var sid string
 		err := sc.Scan(&sid)
 		return verify.Sid(sid), true, err

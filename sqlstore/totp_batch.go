@@ -40,7 +40,7 @@ func newTotpBatcher(s *store) *totpBatcher {
 // the checks come in as arrays, one element per check, unnested into the
 // rows of i. old locks the factors in the order of their SIDs, so that two
 // batches, on one node or two, cannot deadlock on each other.
-var totpBatchSQL = func() string {
+var totpBatchSQL = postgres.rebind(func() string {
 	col := func(name string) func(window) string {
 		return func(w window) string { return "i." + name + "_" + w.name }
 	}
@@ -71,7 +71,7 @@ SELECT i.sid, i.account_sid, i.service_sid, i.entity_sid, i.identity, i.factor_s
 	i.expires, i.created, i.updated, CASE WHEN q.ok THEN i.t END, CASE WHEN q.ok THEN 0 ELSE 1 END
 FROM q JOIN i ON i.n = q.n
 RETURNING sid, status`
-}()
+}())
 
 // createTotpChallenges runs totpBatchSQL for jobs, whose factors are all
 // different, and answers each: a job whose challenge was not written is
@@ -96,11 +96,8 @@ func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) ([]to
 		idx[k] = int32(k)
 		factor[k], entity[k], service[k] = string(c.FactorSid), string(c.EntitySid), string(c.ServiceSid)
 		t[k], matched[k], stepStart[k], stepEnd[k] = unix(j.now), j.matched, j.start, j.end
-		// quotaArgs' set holds (over, now, over) per window, its where
-		// (over, limit).
-		_, where := quotaArgs(challengeWindows, j.now, j.q.Hour, j.q.Day)
-		for w := range challengeWindows {
-			over[w][k], lim[w][k] = where[2*w].(int64), int64(where[2*w+1].(int))
+		for w, limit := range []int{j.q.Hour, j.q.Day} {
+			over[w][k], lim[w][k] = challengeWindows[w].operands(j.now, limit)
 		}
 		sid[k], account[k], identity[k], ftype[k] = string(c.Sid), string(c.AccountSid), c.Identity, string(c.FactorType)
 		reason[k], dtl[k], hidden[k], metadata[k] = c.RespondedReason, j.details, nullText(j.hidden), nullText(j.metadata)
@@ -111,7 +108,7 @@ func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) ([]to
 		args = append(args, over[w], lim[w])
 	}
 	args = append(args, sid, account, identity, ftype, reason, dtl, hidden, metadata, expires, created, updated)
-	statuses, err := rowsBySid(ctx, s.w, s.d.rebind(totpBatchSQL), args, func(sc scanner) (verify.Sid, string, error) {
+	statuses, err := rowsBySid(ctx, s.w, totpBatchSQL, args, func(sc scanner) (verify.Sid, string, error) {
 		var sid, status string
 		err := sc.Scan(&sid, &status)
 		return verify.Sid(sid), status, err

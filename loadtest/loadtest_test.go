@@ -322,6 +322,49 @@ func TestOpenLoop(t *testing.T) {
 	}
 }
 
+// TestOpenLoopPushPool: an open loop sizes the push-approve pool from its
+// rate, not from the closed loop's guess, and the pool lasts the window:
+// every operation that fell due was answered approved, none found the pool
+// dry.
+func TestOpenLoopPushPool(t *testing.T) {
+	closed := Config{Duration: 6 * time.Second, Concurrency: 16, MaxRequests: 1000000}
+	open := closed
+	open.Rate = 2150
+	if got, want := closed.pushPool(), 6*pushRateGuess+16; got != want {
+		t.Errorf("closed loop: pool %d, want %d", got, want)
+	}
+	if got, want := open.pushPool(), 6*2150+16; got != want {
+		t.Errorf("open loop at 2,150/s: pool %d, want %d", got, want)
+	}
+	open.MaxRequests = 500
+	if got := open.pushPool(); got != 500 {
+		t.Errorf("pool %d over --max-requests 500", got)
+	}
+
+	var log strings.Builder
+	rep, err := Run(context.Background(), Config{
+		Workloads:   []string{PushApprove},
+		Duration:    time.Second,
+		Rounds:      2,
+		Concurrency: 16,
+		Rate:        100,
+		MaxRequests: 1000,
+		Factors:     10,
+		Timeout:     2 * time.Minute,
+		Log:         &log,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	if rep.PushChallenges != 116 {
+		t.Errorf("pool of %d challenges, want 100/s for 1 s plus 16", rep.PushChallenges)
+	}
+	r := rep.Results[0]
+	if r.Requests < 95 || r.Requests > 100 || r.Errors != 0 || r.DryAfterSeconds != 0 {
+		t.Errorf("%d requests, %d errors %v, dry after %vs; want 100 approved", r.Requests, r.Errors, r.ErrorSamples, r.DryAfterSeconds)
+	}
+}
+
 // TestOpenLoopCountsLateness: an operation that cannot start on time (here
 // every one waits for the one before, as on one busy connection) reports
 // the time from when it fell due, so a slow server is not hidden by the

@@ -32,12 +32,18 @@ const (
 const entryOverhead = 96
 
 // budget bounds one table: at most entries entries and bytes bytes, as
-// approxSize counts them. used is what the table holds; tables.mu guards
-// it.
+// approxSize counts them. used is what the table holds. gen counts the
+// table's invalidations: a reader notes it before reading the database and
+// stores what it read only if it has not moved, so a row read before a
+// write committed never lands after that write dropped it. It is per
+// table so that a write of one kind of row (a push answer, many a second)
+// does not keep the reads of the others (entities, factors) from being
+// remembered. tables.mu guards used and gen.
 type budget struct {
 	entries int
 	bytes   int64
 	used    int64
+	gen     uint64
 }
 
 // fits reports whether an entry of size may be cached at all: one that

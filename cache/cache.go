@@ -96,11 +96,6 @@ type tables struct {
 	bServices, bEntities, bFactors, bChallenges, bWebhooks, bRates budget
 	// hits and misses count lookups (Stats).
 	hits, misses atomic.Uint64
-	// gen counts invalidations. A reader notes it before reading the
-	// database and stores what it read only if it has not moved, so a row
-	// read before a write committed never lands after that write dropped
-	// it.
-	gen uint64
 }
 
 type serviceKey struct{ account, sid verify.Sid }
@@ -128,11 +123,12 @@ func newTables(ttl time.Duration, max int, now func() time.Time) *tables {
 	}
 }
 
-// generation returns the invalidation count a reader notes before it reads.
-func (t *tables) generation() uint64 {
+// generation returns the invalidation count of the table b bounds, which a
+// reader notes before it reads.
+func (t *tables) generation(b *budget) uint64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.gen
+	return b.gen
 }
 
 // get returns a live entry's value from m.
@@ -165,7 +161,7 @@ func put[K comparable, T any](t *tables, m map[K]entry[T], b *budget, k K, v *T,
 	expires := t.now().Add(t.ttl)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.gen != gen {
+	if b.gen != gen {
 		return
 	}
 	drop(m, b, k)
@@ -193,7 +189,9 @@ func (t *tables) deleteFactor(sid verify.Sid) {
 func (t *tables) dropAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.gen++
+	for _, b := range []*budget{&t.bServices, &t.bEntities, &t.bFactors, &t.bChallenges, &t.bWebhooks, &t.bRates} {
+		b.gen++
+	}
 	dropAllOf(t.services, &t.bServices)
 	dropAllOf(t.entities, &t.bEntities)
 	dropAllOf(t.factors, &t.bFactors)
@@ -290,7 +288,7 @@ func through[K comparable, T any](t *tables, m map[K]entry[T], b *budget, k K, c
 	if v, ok := get(t, m, k); ok && match(v) {
 		return clone(v), nil
 	}
-	gen := t.generation()
+	gen := t.generation(b)
 	v, err := read()
 	if err != nil {
 		return nil, err
@@ -320,7 +318,7 @@ func (s *Store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify
 	if v, ok := get(s.c, s.c.factors, sid); ok && v.EntitySid == entity {
 		return cloneFactor(v), nil
 	}
-	gen := s.c.generation()
+	gen := s.c.generation(&s.c.bFactors)
 	v, err := s.Store.FindFactor(ctx, entity, sid)
 	if err != nil {
 		return nil, err
@@ -339,7 +337,7 @@ func (s *Store) FindFactorByCredential(ctx context.Context, credential verify.Si
 			return cloneFactor(v), nil
 		}
 	}
-	gen := s.c.generation()
+	gen := s.c.generation(&s.c.bFactors)
 	v, err := s.Store.FindFactorByCredential(ctx, credential)
 	if err != nil {
 		return nil, err
@@ -357,7 +355,7 @@ func (t *tables) putFactor(f *verify.Factor, gen uint64) {
 	put(t, t.factors, &t.bFactors, f.Sid, cloneFactor(f), gen)
 	if f.Push != nil && f.Push.CredentialSid != "" {
 		t.mu.Lock()
-		if t.gen == gen {
+		if t.bFactors.gen == gen {
 			if len(t.byCred) >= t.max {
 				clear(t.byCred) // rebuilt by the next reads
 			}

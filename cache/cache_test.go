@@ -319,10 +319,10 @@ func (s *slowReads) FindFactor(ctx context.Context, entity, sid verify.Sid) (*ve
 	return f, err
 }
 
-// TestStaleReadNotStored: a read that fetched the row before a write
-// dropped it must not put the old row back.
-func TestStaleReadNotStored(t *testing.T) {
-	w := newWorld(t, verifytest.DSN(t, verifytest.SQLite))
+// writeDuringRead reads w's TOTP factor through a cache over slowReads,
+// runs write between the database's answer and the cache storing it, and
+// returns the cache.
+func writeDuringRead(t *testing.T, w *world, write func(c *Store)) *Store {
 	slow := &slowReads{DB: w.db, read: make(chan struct{}), release: make(chan struct{})}
 	c := New(slow, false, func() time.Time { return w.clock })
 	var wg sync.WaitGroup
@@ -331,18 +331,46 @@ func TestStaleReadNotStored(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	<-slow.read // the old row is read, not yet stored
-	f, err := w.db.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid)
-	w.must(err)
-	f.FriendlyName = "renamed"
-	w.must(c.UpdateFactor(w.ctx, f))
+	<-slow.read // the row is read, not yet stored
+	write(c)
 	close(slow.release)
 	wg.Wait()
 	slow.read = nil
+	return c
+}
+
+// TestStaleReadNotStored: a read that fetched the row before a write
+// dropped it must not put the old row back.
+func TestStaleReadNotStored(t *testing.T) {
+	w := newWorld(t, verifytest.DSN(t, verifytest.SQLite))
+	c := writeDuringRead(t, w, func(c *Store) {
+		f, err := w.db.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid)
+		w.must(err)
+		f.FriendlyName = "renamed"
+		w.must(c.UpdateFactor(w.ctx, f))
+	})
 	got, err := c.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid)
 	w.must(err)
 	if got.FriendlyName != "renamed" {
 		t.Errorf("factor reads %q: a read from before the write was cached after it", got.FriendlyName)
+	}
+}
+
+// TestOtherWriteKeepsRead: a write of another table's rows while a factor
+// is read (a push answer, many a second) does not keep the factor out of
+// the cache, while a write of the factor still does (TestStaleReadNotStored).
+func TestOtherWriteKeepsRead(t *testing.T) {
+	w := newWorld(t, verifytest.DSN(t, verifytest.SQLite))
+	ch := w.newChallenge()
+	c := writeDuringRead(t, w, func(c *Store) {
+		w.must(c.RespondChallenge(w.ctx, ch.Sid, verify.ChallengeApproved, verify.ReasonNone, nil, t0))
+	})
+	hits, _ := c.Stats()
+	if _, err := c.FindFactor(w.ctx, w.entity.Sid, w.totp.Sid); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := c.Stats(); after != hits+1 {
+		t.Error("a factor read during a challenge's answer was not remembered")
 	}
 }
 
@@ -351,7 +379,7 @@ func TestBounded(t *testing.T) {
 	tb := newTables(time.Minute, 3, func() time.Time { return t0 })
 	for i := range 10 {
 		s := verify.Sid(string(rune('a' + i)))
-		put(tb, tb.services, &tb.bServices, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation())
+		put(tb, tb.services, &tb.bServices, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation(&tb.bServices))
 	}
 	if n := len(tb.services); n != 3 {
 		t.Errorf("%d services cached, want at most 3", n)
@@ -378,7 +406,7 @@ func TestBoundedInBytes(t *testing.T) {
 		t.Fatalf("approxSize %d misses the metadata", size)
 	}
 	for i := range 1000 {
-		tb.putFactor(big(i), tb.generation())
+		tb.putFactor(big(i), tb.generation(&tb.bFactors))
 		if tb.bFactors.used > tb.bFactors.bytes {
 			t.Fatalf("after %d factors the table holds %d bytes, over its %d", i+1, tb.bFactors.used, tb.bFactors.bytes)
 		}
@@ -410,7 +438,7 @@ func TestBoundedInBytes(t *testing.T) {
 	// read from the database each time.
 	huge := big(5000)
 	huge.Metadata["blob"] = strings.Repeat("x", 5<<10)
-	tb.putFactor(huge, tb.generation())
+	tb.putFactor(huge, tb.generation(&tb.bFactors))
 	if _, ok := tb.factors[huge.Sid]; ok || tb.bFactors.used != 0 {
 		t.Errorf("a factor of %d bytes was cached in a table of %d", approxSize(huge), tb.bFactors.bytes)
 	}

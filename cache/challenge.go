@@ -22,7 +22,7 @@ import (
 // follow. Inside a transaction (a TOTP challenge with its code) nothing is
 // remembered: such challenges are rarely read again.
 func (s *Store) CreateChallenge(ctx context.Context, c *verify.Challenge) error {
-	gen := s.c.generation()
+	gen := s.c.generation(&s.c.bChallenges)
 	if err := s.Store.CreateChallenge(ctx, c); err != nil {
 		return err
 	}

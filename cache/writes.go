@@ -77,9 +77,17 @@ func (n *notes) apply(committed bool) {
 		return
 	}
 	n.c.mu.Lock()
-	if len(n.services) > 0 || len(n.factors) > 0 || len(n.challenges) > 0 || len(n.webhooks) > 0 || len(n.rates) > 0 || n.allRates || !committed {
-		n.c.gen++
+	// Each table's generation moves with its own rows' writes only.
+	bump := func(b *budget, changed bool) {
+		if changed {
+			b.gen++
+		}
 	}
+	bump(&n.c.bServices, len(n.services) > 0)
+	bump(&n.c.bFactors, len(n.factors) > 0 || (len(n.steps) > 0 && !committed))
+	bump(&n.c.bChallenges, len(n.challenges) > 0)
+	bump(&n.c.bWebhooks, len(n.webhooks) > 0)
+	bump(&n.c.bRates, len(n.rates) > 0 || n.allRates)
 	for _, sid := range n.rates {
 		drop(n.c.rates, &n.c.bRates, sid)
 	}

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/verifyd/verify"
 )
 
 // The hot single-row writes on PostgreSQL (a TOTP check, a push answer),
@@ -47,8 +45,8 @@ type batchJob[J, R any] struct {
 // in order; one writes a lone job, and each job of a batch whose statement
 // failed: a failed statement wrote nothing (a deadlock with a deletion, a
 // lost connection), and whatever failed should fail only its own write.
-type batcher[J, R any] struct {
-	key  func(J) verify.Sid
+type batcher[K comparable, J, R any] struct {
+	key  func(J) K
 	many func(context.Context, []J) ([]R, error)
 	one  func(context.Context, J) R
 
@@ -61,8 +59,8 @@ type batcher[J, R any] struct {
 	shared atomic.Int64
 }
 
-func newBatcher[J, R any](key func(J) verify.Sid, many func(context.Context, []J) ([]R, error), one func(context.Context, J) R) *batcher[J, R] {
-	b := &batcher[J, R]{key: key, many: many, one: one, jobs: make(chan *batchJob[J, R]), quit: make(chan struct{})}
+func newBatcher[K comparable, J, R any](key func(J) K, many func(context.Context, []J) ([]R, error), one func(context.Context, J) R) *batcher[K, J, R] {
+	b := &batcher[K, J, R]{key: key, many: many, one: one, jobs: make(chan *batchJob[J, R]), quit: make(chan struct{})}
 	b.wg.Add(batchWorkers)
 	for range batchWorkers {
 		go b.work()
@@ -72,7 +70,7 @@ func newBatcher[J, R any](key func(J) verify.Sid, many func(context.Context, []J
 
 // close lets the batches already taken finish, then stops the workers;
 // later jobs fail with errStoreClosed.
-func (b *batcher[J, R]) close() {
+func (b *batcher[K, J, R]) close() {
 	b.once.Do(func() { close(b.quit) })
 	b.wg.Wait()
 }
@@ -83,7 +81,7 @@ func (b *batcher[J, R]) close() {
 // caller whose context ends while its batch runs gets ctx's error, and its
 // write stands or not as the statement decides, as when a lone statement's
 // answer is lost.
-func (b *batcher[J, R]) submit(ctx context.Context, in J, failed func(error) R) R {
+func (b *batcher[K, J, R]) submit(ctx context.Context, in J, failed func(error) R) R {
 	j := &batchJob[J, R]{in: in, res: make(chan R, 1)}
 	select {
 	case b.jobs <- j:
@@ -103,7 +101,7 @@ func (b *batcher[J, R]) submit(ctx context.Context, in J, failed func(error) R) 
 // work takes a job, then every job already waiting, up to batchMax, and
 // runs them. It never waits for more to come: a lone write runs at once,
 // and under load the writes that came during one statement make the next.
-func (b *batcher[J, R]) work() {
+func (b *batcher[K, J, R]) work() {
 	defer b.wg.Done()
 	for {
 		var first *batchJob[J, R]
@@ -122,7 +120,7 @@ func (b *batcher[J, R]) work() {
 				break gather
 			}
 		}
-		for _, round := range rounds(jobs, func(j *batchJob[J, R]) verify.Sid { return b.key(j.in) }) {
+		for _, round := range rounds(jobs, func(j *batchJob[J, R]) K { return b.key(j.in) }) {
 			b.run(round)
 		}
 	}
@@ -131,8 +129,8 @@ func (b *batcher[J, R]) work() {
 // rounds splits jobs into batches in which no key appears twice, each
 // key's jobs in the order they came, so that the second write of a row
 // sees the first.
-func rounds[T any](jobs []T, key func(T) verify.Sid) [][]T {
-	seen := make(map[verify.Sid]int, len(jobs))
+func rounds[T any, K comparable](jobs []T, key func(T) K) [][]T {
+	seen := make(map[K]int, len(jobs))
 	var out [][]T
 	for _, j := range jobs {
 		k := seen[key(j)]
@@ -146,7 +144,7 @@ func rounds[T any](jobs []T, key func(T) verify.Sid) [][]T {
 }
 
 // run answers jobs, whose keys are all different.
-func (b *batcher[J, R]) run(jobs []*batchJob[J, R]) {
+func (b *batcher[K, J, R]) run(jobs []*batchJob[J, R]) {
 	if len(jobs) > 1 && b.runMany(jobs) {
 		return
 	}
@@ -158,7 +156,7 @@ func (b *batcher[J, R]) run(jobs []*batchJob[J, R]) {
 // alone answers one job with its own statement, under a bound of its own:
 // a batch that failed by running out of its time, or a job before it that
 // did, leaves it its whole time.
-func (b *batcher[J, R]) alone(in J) R {
+func (b *batcher[K, J, R]) alone(in J) R {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	return b.one(ctx, in)
@@ -166,7 +164,7 @@ func (b *batcher[J, R]) alone(in J) R {
 
 // runMany answers jobs with one statement, or reports that it failed and
 // answered none.
-func (b *batcher[J, R]) runMany(jobs []*batchJob[J, R]) bool {
+func (b *batcher[K, J, R]) runMany(jobs []*batchJob[J, R]) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	in := make([]J, len(jobs))
@@ -184,21 +182,21 @@ func (b *batcher[J, R]) runMany(jobs []*batchJob[J, R]) bool {
 	return true
 }
 
-// rowsBySid runs a batch statement on q and keeps each row it returns under
-// the SID scan reads from it.
-func rowsBySid[T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (verify.Sid, T, error)) (map[verify.Sid]T, error) {
+// rowsByKey runs a batch statement on q and keeps each row it returns under
+// the key scan reads from it.
+func rowsByKey[K comparable, T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (K, T, error)) (map[K]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	found := make(map[verify.Sid]T)
+	found := make(map[K]T)
 	for rows.Next() {
-		sid, v, err := scan(rows)
+		k, v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		found[sid] = v
+		found[k] = v
 	}
 	return found, rows.Err()
 }

@@ -224,8 +224,8 @@ func lockKey(schema, name string) int64 {
 
 // PostgreSQL pool settings. Reads and writes share one pool: unlike SQLite,
 // PostgreSQL has no single-writer lock to queue for in Go, so splitting the
-// pools would only double the connections. 12 connections, and the batch
-// pool's 4 (openPostgresBatch), which carries the hot paths, make 16 per
+// pools would only double the connections. 10 connections, and the batch
+// pool's 6 (openPostgresBatch), which carries the hot paths, make 16 per
 // node: that covers a 2-4 core node (PostgreSQL work is mostly waiting on
 // the network and on row locks) while six nodes stay under PostgreSQL's
 // default max_connections of 100. Keeping as many idle connections as open ones avoids reconnecting
@@ -234,14 +234,15 @@ func lockKey(schema, name string) int64 {
 // every connection after an hour lets a node follow a failover or a DNS
 // change.
 const (
-	pgMaxConns        = 12
+	pgMaxConns        = 10
 	pgConnMaxIdleTime = 5 * time.Minute
 	pgConnMaxLifetime = time.Hour
 )
 
 // pgBatchConns is the size of the pool the batched statements run on
-// (batch.go): one worker per kind of batch, four kinds.
-const pgBatchConns = 4
+// (batch.go): one worker per kind of batch, six kinds (two writes, four
+// reads), so that no batch waits for another's connection.
+const pgBatchConns = 6
 
 // pgBatchPlanner are the planner settings of the batch pool's sessions.
 // A batch statement joins an array of keys to its table, and PostgreSQL
@@ -251,7 +252,7 @@ const pgBatchConns = 4
 // hashes a sequential scan of the table, and keeps doing so once the table
 // is large: push answers fell to a third, at 1,300-1,800 µs of PostgreSQL
 // CPU each, in about half the runs on a new database. With these off, the
-// plan looks each key up in the primary key, whatever the table's size.
+// plan looks each key up in its index, whatever the table's size.
 var pgBatchPlanner = []string{"enable_seqscan=off", "enable_hashjoin=off", "enable_mergejoin=off"}
 
 // openPostgresBatch opens the batch pool: the same server, pgBatchConns

@@ -48,11 +48,26 @@ ON CONFLICT (service_sid, identity) DO NOTHING`,
 // Inside a transaction it also locks the entity until the transaction ends,
 // so that what the transaction then decides about the entity's factors
 // (binding taken? cap reached?) is decided by one node at a time.
+// On PostgreSQL the reads that come at the same time, outside a
+// transaction, share a statement (read_batch.go).
 func (s *store) FindEntity(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
+	return readPoint(ctx, s.entityReads, s, entityKey{service, identity},
+		func(ctx context.Context, k entityKey) (*verify.Entity, error) {
+			return s.findEntityAlone(ctx, k.service, k.identity)
+		})
+}
+
+// entityNotFound is the answer for an identity the service does not have.
+func entityNotFound(identity string) error {
+	return verify.Errorf(verify.ENotFound, "Entity %s was not found", identity)
+}
+
+// findEntityAlone is FindEntity in a statement of its own.
+func (s *store) findEntityAlone(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
 	e, err := scanEntity(s.queryRow(ctx, `SELECT `+entityColumns+` FROM entities
 WHERE service_sid = ? AND identity = ?`+s.lockRow(), string(service), identity))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, verify.Errorf(verify.ENotFound, "Entity %s was not found", identity)
+		return nil, entityNotFound(identity)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find entity %s: %w", identity, err)

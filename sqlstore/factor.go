@@ -158,7 +158,10 @@ func (s *store) findFactor(ctx context.Context, what string, notFound func() err
 // On PostgreSQL the reads that come at the same time share a statement
 // (read_batch.go).
 func (s *store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
-	return readAlone(ctx, s.factorReads, s, ownedRead{entity, sid}, s.findFactorAlone)
+	return readPoint(ctx, s.factorReads, s, ownedRead{entity, sid},
+		func(ctx context.Context, k ownedRead) (*verify.Factor, error) {
+			return s.findFactorAlone(ctx, k.entity, k.sid)
+		})
 }
 
 // findFactorAlone is FindFactor in a statement of its own.
@@ -175,12 +178,23 @@ func factorNotFound(sid verify.Sid) error {
 
 // FindFactorByCredential returns the push factor whose credential SID (the
 // kid of the device's JWTs) is credential, or ENotFound.
+// On PostgreSQL the reads that come at the same time share a statement
+// (read_batch.go).
 func (s *store) FindFactorByCredential(ctx context.Context, credential verify.Sid) (*verify.Factor, error) {
+	return readPoint(ctx, s.credentialReads, s, credential, s.findFactorByCredentialAlone)
+}
+
+// findFactorByCredentialAlone is FindFactorByCredential in a statement of
+// its own.
+func (s *store) findFactorByCredentialAlone(ctx context.Context, credential verify.Sid) (*verify.Factor, error) {
 	return s.findFactor(ctx, "with credential "+string(credential),
-		func() error {
-			return verify.Errorf(verify.ENotFound, "Factor with credential %s was not found", credential)
-		},
+		func() error { return deviceNotFound(credential) },
 		`push_credential_sid = ?`, string(credential))
+}
+
+// deviceNotFound is the answer for a device credential no factor has.
+func deviceNotFound(credential verify.Sid) error {
+	return verify.Errorf(verify.ENotFound, "Factor with credential %s was not found", credential)
 }
 
 // FindPushFactorByKey returns the entity's push factor bound to publicKey,

@@ -7,114 +7,183 @@ import (
 	"github.com/verifyd/verify"
 )
 
-// A TOTP check or a push answer on PostgreSQL reads its factor or its
-// challenge before it writes: the factor cache's entries live a second on
-// a shared database, so most checks read. Those point reads are batched
-// like the writes (batch.go): per read, the round trip and its system calls
-// cost verifyd more than the row costs PostgreSQL.
+// A TOTP check or a push answer on PostgreSQL reads rows before it writes:
+// its factor or its challenge, and a push answer the device's factor (by
+// the credential its JWT names) and its entity. The cache's entries live a
+// second on a shared database, and a write made while a row is read keeps
+// that row out of the cache, so under load most of these reads reach
+// PostgreSQL. They are batched like the writes (batch.go): per read, the
+// round trip and its system calls cost verifyd more than the row costs
+// PostgreSQL, and each statement costs PostgreSQL more than its rows.
 
-// ownedRead is a read of the row sid, which must belong to entity.
-type ownedRead struct{ entity, sid verify.Sid }
+// pointRows describes one table's batched point read by a key K that names
+// at most one row: the query (in PostgreSQL's placeholders) that reads the
+// rows of many keys, its arguments for those keys, how to scan a row and
+// name the key it answers, the lone read, and the lone read's not-found
+// error.
+type pointRows[K comparable, T any] struct {
+	what     string
+	query    string
+	args     func(keys []K) []any
+	scan     func(scanner) (*T, error)
+	key      func(*T) K
+	one      func(ctx context.Context, k K) (*T, error)
+	notFound func(k K) error
+}
 
 type readResult[T any] struct {
 	v   *T
 	err error
 }
 
-// ownedRows describes one table's batched point read: the query (in
-// PostgreSQL's placeholders) that reads many rows by an array of SIDs, how to scan a row and name its SID and
-// entity, the lone read, and the lone read's not-found error.
-type ownedRows[T any] struct {
-	what     string
-	query    string
-	scan     func(scanner) (*T, error)
-	owner    func(*T) (sid, entity verify.Sid)
-	one      func(ctx context.Context, entity, sid verify.Sid) (*T, error)
-	notFound func(sid verify.Sid) error
-}
+type pointReads[K comparable, T any] = batcher[K, K, readResult[T]]
 
-func newReadBatcher[T any](s *store, o ownedRows[T]) *batcher[ownedRead, readResult[T]] {
-	return newBatcher(func(r ownedRead) verify.Sid { return r.sid },
-		func(ctx context.Context, reads []ownedRead) ([]readResult[T], error) {
-			return readOwned(ctx, s, o, reads)
+func newPointReads[K comparable, T any](s *store, p pointRows[K, T]) *pointReads[K, T] {
+	return newBatcher(func(k K) K { return k },
+		func(ctx context.Context, keys []K) ([]readResult[T], error) {
+			return readPoints(ctx, s, p, keys)
 		},
-		func(ctx context.Context, r ownedRead) readResult[T] {
-			v, err := o.one(ctx, r.entity, r.sid)
+		func(ctx context.Context, k K) readResult[T] {
+			v, err := p.one(ctx, k)
 			return readResult[T]{v, err}
 		})
 }
 
-// readOwned reads the rows of reads, whose SIDs are all different, in one
-// statement, and answers each as the lone read would: the row, or not
-// found when it is missing or another entity's.
-func readOwned[T any](ctx context.Context, s *store, o ownedRows[T], reads []ownedRead) ([]readResult[T], error) {
-	sids := make([]string, len(reads))
-	for k, r := range reads {
-		sids[k] = string(r.sid)
-	}
-	type owned struct {
-		v      *T
-		entity verify.Sid
-	}
-	found, err := rowsBySid(ctx, s.r, o.query, []any{sids}, func(sc scanner) (verify.Sid, owned, error) {
-		v, err := o.scan(sc)
+// readPoints reads the rows of keys, which are all different, in one
+// statement, and answers each as the lone read would: its row, or not
+// found.
+func readPoints[K comparable, T any](ctx context.Context, s *store, p pointRows[K, T], keys []K) ([]readResult[T], error) {
+	found, err := rowsByKey(ctx, s.r, p.query, p.args(keys), func(sc scanner) (K, *T, error) {
+		v, err := p.scan(sc)
 		if err != nil {
-			return "", owned{}, err
+			var none K
+			return none, nil, err
 		}
-		sid, entity := o.owner(v)
-		return sid, owned{v, entity}, nil
+		return p.key(v), v, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: find %d %s: %w", len(reads), o.what, err)
+		return nil, fmt.Errorf("sqlstore: find %d %s: %w", len(keys), p.what, err)
 	}
-	out := make([]readResult[T], len(reads))
-	for k, r := range reads {
-		if f, ok := found[r.sid]; ok && f.entity == r.entity {
-			out[k].v = f.v
+	out := make([]readResult[T], len(keys))
+	for i, k := range keys {
+		if v, ok := found[k]; ok {
+			out[i].v = v
 		} else {
-			out[k].err = o.notFound(r.sid)
+			out[i].err = p.notFound(k)
 		}
 	}
 	return out, nil
 }
 
-type factorReads = batcher[ownedRead, readResult[verify.Factor]]
-type challengeReads = batcher[ownedRead, readResult[verify.Challenge]]
+// readPoint reads k through b when there is one (PostgreSQL, outside a
+// transaction, where a read may also lock its row), or with the lone read.
+func readPoint[K comparable, T any](ctx context.Context, b *pointReads[K, T], s *store, k K, one func(context.Context, K) (*T, error)) (*T, error) {
+	if b == nil || s.inTx() {
+		return one(ctx, k)
+	}
+	res := b.submit(ctx, k, func(err error) readResult[T] { return readResult[T]{err: err} })
+	return res.v, res.err
+}
 
-func newFactorReads(s *store) *factorReads { return newReadBatcher(s, factorRows(s)) }
+// ownedRead is a read of the row sid, which must belong to entity. A row
+// answers the key of its own entity, so a read that names another entity
+// finds nothing, as the lone read, filtered by entity, does.
+type ownedRead struct{ entity, sid verify.Sid }
 
-func newChallengeReads(s *store) *challengeReads { return newReadBatcher(s, challengeRows(s)) }
+// entityKey names an entity as the API does: its service and identity.
+type entityKey struct {
+	service  verify.Sid
+	identity string
+}
 
-func factorRows(s *store) ownedRows[verify.Factor] {
-	return ownedRows[verify.Factor]{
-		what:     "factors",
-		query:    `SELECT ` + factorColumns + ` FROM factors WHERE sid = ANY($1::text[])`,
-		scan:     s.scanFactor,
-		owner:    func(f *verify.Factor) (verify.Sid, verify.Sid) { return f.Sid, f.EntitySid },
-		one:      s.findFactorAlone,
-		notFound: factorNotFound,
+type (
+	factorReads     = pointReads[ownedRead, verify.Factor]
+	challengeReads  = pointReads[ownedRead, verify.Challenge]
+	entityReads     = pointReads[entityKey, verify.Entity]
+	credentialReads = pointReads[verify.Sid, verify.Factor]
+)
+
+// ownedSids is the array argument of a read of owned rows by SID.
+func ownedSids(keys []ownedRead) []any {
+	sids := make([]string, len(keys))
+	for i, k := range keys {
+		sids[i] = string(k.sid)
+	}
+	return []any{sids}
+}
+
+func factorRows(s *store) pointRows[ownedRead, verify.Factor] {
+	return pointRows[ownedRead, verify.Factor]{
+		what:  "factors",
+		query: `SELECT ` + factorColumns + ` FROM factors WHERE sid = ANY($1::text[])`,
+		args:  ownedSids,
+		scan:  s.scanFactor,
+		key:   func(f *verify.Factor) ownedRead { return ownedRead{f.EntitySid, f.Sid} },
+		one: func(ctx context.Context, k ownedRead) (*verify.Factor, error) {
+			return s.findFactorAlone(ctx, k.entity, k.sid)
+		},
+		notFound: func(k ownedRead) error { return factorNotFound(k.sid) },
 	}
 }
 
-func challengeRows(s *store) ownedRows[verify.Challenge] {
-	return ownedRows[verify.Challenge]{
+func challengeRows(s *store) pointRows[ownedRead, verify.Challenge] {
+	return pointRows[ownedRead, verify.Challenge]{
 		what:  "challenges",
 		query: `SELECT ` + challengeColumns + ` FROM challenges WHERE sid = ANY($1::text[])`,
+		args:  ownedSids,
 		scan:  scanChallenge,
-		owner: func(c *verify.Challenge) (verify.Sid, verify.Sid) { return c.Sid, c.EntitySid },
-		one: func(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
-			return s.findChallenge(ctx, sid, "entity_sid", entity)
+		key:   func(c *verify.Challenge) ownedRead { return ownedRead{c.EntitySid, c.Sid} },
+		one: func(ctx context.Context, k ownedRead) (*verify.Challenge, error) {
+			return s.findChallenge(ctx, k.sid, "entity_sid", k.entity)
 		},
-		notFound: challengeNotFound,
+		notFound: func(k ownedRead) error { return challengeNotFound(k.sid) },
 	}
 }
 
-// readAlone reads r through b when there is one (PostgreSQL, outside a
-// transaction), or with the lone read.
-func readAlone[T any](ctx context.Context, b *batcher[ownedRead, readResult[T]], s *store, r ownedRead, one func(context.Context, verify.Sid, verify.Sid) (*T, error)) (*T, error) {
-	if b == nil || s.inTx() {
-		return one(ctx, r.entity, r.sid)
+// entityRows reads entities by (service, identity) pairs, which the
+// entities' unique index answers.
+func entityRows(s *store) pointRows[entityKey, verify.Entity] {
+	return pointRows[entityKey, verify.Entity]{
+		what: "entities",
+		query: `SELECT ` + entityColumns + ` FROM entities
+WHERE (service_sid, identity) IN (SELECT k.s, k.i FROM unnest($1::text[], $2::text[]) AS k(s, i))`,
+		args: func(keys []entityKey) []any {
+			svc, ids := make([]string, len(keys)), make([]string, len(keys))
+			for i, k := range keys {
+				svc[i], ids[i] = string(k.service), k.identity
+			}
+			return []any{svc, ids}
+		},
+		scan: scanEntity,
+		key:  func(e *verify.Entity) entityKey { return entityKey{e.ServiceSid, e.Identity} },
+		one: func(ctx context.Context, k entityKey) (*verify.Entity, error) {
+			return s.findEntityAlone(ctx, k.service, k.identity)
+		},
+		notFound: func(k entityKey) error { return entityNotFound(k.identity) },
 	}
-	res := b.submit(ctx, r, func(err error) readResult[T] { return readResult[T]{err: err} })
-	return res.v, res.err
+}
+
+// credentialRows reads push factors by the credential SIDs their devices'
+// JWTs name.
+func credentialRows(s *store) pointRows[verify.Sid, verify.Factor] {
+	return pointRows[verify.Sid, verify.Factor]{
+		what:  "factors by credential",
+		query: `SELECT ` + factorColumns + ` FROM factors WHERE push_credential_sid = ANY($1::text[])`,
+		args: func(keys []verify.Sid) []any {
+			creds := make([]string, len(keys))
+			for i, k := range keys {
+				creds[i] = string(k)
+			}
+			return []any{creds}
+		},
+		scan: s.scanFactor,
+		key: func(f *verify.Factor) verify.Sid {
+			if f.Push == nil {
+				return ""
+			}
+			return f.Push.CredentialSid
+		},
+		one:      s.findFactorByCredentialAlone,
+		notFound: deviceNotFound,
+	}
 }

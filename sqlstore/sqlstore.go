@@ -91,7 +91,8 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 		alone := db.store
 		alone.r, alone.w, alone.begin = bp, bp, bp
 		db.store.totp, db.store.answers = newTotpBatcher(&alone), newRespondBatcher(&alone)
-		db.store.factorReads, db.store.challengeReads = newFactorReads(&alone), newChallengeReads(&alone)
+		db.store.factorReads, db.store.challengeReads = newPointReads(&alone, factorRows(&alone)), newPointReads(&alone, challengeRows(&alone))
+		db.store.entityReads, db.store.credentialReads = newPointReads(&alone, entityRows(&alone)), newPointReads(&alone, credentialRows(&alone))
 		return db, nil
 	}
 	return openSQLite(ctx, dsn, keys)
@@ -218,6 +219,8 @@ func (db *DB) Close() error {
 		db.answers.close()
 		db.factorReads.close()
 		db.challengeReads.close()
+		db.entityReads.close()
+		db.credentialReads.close()
 		errs = append(errs, db.bdb.Close())
 	}
 	if db.rs != nil {
@@ -265,10 +268,12 @@ type store struct {
 	// push answers into shared statements (batch.go).
 	totp    *totpBatcher
 	answers *respondBatcher
-	// factorReads and challengeReads, set on PostgreSQL, gather the point
-	// reads of the same paths (read_batch.go).
-	factorReads    *factorReads
-	challengeReads *challengeReads
+	// factorReads, challengeReads, entityReads and credentialReads, set on
+	// PostgreSQL, gather the point reads of the same paths (read_batch.go).
+	factorReads     *factorReads
+	challengeReads  *challengeReads
+	entityReads     *entityReads
+	credentialReads *credentialReads
 	// tx is the transaction s is bound to; cm the committer whose batch it
 	// is, on SQLite; rs the read pool's prepared statements, on SQLite
 	// (stmt.go).

@@ -175,7 +175,8 @@ func testTotpBatch(t *testing.T, db *DB) {
 // does and SQLite, whose committer groups writes already, must not.
 func batches(t *testing.T, db *DB) bool {
 	t.Helper()
-	on := []bool{db.totp != nil, db.answers != nil, db.factorReads != nil, db.challengeReads != nil, db.bdb != nil}
+	on := []bool{db.totp != nil, db.answers != nil, db.factorReads != nil, db.challengeReads != nil,
+		db.entityReads != nil, db.credentialReads != nil, db.bdb != nil}
 	for k, b := range on {
 		if b != db.d.roundTrips() {
 			t.Fatalf("%s: batcher %d set: %v", db.d, k, b)
@@ -266,48 +267,44 @@ func testRespondBatch(t *testing.T, db *DB) {
 	})
 }
 
-// testReadBatch: on PostgreSQL factor and challenge reads that arrive
-// together share one statement, and each gets what the lone read gives:
-// the same row, or the same not-found for a row that is missing or
-// another entity's; a burst of parallel reads shares statements.
+// testReadBatch: on PostgreSQL point reads that arrive together (factors
+// and challenges by SID and entity, entities by service and identity, push
+// factors by device credential) share one statement, and each gets what
+// the lone read gives: the same row, or the same not-found for a row that
+// is missing or, for an owned row, another entity's; a burst of parallel
+// reads shares statements.
 func testReadBatch(t *testing.T, db *DB) {
 	if !batches(t, db) {
 		return
 	}
 	f := setup(t, db)
 	totp, push := f.newTotp(f.entity, t0), f.newPush(f.entity, t0)
-	stranger := f.newTotp(f.newEntity(f.service, "user-0002", t0), t0)
+	other := f.newEntity(f.service, "user-0002", t0)
+	stranger, device := f.newTotp(other, t0), f.newPush(other, t0)
 	c := f.newChallenge(push, t0, t0.Add(5*time.Minute))
 	gone := verify.Sid(newSid(t, verify.PrefixFactor))
 
-	factors := []ownedRead{{f.entity.Sid, totp.Sid}, {f.entity.Sid, push.Sid}, {f.entity.Sid, stranger.Sid}, {f.entity.Sid, gone}}
-	got, err := readOwned(f.ctx, &db.store, factorRows(&db.store), factors)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, r := range factors {
-		want, wantErr := db.findFactorAlone(f.ctx, r.entity, r.sid)
-		if !reflect.DeepEqual(got[k].v, want) || fmt.Sprint(got[k].err) != fmt.Sprint(wantErr) {
-			t.Errorf("factor read %d: %+v, %v; alone %+v, %v", k, got[k].v, got[k].err, want, wantErr)
-		}
-	}
-	if got[0].v == nil || got[0].v.Totp == nil || len(got[0].v.Totp.Secret) == 0 || got[2].err == nil || !verify.IsCode(got[3].err, verify.ENotFound) {
+	factors := samePoints(t, db, "factor", factorRows(&db.store),
+		[]ownedRead{{f.entity.Sid, totp.Sid}, {f.entity.Sid, push.Sid}, {f.entity.Sid, stranger.Sid}, {f.entity.Sid, gone}, {other.Sid, push.Sid}})
+	if got := factors; got[0].v == nil || got[0].v.Totp == nil || len(got[0].v.Totp.Secret) == 0 || got[2].err == nil || !verify.IsCode(got[3].err, verify.ENotFound) || got[4].err == nil {
 		t.Errorf("factor reads: %+v", got)
 	}
-
-	challenges := []ownedRead{{f.entity.Sid, c.Sid}, {stranger.EntitySid, c.Sid}}
-	for k, r := range challenges {
-		got, err := readOwned(f.ctx, &db.store, challengeRows(&db.store), []ownedRead{r})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, wantErr := db.findChallenge(f.ctx, r.sid, "entity_sid", r.entity)
-		if !reflect.DeepEqual(got[0].v, want) || fmt.Sprint(got[0].err) != fmt.Sprint(wantErr) {
-			t.Errorf("challenge read %d: %+v, %v; alone %+v, %v", k, got[0].v, got[0].err, want, wantErr)
-		}
+	for _, r := range []ownedRead{{f.entity.Sid, c.Sid}, {other.Sid, c.Sid}} {
+		samePoints(t, db, "challenge", challengeRows(&db.store), []ownedRead{r})
+	}
+	otherService := f.newService(t0)
+	entities := samePoints(t, db, "entity", entityRows(&db.store),
+		[]entityKey{{f.service.Sid, f.entity.Identity}, {f.service.Sid, other.Identity}, {otherService.Sid, f.entity.Identity}, {f.service.Sid, "user-none"}})
+	if got := entities; got[0].v == nil || got[0].v.Sid != f.entity.Sid || got[1].v == nil || got[1].v.Sid != other.Sid || !verify.IsCode(got[2].err, verify.ENotFound) || !verify.IsCode(got[3].err, verify.ENotFound) {
+		t.Errorf("entity reads: %+v", got)
+	}
+	devices := samePoints(t, db, "credential", credentialRows(&db.store),
+		[]verify.Sid{push.Push.CredentialSid, device.Push.CredentialSid, verify.Sid(newSid(t, verify.PrefixCredential))})
+	if got := devices; got[0].v == nil || got[0].v.Sid != push.Sid || got[1].v == nil || got[1].v.Sid != device.Sid || !verify.IsCode(got[2].err, verify.ENotFound) {
+		t.Errorf("credential reads: %+v", got)
 	}
 
-	before := db.factorReads.shared.Load()
+	before := []int64{db.factorReads.shared.Load(), db.entityReads.shared.Load(), db.credentialReads.shared.Load()}
 	race(60, func(i int) {
 		fa, err := db.FindFactor(f.ctx, f.entity.Sid, []verify.Sid{totp.Sid, push.Sid}[i%2])
 		if err != nil || fa.EntitySid != f.entity.Sid {
@@ -316,10 +313,38 @@ func testReadBatch(t *testing.T, db *DB) {
 		if _, err := db.FindChallenge(f.ctx, f.entity.Sid, c.Sid); err != nil {
 			t.Errorf("challenge read %d: %v", i, err)
 		}
+		e, err := db.FindEntity(f.ctx, f.service.Sid, []string{f.entity.Identity, other.Identity}[i%2])
+		if err != nil || e.Sid != []verify.Sid{f.entity.Sid, other.Sid}[i%2] {
+			t.Errorf("entity read %d: %v, %v", i, e, err)
+		}
+		d, err := db.FindFactorByCredential(f.ctx, []verify.Sid{push.Push.CredentialSid, device.Push.CredentialSid}[i%2])
+		if err != nil || d.Sid != []verify.Sid{push.Sid, device.Sid}[i%2] {
+			t.Errorf("credential read %d: %v, %v", i, d, err)
+		}
 	})
-	if db.factorReads.shared.Load() == before {
-		t.Error("60 parallel factor reads never shared a statement")
+	for k, b := range []*atomic.Int64{&db.factorReads.shared, &db.entityReads.shared, &db.credentialReads.shared} {
+		if b.Load() == before[k] {
+			t.Errorf("reads of kind %d: 60 in parallel never shared a statement", k)
+		}
 	}
+}
+
+// samePoints reads keys in one batch statement and checks that each gets
+// what its lone read gives: the same row, or the same error.
+func samePoints[K comparable, T any](t *testing.T, db *DB, what string, rows pointRows[K, T], keys []K) []readResult[T] {
+	t.Helper()
+	ctx := context.Background()
+	got, err := readPoints(ctx, &db.store, rows, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, key := range keys {
+		want, wantErr := rows.one(ctx, key)
+		if !reflect.DeepEqual(got[k].v, want) || fmt.Sprint(got[k].err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s read %d: %+v, %v; alone %+v, %v", what, k, got[k].v, got[k].err, want, wantErr)
+		}
+	}
+	return got
 }
 
 // TestRounds: a row's second write goes into the next round, behind its
@@ -402,8 +427,18 @@ func TestBatchPoolPlanner(t *testing.T) {
 		if batch != "off" || main != "on" {
 			t.Errorf("enable_seqscan: %s on the batch pool, %s on the main pool", batch, main)
 		}
-		for _, q := range []string{factorRows(&db.store).query, challengeRows(&db.store).query} {
-			rows, err := db.bdb.QueryContext(ctx, `EXPLAIN `+q, []string{"a", "b", "c"})
+		keys := []string{"a", "b", "c"}
+		for _, r := range []struct {
+			query, index string
+			args         []any
+		}{
+			{factorRows(&db.store).query, "factors_pkey", []any{keys}},
+			{challengeRows(&db.store).query, "challenges_pkey", []any{keys}},
+			{entityRows(&db.store).query, "entities_service_sid_identity_key", []any{keys, keys}},
+			{credentialRows(&db.store).query, "factors_push_credential_sid_key", []any{keys}},
+		} {
+			q := r.query
+			rows, err := db.bdb.QueryContext(ctx, `EXPLAIN `+q, r.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -416,7 +451,7 @@ func TestBatchPoolPlanner(t *testing.T) {
 				plan = append(plan, line)
 			}
 			rows.Close()
-			if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") || !strings.Contains(p, "_pkey") {
+			if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") || !strings.Contains(p, r.index) {
 				t.Errorf("%s\nplans as\n%s", q, p)
 			}
 		}

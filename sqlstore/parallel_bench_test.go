@@ -31,3 +31,24 @@ func BenchmarkTotpChallengeTxParallel(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkFindFactorOneKeyParallel reads one factor from many goroutines
+// at once, as the requests for one busy device or user do when its cache
+// entry has just expired. On PostgreSQL the reads share statements
+// (read_batch.go); reads of one key share one statement rather than queue
+// one statement each behind one another.
+func BenchmarkFindFactorOneKeyParallel(b *testing.B) {
+	forEachBackend(b, func(b *testing.B, f *storeFixture) {
+		fa := f.totp[0]
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				got, err := f.db.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
+				check(b, err)
+				if got.Sid != fa.Sid {
+					b.Fatalf("read %s, want %s", got.Sid, fa.Sid)
+				}
+			}
+		})
+	})
+}

@@ -20,7 +20,9 @@ import (
 // at most one row: the query (in PostgreSQL's placeholders) that reads the
 // rows of many keys, its arguments for those keys, how to scan a row and
 // name the key it answers, the lone read, and the lone read's not-found
-// error.
+// error. The query returns a row per key given, the key's ordinal (from 1)
+// first: keys may repeat, and each read of a repeated key gets a row of its
+// own, so that no two callers share one mutable row.
 type pointRows[K comparable, T any] struct {
 	what     string
 	query    string
@@ -36,37 +38,43 @@ type readResult[T any] struct {
 	err error
 }
 
-type pointReads[K comparable, T any] = batcher[K, K, readResult[T]]
+// pointJob is one read waiting for its batch. The batcher keys jobs by
+// their pointer, which never repeats, so reads of one key share a statement
+// (pointRows) instead of running one after another, as writes of one row
+// must (rounds).
+type pointJob[K comparable] struct{ k K }
+
+type pointReads[K comparable, T any] = batcher[*pointJob[K], *pointJob[K], readResult[T]]
 
 func newPointReads[K comparable, T any](s *store, p pointRows[K, T]) *pointReads[K, T] {
-	return newBatcher(func(k K) K { return k },
-		func(ctx context.Context, keys []K) ([]readResult[T], error) {
+	return newBatcher(func(j *pointJob[K]) *pointJob[K] { return j },
+		func(ctx context.Context, jobs []*pointJob[K]) ([]readResult[T], error) {
+			keys := make([]K, len(jobs))
+			for i, j := range jobs {
+				keys[i] = j.k
+			}
 			return readPoints(ctx, s, p, keys)
 		},
-		func(ctx context.Context, k K) readResult[T] {
-			v, err := p.one(ctx, k)
+		func(ctx context.Context, j *pointJob[K]) readResult[T] {
+			v, err := p.one(ctx, j.k)
 			return readResult[T]{v, err}
 		})
 }
 
-// readPoints reads the rows of keys, which are all different, in one
-// statement, and answers each as the lone read would: its row, or not
-// found.
+// readPoints reads the rows of keys in one statement, and answers each as
+// the lone read would: its row, or not found.
 func readPoints[K comparable, T any](ctx context.Context, s *store, p pointRows[K, T], keys []K) ([]readResult[T], error) {
-	found, err := rowsByKey(ctx, s.r, p.query, p.args(keys), func(sc scanner) (K, *T, error) {
-		v, err := p.scan(sc)
-		if err != nil {
-			var none K
-			return none, nil, err
-		}
-		return p.key(v), v, nil
+	found, err := rowsByKey(ctx, s.r, p.query, p.args(keys), func(sc scanner) (int64, *T, error) {
+		var n int64
+		v, err := p.scan(ordinalScanner{sc, &n})
+		return n, v, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: find %d %s: %w", len(keys), p.what, err)
 	}
 	out := make([]readResult[T], len(keys))
 	for i, k := range keys {
-		if v, ok := found[k]; ok {
+		if v, ok := found[int64(i+1)]; ok && p.key(v) == k {
 			out[i].v = v
 		} else {
 			out[i].err = p.notFound(k)
@@ -75,13 +83,24 @@ func readPoints[K comparable, T any](ctx context.Context, s *store, p pointRows[
 	return out, nil
 }
 
+// ordinalScanner scans a batch row's first column, the ordinal of its key,
+// into n, and the rest into what the table's scan asks for.
+type ordinalScanner struct {
+	sc scanner
+	n  *int64
+}
+
+func (o ordinalScanner) Scan(dest ...any) error {
+	return o.sc.Scan(append([]any{o.n}, dest...)...)
+}
+
 // readPoint reads k through b when there is one (PostgreSQL, outside a
 // transaction, where a read may also lock its row), or with the lone read.
 func readPoint[K comparable, T any](ctx context.Context, b *pointReads[K, T], s *store, k K, one func(context.Context, K) (*T, error)) (*T, error) {
 	if b == nil || s.inTx() {
 		return one(ctx, k)
 	}
-	res := b.submit(ctx, k, func(err error) readResult[T] { return readResult[T]{err: err} })
+	res := b.submit(ctx, &pointJob[K]{k}, func(err error) readResult[T] { return readResult[T]{err: err} })
 	return res.v, res.err
 }
 
@@ -114,11 +133,12 @@ func ownedSids(keys []ownedRead) []any {
 
 func factorRows(s *store) pointRows[ownedRead, verify.Factor] {
 	return pointRows[ownedRead, verify.Factor]{
-		what:  "factors",
-		query: `SELECT ` + factorColumns + ` FROM factors WHERE sid = ANY($1::text[])`,
-		args:  ownedSids,
-		scan:  s.scanFactor,
-		key:   func(f *verify.Factor) ownedRead { return ownedRead{f.EntitySid, f.Sid} },
+		what: "factors",
+		query: `SELECT k.n, ` + factorColumns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(key_sid, n)
+JOIN factors ON factors.sid = k.key_sid`,
+		args: ownedSids,
+		scan: s.scanFactor,
+		key:  func(f *verify.Factor) ownedRead { return ownedRead{f.EntitySid, f.Sid} },
 		one: func(ctx context.Context, k ownedRead) (*verify.Factor, error) {
 			return s.findFactorAlone(ctx, k.entity, k.sid)
 		},
@@ -128,11 +148,12 @@ func factorRows(s *store) pointRows[ownedRead, verify.Factor] {
 
 func challengeRows(s *store) pointRows[ownedRead, verify.Challenge] {
 	return pointRows[ownedRead, verify.Challenge]{
-		what:  "challenges",
-		query: `SELECT ` + challengeColumns + ` FROM challenges WHERE sid = ANY($1::text[])`,
-		args:  ownedSids,
-		scan:  scanChallenge,
-		key:   func(c *verify.Challenge) ownedRead { return ownedRead{c.EntitySid, c.Sid} },
+		what: "challenges",
+		query: `SELECT k.n, ` + challengeColumns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(key_sid, n)
+JOIN challenges ON challenges.sid = k.key_sid`,
+		args: ownedSids,
+		scan: scanChallenge,
+		key:  func(c *verify.Challenge) ownedRead { return ownedRead{c.EntitySid, c.Sid} },
 		one: func(ctx context.Context, k ownedRead) (*verify.Challenge, error) {
 			return s.findChallenge(ctx, k.sid, "entity_sid", k.entity)
 		},
@@ -145,8 +166,8 @@ func challengeRows(s *store) pointRows[ownedRead, verify.Challenge] {
 func entityRows(s *store) pointRows[entityKey, verify.Entity] {
 	return pointRows[entityKey, verify.Entity]{
 		what: "entities",
-		query: `SELECT ` + entityColumns + ` FROM entities
-WHERE (service_sid, identity) IN (SELECT k.s, k.i FROM unnest($1::text[], $2::text[]) AS k(s, i))`,
+		query: `SELECT k.n, ` + entityColumns + ` FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(key_service, key_identity, n)
+JOIN entities ON entities.service_sid = k.key_service AND entities.identity = k.key_identity`,
 		args: func(keys []entityKey) []any {
 			svc, ids := make([]string, len(keys)), make([]string, len(keys))
 			for i, k := range keys {
@@ -167,8 +188,9 @@ WHERE (service_sid, identity) IN (SELECT k.s, k.i FROM unnest($1::text[], $2::te
 // JWTs name.
 func credentialRows(s *store) pointRows[verify.Sid, verify.Factor] {
 	return pointRows[verify.Sid, verify.Factor]{
-		what:  "factors by credential",
-		query: `SELECT ` + factorColumns + ` FROM factors WHERE push_credential_sid = ANY($1::text[])`,
+		what: "factors by credential",
+		query: `SELECT k.n, ` + factorColumns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(key_credential, n)
+JOIN factors ON factors.push_credential_sid = k.key_credential`,
 		args: func(keys []verify.Sid) []any {
 			creds := make([]string, len(keys))
 			for i, k := range keys {

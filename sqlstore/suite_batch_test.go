@@ -289,6 +289,11 @@ func testReadBatch(t *testing.T, db *DB) {
 	if got := factors; got[0].v == nil || got[0].v.Totp == nil || len(got[0].v.Totp.Secret) == 0 || got[2].err == nil || !verify.IsCode(got[3].err, verify.ENotFound) || got[4].err == nil {
 		t.Errorf("factor reads: %+v", got)
 	}
+	// A key read twice in one statement: each read gets a row of its own.
+	twice := samePoints(t, db, "factor", factorRows(&db.store), []ownedRead{{f.entity.Sid, totp.Sid}, {f.entity.Sid, totp.Sid}})
+	if twice[0].v == nil || twice[1].v == nil || twice[0].v == twice[1].v || twice[0].v.Totp == twice[1].v.Totp {
+		t.Errorf("a factor read twice in one statement: %+v", twice)
+	}
 	for _, r := range []ownedRead{{f.entity.Sid, c.Sid}, {other.Sid, c.Sid}} {
 		samePoints(t, db, "challenge", challengeRows(&db.store), []ownedRead{r})
 	}

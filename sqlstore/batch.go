@@ -39,9 +39,9 @@ type batchJob[J, R any] struct {
 	res chan R
 }
 
-// batcher gathers one kind of write of one node into batch statements.
-// key names the row a job writes: one statement writes a row at most
-// once. many writes several jobs' rows in one statement and answers each,
+// batcher gathers one kind of write (or read) of one node into batch
+// statements. key names the row a job writes: one statement writes a row
+// at most once (reads key each job apart, read_batch.go). many writes several jobs' rows in one statement and answers each,
 // in order; one writes a lone job, and each job of a batch whose statement
 // failed: a failed statement wrote nothing (a deadlock with a deletion, a
 // lost connection), and whatever failed should fail only its own write.

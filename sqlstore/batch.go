@@ -41,9 +41,10 @@ type batchJob[J, R any] struct {
 
 // batcher gathers one kind of write (or read) of one node into batch
 // statements. key names the row a job writes: one statement writes a row
-// at most once (reads key each job apart, read_batch.go). many writes several jobs' rows in one statement and answers each,
-// in order; one writes a lone job, and each job of a batch whose statement
-// failed: a failed statement wrote nothing (a deadlock with a deletion, a
+// at most once. A nil key puts every waiting job into one statement: reads
+// (read_batch.go), where two of one row do not conflict. many writes
+// several jobs' rows in one statement and answers each, in order; one
+// writes a lone job, and each job of a batch whose statement failed: a failed statement wrote nothing (a deadlock with a deletion, a
 // lost connection), and whatever failed should fail only its own write.
 type batcher[K comparable, J, R any] struct {
 	key  func(J) K
@@ -120,6 +121,10 @@ func (b *batcher[K, J, R]) work() {
 				break gather
 			}
 		}
+		if b.key == nil {
+			b.run(jobs)
+			continue
+		}
 		for _, round := range rounds(jobs, func(j *batchJob[J, R]) K { return b.key(j.in) }) {
 			b.run(round)
 		}
@@ -143,7 +148,7 @@ func rounds[T any, K comparable](jobs []T, key func(T) K) [][]T {
 	return out
 }
 
-// run answers jobs, whose keys are all different.
+// run answers jobs, whose keys, if any, are all different.
 func (b *batcher[K, J, R]) run(jobs []*batchJob[J, R]) {
 	if len(jobs) > 1 && b.runMany(jobs) {
 		return

@@ -138,10 +138,12 @@ func challengeJSON(c *verify.Challenge) (details string, hidden, metadata any, e
 // On PostgreSQL the reads that come at the same time share a statement
 // (read_batch.go).
 func (s *store) FindChallenge(ctx context.Context, entity, sid verify.Sid) (*verify.Challenge, error) {
-	return readPoint(ctx, s.challengeReads, s, ownedRead{entity, sid},
-		func(ctx context.Context, k ownedRead) (*verify.Challenge, error) {
-			return s.findChallenge(ctx, k.sid, "entity_sid", k.entity)
-		})
+	return readPoint(ctx, s.challengeReads, s, ownedRead{entity, sid}, s.findChallengeAlone)
+}
+
+// findChallengeAlone is FindChallenge in a statement of its own.
+func (s *store) findChallengeAlone(ctx context.Context, k ownedRead) (*verify.Challenge, error) {
+	return s.findChallenge(ctx, k.sid, "entity_sid", k.entity)
 }
 
 // challengeNotFound is FindChallenge's answer for a challenge that is not

@@ -51,10 +51,7 @@ ON CONFLICT (service_sid, identity) DO NOTHING`,
 // On PostgreSQL the reads that come at the same time, outside a
 // transaction, share a statement (read_batch.go).
 func (s *store) FindEntity(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
-	return readPoint(ctx, s.entityReads, s, entityKey{service, identity},
-		func(ctx context.Context, k entityKey) (*verify.Entity, error) {
-			return s.findEntityAlone(ctx, k.service, k.identity)
-		})
+	return readPoint(ctx, s.entityReads, s, entityKey{service, identity}, s.findEntityAlone)
 }
 
 // entityNotFound is the answer for an identity the service does not have.
@@ -63,7 +60,8 @@ func entityNotFound(identity string) error {
 }
 
 // findEntityAlone is FindEntity in a statement of its own.
-func (s *store) findEntityAlone(ctx context.Context, service verify.Sid, identity string) (*verify.Entity, error) {
+func (s *store) findEntityAlone(ctx context.Context, k entityKey) (*verify.Entity, error) {
+	service, identity := k.service, k.identity
 	e, err := scanEntity(s.queryRow(ctx, `SELECT `+entityColumns+` FROM entities
 WHERE service_sid = ? AND identity = ?`+s.lockRow(), string(service), identity))
 	if errors.Is(err, sql.ErrNoRows) {

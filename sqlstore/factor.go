@@ -158,16 +158,13 @@ func (s *store) findFactor(ctx context.Context, what string, notFound func() err
 // On PostgreSQL the reads that come at the same time share a statement
 // (read_batch.go).
 func (s *store) FindFactor(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
-	return readPoint(ctx, s.factorReads, s, ownedRead{entity, sid},
-		func(ctx context.Context, k ownedRead) (*verify.Factor, error) {
-			return s.findFactorAlone(ctx, k.entity, k.sid)
-		})
+	return readPoint(ctx, s.factorReads, s, ownedRead{entity, sid}, s.findFactorAlone)
 }
 
 // findFactorAlone is FindFactor in a statement of its own.
-func (s *store) findFactorAlone(ctx context.Context, entity, sid verify.Sid) (*verify.Factor, error) {
-	return s.findFactor(ctx, string(sid), func() error { return factorNotFound(sid) },
-		`sid = ? AND entity_sid = ?`, string(sid), string(entity))
+func (s *store) findFactorAlone(ctx context.Context, k ownedRead) (*verify.Factor, error) {
+	return s.findFactor(ctx, string(k.sid), func() error { return factorNotFound(k.sid) },
+		`sid = ? AND entity_sid = ?`, string(k.sid), string(k.entity))
 }
 
 // factorNotFound is the answer for a factor that is not the entity's (or

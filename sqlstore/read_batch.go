@@ -38,25 +38,17 @@ type readResult[T any] struct {
 	err error
 }
 
-// pointJob is one read waiting for its batch. The batcher keys jobs by
-// their pointer, which never repeats, so reads of one key share a statement
-// (pointRows) instead of running one after another, as writes of one row
-// must (rounds).
-type pointJob[K comparable] struct{ k K }
+type pointReads[K comparable, T any] = batcher[K, K, readResult[T]]
 
-type pointReads[K comparable, T any] = batcher[*pointJob[K], *pointJob[K], readResult[T]]
-
+// newPointReads batches p's reads. They have no key: reads of one row go
+// into one statement too, each with a row of its own (pointRows).
 func newPointReads[K comparable, T any](s *store, p pointRows[K, T]) *pointReads[K, T] {
-	return newBatcher(func(j *pointJob[K]) *pointJob[K] { return j },
-		func(ctx context.Context, jobs []*pointJob[K]) ([]readResult[T], error) {
-			keys := make([]K, len(jobs))
-			for i, j := range jobs {
-				keys[i] = j.k
-			}
+	return newBatcher[K, K, readResult[T]](nil,
+		func(ctx context.Context, keys []K) ([]readResult[T], error) {
 			return readPoints(ctx, s, p, keys)
 		},
-		func(ctx context.Context, j *pointJob[K]) readResult[T] {
-			v, err := p.one(ctx, j.k)
+		func(ctx context.Context, k K) readResult[T] {
+			v, err := p.one(ctx, k)
 			return readResult[T]{v, err}
 		})
 }
@@ -100,7 +92,7 @@ func readPoint[K comparable, T any](ctx context.Context, b *pointReads[K, T], s 
 	if b == nil || s.inTx() {
 		return one(ctx, k)
 	}
-	res := b.submit(ctx, &pointJob[K]{k}, func(err error) readResult[T] { return readResult[T]{err: err} })
+	res := b.submit(ctx, k, func(err error) readResult[T] { return readResult[T]{err: err} })
 	return res.v, res.err
 }
 
@@ -122,6 +114,13 @@ type (
 	credentialReads = pointReads[verify.Sid, verify.Factor]
 )
 
+// byColumn is the query of a batched read of table's rows by one text
+// column: a row per key in the array $1, its ordinal first.
+func byColumn(columns, table, column string) string {
+	return `SELECT k.n, ` + columns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(wanted, n)
+JOIN ` + table + ` ON ` + table + `.` + column + ` = k.wanted`
+}
+
 // ownedSids is the array argument of a read of owned rows by SID.
 func ownedSids(keys []ownedRead) []any {
 	sids := make([]string, len(keys))
@@ -133,30 +132,24 @@ func ownedSids(keys []ownedRead) []any {
 
 func factorRows(s *store) pointRows[ownedRead, verify.Factor] {
 	return pointRows[ownedRead, verify.Factor]{
-		what: "factors",
-		query: `SELECT k.n, ` + factorColumns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(key_sid, n)
-JOIN factors ON factors.sid = k.key_sid`,
-		args: ownedSids,
-		scan: s.scanFactor,
-		key:  func(f *verify.Factor) ownedRead { return ownedRead{f.EntitySid, f.Sid} },
-		one: func(ctx context.Context, k ownedRead) (*verify.Factor, error) {
-			return s.findFactorAlone(ctx, k.entity, k.sid)
-		},
+		what:     "factors",
+		query:    byColumn(factorColumns, "factors", "sid"),
+		args:     ownedSids,
+		scan:     s.scanFactor,
+		key:      func(f *verify.Factor) ownedRead { return ownedRead{f.EntitySid, f.Sid} },
+		one:      s.findFactorAlone,
 		notFound: func(k ownedRead) error { return factorNotFound(k.sid) },
 	}
 }
 
 func challengeRows(s *store) pointRows[ownedRead, verify.Challenge] {
 	return pointRows[ownedRead, verify.Challenge]{
-		what: "challenges",
-		query: `SELECT k.n, ` + challengeColumns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(key_sid, n)
-JOIN challenges ON challenges.sid = k.key_sid`,
-		args: ownedSids,
-		scan: scanChallenge,
-		key:  func(c *verify.Challenge) ownedRead { return ownedRead{c.EntitySid, c.Sid} },
-		one: func(ctx context.Context, k ownedRead) (*verify.Challenge, error) {
-			return s.findChallenge(ctx, k.sid, "entity_sid", k.entity)
-		},
+		what:     "challenges",
+		query:    byColumn(challengeColumns, "challenges", "sid"),
+		args:     ownedSids,
+		scan:     scanChallenge,
+		key:      func(c *verify.Challenge) ownedRead { return ownedRead{c.EntitySid, c.Sid} },
+		one:      s.findChallengeAlone,
 		notFound: func(k ownedRead) error { return challengeNotFound(k.sid) },
 	}
 }
@@ -175,11 +168,9 @@ JOIN entities ON entities.service_sid = k.key_service AND entities.identity = k.
 			}
 			return []any{svc, ids}
 		},
-		scan: scanEntity,
-		key:  func(e *verify.Entity) entityKey { return entityKey{e.ServiceSid, e.Identity} },
-		one: func(ctx context.Context, k entityKey) (*verify.Entity, error) {
-			return s.findEntityAlone(ctx, k.service, k.identity)
-		},
+		scan:     scanEntity,
+		key:      func(e *verify.Entity) entityKey { return entityKey{e.ServiceSid, e.Identity} },
+		one:      s.findEntityAlone,
 		notFound: func(k entityKey) error { return entityNotFound(k.identity) },
 	}
 }
@@ -188,9 +179,8 @@ JOIN entities ON entities.service_sid = k.key_service AND entities.identity = k.
 // JWTs name.
 func credentialRows(s *store) pointRows[verify.Sid, verify.Factor] {
 	return pointRows[verify.Sid, verify.Factor]{
-		what: "factors by credential",
-		query: `SELECT k.n, ` + factorColumns + ` FROM unnest($1::text[]) WITH ORDINALITY AS k(key_credential, n)
-JOIN factors ON factors.push_credential_sid = k.key_credential`,
+		what:  "factors by credential",
+		query: byColumn(factorColumns, "factors", "push_credential_sid"),
 		args: func(keys []verify.Sid) []any {
 			creds := make([]string, len(keys))
 			for i, k := range keys {

@@ -36,10 +36,11 @@ import (
 type DB struct {
 	store
 	rdb, wdb *sql.DB
-	bdb      *sql.DB       // PostgreSQL: the batched statements' pool
-	claim    *os.File      // held lock file, see Claim
-	modes    []ModeChange  // files made private at Open and Claim
-	ckpt     *checkpointer // SQLite: checkpoints off the writer
+	bdb      *sql.DB                // PostgreSQL: the batched statements' pool
+	batchers []interface{ close() } // PostgreSQL: the store's batchers, closed before bdb
+	claim    *os.File               // held lock file, see Claim
+	modes    []ModeChange           // files made private at Open and Claim
+	ckpt     *checkpointer          // SQLite: checkpoints off the writer
 }
 
 var _ verify.Store = (*DB)(nil)
@@ -93,6 +94,7 @@ func Open(ctx context.Context, dsn string, secretKey []byte, previous ...[]byte)
 		db.store.totp, db.store.answers = newTotpBatcher(&alone), newRespondBatcher(&alone)
 		db.store.factorReads, db.store.challengeReads = newPointReads(&alone, factorRows(&alone)), newPointReads(&alone, challengeRows(&alone))
 		db.store.entityReads, db.store.credentialReads = newPointReads(&alone, entityRows(&alone)), newPointReads(&alone, credentialRows(&alone))
+		db.batchers = []interface{ close() }{db.totp, db.answers, db.factorReads, db.challengeReads, db.entityReads, db.credentialReads}
 		return db, nil
 	}
 	return openSQLite(ctx, dsn, keys)
@@ -214,13 +216,10 @@ func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
 	}
-	if db.totp != nil {
-		db.totp.close()
-		db.answers.close()
-		db.factorReads.close()
-		db.challengeReads.close()
-		db.entityReads.close()
-		db.credentialReads.close()
+	if db.bdb != nil {
+		for _, b := range db.batchers {
+			b.close()
+		}
 		errs = append(errs, db.bdb.Close())
 	}
 	if db.rs != nil {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -39,7 +38,7 @@ func Backup(ctx context.Context, dsn, dest string) error {
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, "copy.db")
-	db, err := sql.Open("sqlite", withParams(dsn, "_pragma=busy_timeout(10000)"))
+	db, err := openSQLitePool(withParams(dsn, "_pragma=busy_timeout(10000)"))
 	if err != nil {
 		return fmt.Errorf("backup: open %s: %w", dsn, err)
 	}

@@ -58,7 +58,7 @@ type checkpointer struct {
 
 // newCheckpointer opens its own connection to the database file at dsn.
 func newCheckpointer(dsn string, c *committer) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", withParams(dsn, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)"))
+	db, err := openSQLitePool(withParams(dsn, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open checkpointer: %w", err)
 	}

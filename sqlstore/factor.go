@@ -400,9 +400,9 @@ func (s *store) ListFactors(ctx context.Context, entity verify.Sid, p verify.Pag
 // factorListColumns are the columns a list reads: factorColumns without
 // totp_secret, which a list never shows (the listed factors' Totp.Secret
 // is nil), and without entity_sid, which the list filters on. On SQLite
-// every column of every row is a few driver calls, each taking the
-// connection's mutex, a conversion and usually an allocation; a page of 50
-// spent more time there than in the query itself.
+// every column of every row is a few driver calls, a conversion and
+// usually an allocation; a page of 50 spent more time there than in the
+// query itself.
 const factorListColumns = `sid, account_sid, service_sid, identity, friendly_name,
 factor_type, status, metadata, failed_attempts,
 totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,

@@ -121,7 +121,7 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 	// the writer (checkpoint.go). temp_store(MEMORY) keeps the savepoint journals of the committer's
 	// jobs (commit.go) in memory: in a temporary file, their writes were a
 	// fifth of the writer's time when one transaction touched many pages.
-	w, err := sql.Open("sqlite", withParams(dsn,
+	w, err := openSQLitePool(withParams(dsn,
 		fmt.Sprintf("_pragma=busy_timeout(%d)", writerBusyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
@@ -149,7 +149,7 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 
 	// query_only makes an accidental write through the read pool fail
 	// instead of racing the writer for the lock.
-	r, err := sql.Open("sqlite", withParams(dsn,
+	r, err := openSQLitePool(withParams(dsn,
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",

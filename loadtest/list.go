@@ -108,11 +108,42 @@ func (b *bench) factorList(ctx context.Context) (func(int) op, error) {
 			if err != nil {
 				return err
 			}
-			if n := bytes.Count(r.body, []byte(`"sid":"YF`)); n < 1 || n > 50 {
+			if n := countFactors(r.body); n < 1 || n > 50 {
 				return fmt.Errorf("GET %s: %d factors on a page of 50", shortPath(target), n)
 			}
-			next, _ = jsonString(r.body, "next_page_url")
+			next, _ = jsonString(pageMeta(r.body), "next_page_url")
 			return nil
 		}
 	}, nil
+}
+
+// countFactors counts the factor objects of a page, each of which opens
+// with {"sid":"YF. It looks only at the page's few braces: searching for
+// the whole key, which starts with the commonest byte of JSON, made the
+// load tool spend 8 % of the machine's CPU (perf) scanning 35 KB pages,
+// CPU that the server it measures shares.
+func countFactors(page []byte) int {
+	const open = `{"sid":"YF`
+	n := 0
+	for {
+		i := bytes.IndexByte(page, '{')
+		if i < 0 {
+			return n
+		}
+		page = page[i:]
+		if bytes.HasPrefix(page, []byte(open)) {
+			n++
+		}
+		page = page[1:]
+	}
+}
+
+// pageMeta returns a page from its last "meta" key on: verifyd writes a
+// list's meta after its items, so the page's next_page_url is found there
+// without scanning the items.
+func pageMeta(page []byte) []byte {
+	if i := bytes.LastIndex(page, []byte(`"meta"`)); i >= 0 {
+		return page[i:]
+	}
+	return page
 }

@@ -275,6 +275,28 @@ func TestJSONString(t *testing.T) {
 	}
 }
 
+// TestCountFactorsAndMeta reads a page shaped as verifyd writes one: each
+// factor counted once whatever objects it holds, and next_page_url taken
+// from the page's meta, not from an item's metadata.
+func TestCountFactorsAndMeta(t *testing.T) {
+	factor := func(sid, meta string) string {
+		return `{"sid":"` + sid + `","entity_sid":"YE1","config":{"alg":"sha1","code_length":6},` +
+			`"metadata":` + meta + `,"links":{"challenges":"https://x/Factors/` + sid + `/Challenges"}}`
+	}
+	page := `{"factors":[` + factor("YF1", `null`) + `,` + factor("YF2", `{"next_page_url":"decoy","meta":{}}`) +
+		`,` + factor("YF3", `{"sid":"x"}`) + `],"meta":{"page":0,"page_size":3,` +
+		`"next_page_url":"https://x/Factors?PageSize=3&Page=1&PageToken=PTYF3","key":"factors"}}`
+	if n := countFactors([]byte(page)); n != 3 {
+		t.Errorf("countFactors = %d, want 3", n)
+	}
+	if n := countFactors([]byte(`{"factors":[],"meta":{}}`)); n != 0 {
+		t.Errorf("countFactors of an empty page = %d", n)
+	}
+	if got, _ := jsonString(pageMeta([]byte(page)), "next_page_url"); got != "https://x/Factors?PageSize=3&Page=1&PageToken=PTYF3" {
+		t.Errorf("next_page_url = %q", got)
+	}
+}
+
 // TestOpenLoop: with Rate set, a workload runs at that rate whatever the
 // server does (not as fast as it answers), its latencies are measured from
 // when each operation fell due, and no ratio to a floor is claimed.

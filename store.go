@@ -200,8 +200,15 @@ type Store interface {
 	TakeFactorAttempt(ctx context.Context, factor Sid, max int) (int, error)
 	DeleteFactor(ctx context.Context, entity, sid Sid) error
 	// ListFactors lists an entity's factors without their TOTP secrets
-	// (Totp.Secret is nil): a list never shows them.
+	// (Totp.Secret is nil) and without the last time step each TOTP factor
+	// accepted (Totp.LastUsedEnd is 0): a list never shows them, and
+	// leaving the step out lets a store serve a page from one index that
+	// TOTP checks do not write.
 	ListFactors(ctx context.Context, entity Sid, p Page) ([]*Factor, bool, error)
+	// TotpLastUsed returns, for each of the entity's TOTP factors that has
+	// accepted a code, the end of the last time step it accepted
+	// (Totp.LastUsedEnd), which ListFactors leaves out.
+	TotpLastUsed(ctx context.Context, entity Sid) (map[Sid]int64, error)
 	// CreateTotpChallenge creates c, a pending TOTP challenge whose code
 	// was compared on creation, in one statement where a statement is a
 	// round trip (PostgreSQL): it takes the factor's challenge quota,

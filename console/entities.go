@@ -134,7 +134,7 @@ func (c *Console) entityPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// The entity may be deleted between these reads: a not-found then,
 	// not a server error. One page holds every factor an entity can have.
-	factors, _, err := c.cfg.Verifier.ListFactors(ctx, account, s.Sid, identity, verify.Page{Size: entityFactorsMax})
+	factors, _, err := c.cfg.Verifier.ListFactorsLastUsed(ctx, account, s.Sid, identity, verify.Page{Size: entityFactorsMax})
 	if err != nil {
 		c.problem(w, r, err, "notfound", view{Title: "Not found"})
 		return

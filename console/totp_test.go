@@ -220,12 +220,18 @@ func TestTotpEnrollment(t *testing.T) {
 	if status != http.StatusSeeOther || loc != entityPath(e.service, totpIdentity) {
 		t.Fatalf("right code: %d to %q", status, loc)
 	}
-	if f := e.factor(totpIdentity, sid); f.Status != verify.FactorVerified {
-		t.Fatalf("after the right code: %s", f.Status)
+	f := e.factor(totpIdentity, sid)
+	if f.Status != verify.FactorVerified || f.Totp.LastUsedEnd == 0 {
+		t.Fatalf("after the right code: %s, last used step ending %d", f.Status, f.Totp.LastUsedEnd)
 	}
 	entity := b.getWant(entityPath(e.service, totpIdentity), http.StatusOK)
 	if !strings.Contains(entity, string(sid)) || !strings.Contains(entity, `<span class="badge verified">verified</span>`) {
 		t.Errorf("the entity page does not show the factor verified:\n%s", entity)
+	}
+	// When it was last used: the end of the step its code was in, which a
+	// list of factors leaves out (Verifier.ListFactorsLastUsed).
+	if used := "<td>" + unixTime(f.Totp.LastUsedEnd).Format("2006-01-02 15:04:05") + "</td>"; !strings.Contains(entity, used) {
+		t.Errorf("the entity page does not show the factor last used, %s:\n%s", used, entity)
 	}
 }
 

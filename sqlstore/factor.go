@@ -397,19 +397,46 @@ func (s *store) ListFactors(ctx context.Context, entity verify.Sid, p verify.Pag
 	return items, more, nil
 }
 
+// TotpLastUsed reads the ends of the last time steps the entity's TOTP
+// factors accepted, which ListFactors leaves out; see verify.Store.
+func (s *store) TotpLastUsed(ctx context.Context, entity verify.Sid) (map[verify.Sid]int64, error) {
+	rows, err := s.query(ctx, `SELECT sid, totp_last_used_end FROM factors
+WHERE entity_sid = ? AND factor_type = ? AND totp_last_used_end > 0`, string(entity), string(verify.FactorTotp))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: last used steps of %s: %w", entity, err)
+	}
+	defer rows.Close()
+	used := make(map[verify.Sid]int64)
+	for rows.Next() {
+		var sid string
+		var end int64
+		if err := rows.Scan(&sid, &end); err != nil {
+			return nil, fmt.Errorf("sqlstore: last used steps of %s: %w", entity, err)
+		}
+		used[verify.Sid(sid)] = end
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: last used steps of %s: %w", entity, err)
+	}
+	return used, nil
+}
+
 // factorListColumns are the columns a list reads: factorColumns without
-// totp_secret, which a list never shows (the listed factors' Totp.Secret
-// is nil), and without entity_sid, which the list filters on. On SQLite
-// every column of every row is a few driver calls, a conversion and
+// totp_secret and totp_last_used_end, which a list never shows (the listed
+// factors' Totp.Secret is nil and Totp.LastUsedEnd 0), and without
+// entity_sid, which the list filters on. On SQLite they are all in the
+// index the list reads (migration 0021), which could not hold
+// totp_last_used_end without every TOTP check rewriting its entry there.
+// Every column of every row is also a few driver calls, a conversion and
 // usually an allocation; a page of 50 spent more time there than in the
 // query itself.
 const factorListColumns = `sid, account_sid, service_sid, identity, friendly_name,
 factor_type, status, metadata, failed_attempts,
-totp_alg, totp_code_length, totp_time_step, totp_skew, totp_last_used_end,
+totp_alg, totp_code_length, totp_time_step, totp_skew,
 push_public_key, push_alg, push_credential_sid, push_sdk_version, push_app_id, push_platform,
 push_token, date_created, date_updated, passkey`
 
-const factorListWidth = 24 // the number of factorListColumns
+const factorListWidth = 23 // the number of factorListColumns
 
 // factorListReader reads the rows of one ListFactors call. It scans every
 // column into an any, the one destination database/sql fills without
@@ -440,7 +467,9 @@ func newFactorListReader(entity verify.Sid, size int) *factorListReader {
 // scanFactorRow(sc, false) returns for a row of factorColumns, but for a
 // push factor's TokenDead, which a list leaves false: only sending a push
 // reads it, and that reads the factor itself (FindFactor), so a list
-// reading one more column per row for it would pay for nothing.
+// reading one more column per row for it would pay for nothing. A TOTP
+// factor's LastUsedEnd stays 0 too (factorListColumns); TotpLastUsed reads
+// it for the entity's factors.
 func (r *factorListReader) scan(sc scanner) (*verify.Factor, error) {
 	if err := sc.Scan(r.dest[:]...); err != nil {
 		return nil, err
@@ -453,17 +482,17 @@ func (r *factorListReader) scan(sc scanner) (*verify.Factor, error) {
 	f.Type, f.Status = verify.FactorType(c.str(v[5])), verify.FactorStatus(c.str(v[6]))
 	metadata := sql.NullString{String: c.str(v[7]), Valid: v[7] != nil}
 	f.FailedAttempts = int(c.int(v[8]))
-	f.DateCreated, f.DateUpdated = fromUnix(c.int(v[21])), fromUnix(c.int(v[22]))
+	f.DateCreated, f.DateUpdated = fromUnix(c.int(v[20])), fromUnix(c.int(v[21]))
 	switch f.Type {
 	case verify.FactorTotp:
 		f.Totp = r.newTotp()
 		*f.Totp = verify.TotpFactor{Alg: c.str(v[9]), CodeLength: int(c.int(v[10])), TimeStep: int(c.int(v[11])),
-			Skew: int(c.int(v[12])), LastUsedEnd: c.int(v[13])}
+			Skew: int(c.int(v[12]))}
 	case verify.FactorPush:
-		f.Push = &verify.PushFactor{PublicKey: c.bytes(v[14]), Alg: c.str(v[15]), CredentialSid: verify.Sid(c.str(v[16])),
-			SdkVersion: c.str(v[17]), AppID: c.str(v[18]), NotificationPlatform: c.str(v[19]), NotificationToken: c.str(v[20])}
+		f.Push = &verify.PushFactor{PublicKey: c.bytes(v[13]), Alg: c.str(v[14]), CredentialSid: verify.Sid(c.str(v[15])),
+			SdkVersion: c.str(v[16]), AppID: c.str(v[17]), NotificationPlatform: c.str(v[18]), NotificationToken: c.str(v[19])}
 	case verify.FactorPasskeys:
-		p, err := unmarshalPasskey(c.str(v[23]))
+		p, err := unmarshalPasskey(c.str(v[22]))
 		if err != nil {
 			return nil, fmt.Errorf("factor %s passkey: %w", f.Sid, err)
 		}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,8 +12,9 @@ import (
 
 // TestListFactorsMatchesFind checks that ListFactors, which reads fewer
 // columns than FindFactor and scans them its own way, returns every factor
-// exactly as FindFactor does without its secret, in keyset order, on every
-// page size and in both directions, on every backend.
+// exactly as FindFactor does without its secret and last used step, in
+// keyset order, on every page size and in both directions, on every
+// backend; and that TotpLastUsed returns the steps the list leaves out.
 func TestListFactorsMatchesFind(t *testing.T) {
 	for _, b := range verifytest.Backends() {
 		t.Run(string(b), func(t *testing.T) {
@@ -43,12 +45,26 @@ func TestListFactorsMatchesFind(t *testing.T) {
 			if _, err := db.TakeFactorAttempt(f.ctx, all[4].Sid, 5); err != nil {
 				t.Fatal(err)
 			}
+			// A factor of another entity that used a step never shows.
+			if ok, err := db.UseTotpStep(f.ctx, f.newTotp(other, t0).Sid, 1000, 1060); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			used, err := db.TotpLastUsed(f.ctx, f.entity.Sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(used) != 1 || used[all[1].Sid] != 1030 {
+				t.Errorf("TotpLastUsed = %v, want only %s: 1030", used, all[1].Sid)
+			}
 			for i, fa := range all { // the stored rows, as FindFactor reads them
 				got, err := db.FindFactor(f.ctx, f.entity.Sid, fa.Sid)
 				if err != nil {
 					t.Fatal(err)
 				}
-				all[i] = withoutSecret(got)
+				all[i] = listed(got)
+			}
+			if all[1].Totp.LastUsedEnd != 0 || all[4].FailedAttempts != 1 {
+				t.Fatalf("fixture: %+v, %d failed attempts", all[1].Totp, all[4].FailedAttempts)
 			}
 			slices.SortFunc(all, func(a, b *verify.Factor) int {
 				if c := a.DateCreated.Compare(b.DateCreated); c != 0 {
@@ -136,4 +152,48 @@ func compareSids(a, b verify.Sid) int {
 		return 1
 	}
 	return 0
+}
+
+// listed is f as a list returns it: without its TOTP secret and last used
+// step.
+func listed(f *verify.Factor) *verify.Factor {
+	c := withoutSecret(f)
+	if c.Totp != nil {
+		c.Totp.LastUsedEnd = 0
+	}
+	return c
+}
+
+// TestFactorListCovered checks that on SQLite a page of a factor list,
+// first or next, reads only the index it ranges over (migration 0021),
+// in its order, never the table.
+func TestFactorListCovered(t *testing.T) {
+	db := mustOpen(t)
+	for _, where := range []string{"", " AND (date_created, sid) > (?, ?)", " AND (date_created, sid) < (?, ?)"} {
+		for _, dir := range []string{"ASC", "DESC"} {
+			q := `EXPLAIN QUERY PLAN SELECT ` + factorListColumns + ` FROM factors WHERE entity_sid = ?` + where +
+				` ORDER BY date_created ` + dir + `, sid ` + dir + ` LIMIT ?`
+			args := []any{"YE1", 0, "YF1", 51}
+			if where == "" {
+				args = []any{"YE1", 51}
+			}
+			rows, err := db.rdb.Query(q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX factors_entity_list (entity_sid=?") {
+				t.Errorf("%s%s: plan %q, want one search of the covering index", where, dir, plan)
+			}
+		}
+	}
 }

@@ -97,20 +97,3 @@ func sqliteHandle(conn driver.Conn) (uintptr, bool) {
 	}
 	return uintptr(f.Uint()), true
 }
-
-// connMutex reports the SQLite connection mutex of a driver connection
-// reached through sql.Conn.Raw, for tests: 0 when it runs in multi-thread
-// mode, and false when the connection is not one sqliteHandle can read.
-func connMutex(conn any) (uintptr, bool) {
-	dc, ok := conn.(driver.Conn)
-	if !ok {
-		return 0, false
-	}
-	db, ok := sqliteHandle(dc)
-	if !ok {
-		return 0, false
-	}
-	tls := libc.NewTLS()
-	defer tls.Close()
-	return sqlite3.Xsqlite3_db_mutex(tls, db), true
-}

@@ -3,9 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // rawMutex returns the SQLite connection mutex of one connection of pool.
@@ -85,4 +89,21 @@ func TestSQLiteReadersParallel(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// connMutex reports the SQLite connection mutex of a driver connection
+// reached through sql.Conn.Raw, for tests: 0 when it runs in multi-thread
+// mode, and false when the connection is not one sqliteHandle can read.
+func connMutex(conn any) (uintptr, bool) {
+	dc, ok := conn.(driver.Conn)
+	if !ok {
+		return 0, false
+	}
+	db, ok := sqliteHandle(dc)
+	if !ok {
+		return 0, false
+	}
+	tls := libc.NewTLS()
+	defer tls.Close()
+	return sqlite3.Xsqlite3_db_mutex(tls, db), true
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -44,8 +45,9 @@ type batchJob[J, R any] struct {
 // at most once. A nil key puts every waiting job into one statement: reads
 // (read_batch.go), where two of one row do not conflict. many writes
 // several jobs' rows in one statement and answers each, in order; one
-// writes a lone job, and each job of a batch whose statement failed: a failed statement wrote nothing (a deadlock with a deletion, a
-// lost connection), and whatever failed should fail only its own write.
+// writes a lone job, and each job of a batch whose statement failed: a
+// failed statement wrote nothing (a deadlock with a deletion, a lost
+// connection), and whatever failed should fail only its own write.
 type batcher[K comparable, J, R any] struct {
 	key  func(J) K
 	many func(context.Context, []J) ([]R, error)
@@ -187,10 +189,12 @@ func (b *batcher[K, J, R]) runMany(jobs []*batchJob[J, R]) bool {
 	return true
 }
 
-// rowsByKey runs a batch statement on q and keeps each row it returns under
-// the key scan reads from it.
-func rowsByKey[K comparable, T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (K, T, error)) (map[K]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+// rowsByKey runs a statement with query (a pool's or a transaction's
+// QueryContext, or store.query) and keeps each row it returns under the key
+// scan reads from it.
+func rowsByKey[K comparable, T any](ctx context.Context, query func(context.Context, string, ...any) (*sql.Rows, error),
+	statement string, args []any, scan func(scanner) (K, T, error)) (map[K]T, error) {
+	rows, err := query(ctx, statement, args...)
 	if err != nil {
 		return nil, err
 	}

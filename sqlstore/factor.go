@@ -400,22 +400,15 @@ func (s *store) ListFactors(ctx context.Context, entity verify.Sid, p verify.Pag
 // TotpLastUsed reads the ends of the last time steps the entity's TOTP
 // factors accepted, which ListFactors leaves out; see verify.Store.
 func (s *store) TotpLastUsed(ctx context.Context, entity verify.Sid) (map[verify.Sid]int64, error) {
-	rows, err := s.query(ctx, `SELECT sid, totp_last_used_end FROM factors
-WHERE entity_sid = ? AND factor_type = ? AND totp_last_used_end > 0`, string(entity), string(verify.FactorTotp))
+	used, err := rowsByKey(ctx, s.query, `SELECT sid, totp_last_used_end FROM factors
+WHERE entity_sid = ? AND factor_type = ? AND totp_last_used_end > 0`, []any{string(entity), string(verify.FactorTotp)},
+		func(sc scanner) (verify.Sid, int64, error) {
+			var sid string
+			var end int64
+			err := sc.Scan(&sid, &end)
+			return verify.Sid(sid), end, err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: last used steps of %s: %w", entity, err)
-	}
-	defer rows.Close()
-	used := make(map[verify.Sid]int64)
-	for rows.Next() {
-		var sid string
-		var end int64
-		if err := rows.Scan(&sid, &end); err != nil {
-			return nil, fmt.Errorf("sqlstore: last used steps of %s: %w", entity, err)
-		}
-		used[verify.Sid(sid)] = end
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: last used steps of %s: %w", entity, err)
 	}
 	return used, nil

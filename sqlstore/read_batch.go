@@ -56,7 +56,7 @@ func newPointReads[K comparable, T any](s *store, p pointRows[K, T]) *pointReads
 // readPoints reads the rows of keys in one statement, and answers each as
 // the lone read would: its row, or not found.
 func readPoints[K comparable, T any](ctx context.Context, s *store, p pointRows[K, T], keys []K) ([]readResult[T], error) {
-	found, err := rowsByKey(ctx, s.r, p.query, p.args(keys), func(sc scanner) (int64, *T, error) {
+	found, err := rowsByKey(ctx, s.r.QueryContext, p.query, p.args(keys), func(sc scanner) (int64, *T, error) {
 		var n int64
 		v, err := p.scan(ordinalScanner{sc, &n})
 		return n, v, err

@@ -72,7 +72,7 @@ func (s *store) respondMany(ctx context.Context, jobs []*respondJob) ([]respondR
 		sid[k], status[k], reason[k], metadata[k], t[k] = string(j.sid), string(j.status), j.reason, nullText(meta), unix(j.now)
 	}
 	args := []any{sid, status, reason, metadata, t, string(verify.ChallengePending)}
-	changed, err := rowsByKey(ctx, s.w, respondBatchSQL, args, func(sc scanner) (verify.Sid, bool, error) {
+	changed, err := rowsByKey(ctx, s.w.QueryContext, respondBatchSQL, args, func(sc scanner) (verify.Sid, bool, error) {
 		var sid string
 		err := sc.Scan(&sid)
 		return verify.Sid(sid), true, err

@@ -108,7 +108,7 @@ func (s *store) createTotpChallenges(ctx context.Context, jobs []*totpJob) ([]to
 		args = append(args, over[w], lim[w])
 	}
 	args = append(args, sid, account, identity, ftype, reason, dtl, hidden, metadata, expires, created, updated)
-	statuses, err := rowsByKey(ctx, s.w, totpBatchSQL, args, func(sc scanner) (verify.Sid, string, error) {
+	statuses, err := rowsByKey(ctx, s.w.QueryContext, totpBatchSQL, args, func(sc scanner) (verify.Sid, string, error) {
 		var sid, status string
 		err := sc.Scan(&sid, &status)
 		return verify.Sid(sid), status, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -28,6 +29,8 @@ func TestSQLitePragmas(t *testing.T) {
 		{db.wdb, "busy_timeout", "10000"},
 		{db.rdb, "busy_timeout", "10000"},
 		{db.rdb, "query_only", "1"},
+		{db.rdb, "cache_size", strconv.Itoa(-readerCacheKiB)},
+		{db.wdb, "cache_size", "-2000"}, // SQLite's default: the writer's cache lasts
 	}
 	for _, tt := range tests {
 		var got string

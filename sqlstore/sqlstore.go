@@ -53,6 +53,18 @@ const writerBusyTimeout = 10 * time.Second
 // or the writer in WAL mode, so this only bounds file handles and memory.
 const readerConns = 4
 
+// readerCacheKiB is each reader's page cache, in KiB (PRAGMA cache_size
+// takes a negative size in KiB). SQLite's default, 2,000 KiB, costs about
+// 3.7 MB a reader here: modernc's allocator gives a 4 KiB page and its
+// header (about 4.4 KB) an 8 KiB slot. A reader's cache is also short-lived:
+// SQLite drops all of it when a read transaction finds that the WAL has
+// changed, which every TOTP check or push answer does, so it only holds
+// pages between writes, and the kernel's page cache serves the rest. At
+// 512 KiB the 1,000,000-factor server of BENCHMARKS.md peaked 10–17 MB
+// lower (issue 15's memory target is 100 MB), and its factor list at 16
+// connections ran as fast as with the default.
+const readerCacheKiB = 512
+
 // Open opens the database at dsn and brings its schema up to date. A
 // postgres:// or postgresql:// URL selects PostgreSQL; anything else is a
 // SQLite file path or "file:" URI, created if needed. secretKey is the
@@ -154,6 +166,7 @@ func openSQLite(ctx context.Context, dsn string, keys *keyBox) (*DB, error) {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=query_only(1)",
+		fmt.Sprintf("_pragma=cache_size(-%d)", readerCacheKiB),
 	))
 	if err != nil {
 		w.Close()

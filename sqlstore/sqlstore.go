@@ -60,9 +60,10 @@ const readerConns = 4
 // SQLite drops all of it when a read transaction finds that the WAL has
 // changed, which every TOTP check or push answer does, so it only holds
 // pages between writes, and the kernel's page cache serves the rest. At
-// 512 KiB the 1,000,000-factor server of BENCHMARKS.md peaked 10–17 MB
-// lower (issue 15's memory target is 100 MB), and its factor list at 16
-// connections ran as fast as with the default.
+// 512 KiB the 1,000,000-factor server of BENCHMARKS.md peaked at 85–91 MB
+// against 97–102 MB (issue 15's target is 100 MB), and its factor list at
+// 16 connections ran as fast as with the default. (A memory map instead
+// is no help: SQLite unmaps it whenever the WAL changed.)
 const readerCacheKiB = 512
 
 // Open opens the database at dsn and brings its schema up to date. A

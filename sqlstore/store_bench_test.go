@@ -150,8 +150,12 @@ func BenchmarkFindFactorAfterWrite(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			b.StopTimer()
-			_, err := f.db.UseTotpStep(f.ctx, f.totp[i%50].Sid, int64(1000+i), int64(1000+i))
+			// Each factor's steps only grow, so every call writes.
+			used, err := f.db.UseTotpStep(f.ctx, f.totp[i%50].Sid, int64(1000+i), int64(1001+i))
 			check(b, err)
+			if !used {
+				b.Fatal("the write before the read wrote nothing")
+			}
 			b.StartTimer()
 			_, err = f.db.FindFactor(f.ctx, f.entity.Sid, f.totp[50+i%50].Sid)
 			check(b, err)

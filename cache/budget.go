@@ -12,20 +12,35 @@ import (
 // sized for. Each table has a budget of its own, so that one kind of row
 // cannot push out the others, and the whole cache stays under the sum.
 //
-// 10 MiB in all. Measured with 1,000,000 factors (BENCHMARKS.md): at 40
-// MiB the server peaked at 124–142 MB RSS, at 20 MiB at 110–113 MB, at 10
-// MiB at 92–95 MB. The hit rate went from 84 % to 83 %, and the rates stayed
-// within the noise, because the rows read again within seconds are few.
-const (
-	ServiceBytes   = 1 << 20
-	EntityBytes    = 2 << 20
-	FactorBytes    = 4 << 20
-	ChallengeBytes = 2 << 20
-	WebhookBytes   = 512 << 10
-	RateBytes      = 512 << 10
-	// MaxBytes is what the cache may hold at most, by approxSize.
-	MaxBytes = ServiceBytes + EntityBytes + FactorBytes + ChallengeBytes + WebhookBytes + RateBytes
-)
+// DefaultBytes is the whole cache's budget, by approxSize, unless the
+// operator sets another (serve --cache-mb). Measured with 1,000,000 factors
+// (BENCHMARKS.md): at 40 MiB the server peaked at 124–142 MB RSS, at 20 MiB
+// at 110–113 MB, at 10 MiB at 92–95 MB. The hit rate went from 84 % to 83 %,
+// and the rates stayed within the noise, because the rows read again within
+// seconds are few. A server whose rows are read again within their
+// lifetime (ExclusiveTTL), more of them than 10 MiB holds, reads fewer of
+// them cold with a larger budget: with 64 MiB, 22,000 TOTP factors checked
+// about 2.6 times each in 10 s took about an eighth less CPU per check,
+// where 30,000 checked about once each gained nothing. Each MiB costs about
+// 1.5 MB of RSS once full.
+const DefaultBytes = 10 << 20
+
+// MaxBytes bounds what an operator may give the cache: 64 GiB.
+const MaxBytes = 64 << 30
+
+// shares split a budget among the tables, in twentieths: factors the
+// most, since every TOTP check and push answer reads one; then entities
+// and, on SQLite, challenges (a push answer reads its challenge).
+var shares = struct{ services, entities, factors, challenges, webhooks, rates int64 }{2, 4, 8, 4, 1, 1}
+
+const shareTotal = 20
+
+// share is a table's part of total bytes, and its bound in entries: n at
+// DefaultBytes, in proportion otherwise, so that a larger budget is not
+// spent by the count of entries before its bytes.
+func share(total int64, part int64, n int) budget {
+	return budget{bytes: total * part / shareTotal, entries: int(max(1, int64(n)*total/DefaultBytes))}
+}
 
 // entryOverhead is what a map entry costs beyond its value: the key, the
 // entry struct and the map's own bookkeeping, roughly.

@@ -41,10 +41,11 @@ const (
 	SharedTTL    = time.Second
 )
 
-// Bounds of the tables in entries. A factor or entity entry takes well
+// Bounds of the tables in entries at DefaultBytes (budget.go; in
+// proportion for another budget). A factor or entity entry takes well
 // under a kilobyte and a challenge about one (with its details), so the
 // rows a busy server reads again within seconds fit. The bytes are bounded
-// too, to MaxBytes in all (budget.go), whatever the rows hold.
+// too, whatever the rows hold.
 const (
 	MaxEntries    = 32768 // services, entities and factors, each
 	MaxChallenges = 8192
@@ -58,14 +59,22 @@ type Store struct {
 	writer // the store, with the writes that drop cached rows
 }
 
-// New wraps inner. shared says whether other processes may write the same
-// database; now is the clock entries expire by.
+// New wraps inner with a cache of DefaultBytes. shared says whether other
+// processes may write the same database; now is the clock entries expire
+// by.
 func New(inner verify.Store, shared bool, now func() time.Time) *Store {
+	return NewSized(inner, shared, DefaultBytes, now)
+}
+
+// NewSized is New with a budget of bytes (at least 1 MiB, at most
+// MaxBytes; outside that it is clamped), split among the tables as
+// shares says.
+func NewSized(inner verify.Store, shared bool, bytes int64, now func() time.Time) *Store {
 	ttl := ExclusiveTTL
 	if shared {
 		ttl = SharedTTL
 	}
-	c := newTables(ttl, MaxEntries, now)
+	c := newTables(ttl, min(max(bytes, 1<<20), MaxBytes), now)
 	if !shared {
 		c.challenges = make(map[verify.Sid]entry[verify.Challenge])
 		c.webhooks = make(map[verify.Sid]entry[[]*verify.Webhook])
@@ -79,7 +88,7 @@ func New(inner verify.Store, shared bool, now func() time.Time) *Store {
 type tables struct {
 	mu       sync.RWMutex
 	ttl      time.Duration
-	max      int
+	max      int // bounds byCred, as bFactors.entries bounds factors
 	now      func() time.Time
 	services map[serviceKey]entry[verify.Service]
 	entities map[entityKey]entry[verify.Entity]
@@ -111,11 +120,16 @@ type entry[T any] struct {
 	size    int64 // approxSize of v
 }
 
-func newTables(ttl time.Duration, max int, now func() time.Time) *tables {
-	return &tables{ttl: ttl, max: max, now: now,
-		bServices: budget{entries: max, bytes: ServiceBytes}, bEntities: budget{entries: max, bytes: EntityBytes},
-		bFactors: budget{entries: max, bytes: FactorBytes}, bChallenges: budget{entries: MaxChallenges, bytes: ChallengeBytes},
-		bWebhooks: budget{entries: max, bytes: WebhookBytes}, bRates: budget{entries: max, bytes: RateBytes},
+// newTables makes tables of bytes in all, split by shares; the factors
+// get what the division leaves over, so that the budgets add up to bytes.
+func newTables(ttl time.Duration, bytes int64, now func() time.Time) *tables {
+	services, entities := share(bytes, shares.services, MaxEntries), share(bytes, shares.entities, MaxEntries)
+	challenges := share(bytes, shares.challenges, MaxChallenges)
+	webhooks, rates := share(bytes, shares.webhooks, MaxEntries), share(bytes, shares.rates, MaxEntries)
+	factors := share(bytes, shares.factors, MaxEntries)
+	factors.bytes = bytes - services.bytes - entities.bytes - challenges.bytes - webhooks.bytes - rates.bytes
+	return &tables{ttl: ttl, max: factors.entries, now: now,
+		bServices: services, bEntities: entities, bFactors: factors, bChallenges: challenges, bWebhooks: webhooks, bRates: rates,
 		services: make(map[serviceKey]entry[verify.Service]),
 		entities: make(map[entityKey]entry[verify.Entity]),
 		factors:  make(map[verify.Sid]entry[verify.Factor]),
@@ -148,6 +162,19 @@ func get[K comparable, T any](t *tables, m map[K]entry[T], k K) (*T, bool) {
 // many it sent to the store, since it was made: the hit rate a metric
 // shows.
 func (s *Store) Stats() (hits, misses uint64) { return s.c.hits.Load(), s.c.misses.Load() }
+
+// Sizes returns the bytes the cache holds now and its budget, both by
+// approxSize, summed over the tables.
+func (s *Store) Sizes() (used, total int64) {
+	t := s.c
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, b := range []*budget{&t.bServices, &t.bEntities, &t.bFactors, &t.bChallenges, &t.bWebhooks, &t.bRates} {
+		used += b.used
+		total += b.bytes
+	}
+	return used, total
+}
 
 // put stores v under k unless an invalidation happened since gen, or v is
 // too large for its table's budget. While the table is at its bound in

@@ -376,7 +376,8 @@ func TestOtherWriteKeepsRead(t *testing.T) {
 
 // TestBounded: the tables never hold more than max entries.
 func TestBounded(t *testing.T) {
-	tb := newTables(time.Minute, 3, func() time.Time { return t0 })
+	tb := newTables(time.Minute, DefaultBytes, func() time.Time { return t0 })
+	tb.bServices.entries = 3
 	for i := range 10 {
 		s := verify.Sid(string(rune('a' + i)))
 		put(tb, tb.services, &tb.bServices, serviceKey{"AC", s}, &verify.Service{Sid: s}, tb.generation(&tb.bServices))
@@ -391,7 +392,7 @@ func TestBounded(t *testing.T) {
 // for a sixteenth of the budget is not cached at all; every way out of the
 // table gives its bytes back, so the count matches what it holds.
 func TestBoundedInBytes(t *testing.T) {
-	tb := newTables(time.Minute, 1<<20, func() time.Time { return t0 })
+	tb := newTables(time.Minute, DefaultBytes, func() time.Time { return t0 })
 	tb.bFactors.bytes = 64 << 10
 	big := func(i int) *verify.Factor {
 		md := map[string]string{}
@@ -441,6 +442,58 @@ func TestBoundedInBytes(t *testing.T) {
 	tb.putFactor(huge, tb.generation(&tb.bFactors))
 	if _, ok := tb.factors[huge.Sid]; ok || tb.bFactors.used != 0 {
 		t.Errorf("a factor of %d bytes was cached in a table of %d", approxSize(huge), tb.bFactors.bytes)
+	}
+}
+
+// TestBudgetShares: a budget is split among the tables in the same
+// proportions whatever its size, adding up to its total, with bounds in
+// entries that grow with it; the default gives the sizes BENCHMARKS.md
+// measured; a budget out of range is clamped. A larger budget holds
+// proportionally more factors.
+func TestBudgetShares(t *testing.T) {
+	now := func() time.Time { return t0 }
+	def := newTables(time.Minute, DefaultBytes, now)
+	if def.bFactors.bytes != 4<<20 || def.bEntities.bytes != 2<<20 || def.bChallenges.bytes != 2<<20 ||
+		def.bServices.bytes != 1<<20 || def.bWebhooks.bytes != 512<<10 || def.bRates.bytes != 512<<10 {
+		t.Errorf("default budgets %+v", def)
+	}
+	if def.bFactors.entries != MaxEntries || def.bChallenges.entries != MaxChallenges || def.max != MaxEntries {
+		t.Errorf("default entries: factors %d, challenges %d, credentials %d", def.bFactors.entries, def.bChallenges.entries, def.max)
+	}
+	for _, total := range []int64{1 << 20, DefaultBytes, 64 << 20, 3<<20 + 7} {
+		tb := newTables(time.Minute, total, now)
+		all := []budget{tb.bServices, tb.bEntities, tb.bFactors, tb.bChallenges, tb.bWebhooks, tb.bRates}
+		var sum int64
+		for _, b := range all {
+			sum += b.bytes
+		}
+		if sum != total {
+			t.Errorf("a budget of %d splits into %d", total, sum)
+		}
+		if want := int(int64(MaxEntries) * total / DefaultBytes); tb.bFactors.entries != want {
+			t.Errorf("a budget of %d bounds factors at %d entries, want %d", total, tb.bFactors.entries, want)
+		}
+	}
+	inner := verify.Store(nil)
+	if _, b := NewSized(inner, false, 1, now).Sizes(); b != 1<<20 {
+		t.Errorf("a budget of 1 byte was not raised to 1 MiB: %d", b)
+	}
+	if _, b := NewSized(inner, false, 1<<50, now).Sizes(); b != MaxBytes {
+		t.Errorf("a budget of 1 PiB was not clamped to MaxBytes: %d", b)
+	}
+
+	fill := func(total int64) int {
+		tb := newTables(time.Minute, total, now)
+		for i := range 40000 {
+			f := &verify.Factor{Sid: verify.Sid(fmt.Sprintf("YF%032d", i)), EntitySid: "YE0123456789abcdef0123456789abcdef",
+				Status: verify.FactorVerified, Totp: &verify.TotpFactor{Secret: make([]byte, 20)}}
+			tb.putFactor(f, tb.generation(&tb.bFactors))
+		}
+		return len(tb.factors)
+	}
+	small, large := fill(2<<20), fill(8<<20)
+	if small < 1000 || large < 4*small-8 || large > 4*small+8 {
+		t.Errorf("2 MiB held %d factors and 8 MiB %d, want four times as many", small, large)
 	}
 }
 

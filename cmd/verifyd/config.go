@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/verifyd/verify"
+	"github.com/verifyd/verify/cache"
 	"github.com/verifyd/verify/sqlstore"
 )
 
@@ -78,6 +79,8 @@ type config struct {
 	AttemptRetention                               time.Duration
 	Limits                                         verify.Limits
 	MaxSends, MaxChecks, MaxRateLimits, MaxBuckets int
+	// CacheMB is the in-memory cache's budget in MiB (cache.NewSized).
+	CacheMB int
 }
 
 // parseBool reads a boolean setting as strconv.ParseBool does (1, t,
@@ -190,6 +193,7 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 		{&cfg.MaxChecks, "max-checks", "VERIFYD_MAX_CHECKS", verify.MaxVerificationChecks, "wrong checks of one verification before 60202 (VERIFYD_MAX_CHECKS)"},
 		{&cfg.MaxRateLimits, "max-rate-limits", "VERIFYD_MAX_RATE_LIMITS", verify.DefaultMaxRateLimits, "rate limits per service before 60207 (VERIFYD_MAX_RATE_LIMITS)"},
 		{&cfg.MaxBuckets, "max-buckets", "VERIFYD_MAX_BUCKETS", verify.DefaultMaxBuckets, "buckets per rate limit before 60210 (VERIFYD_MAX_BUCKETS)"},
+		{&cfg.CacheMB, "cache-mb", "VERIFYD_CACHE_MB", cache.DefaultBytes >> 20, "MiB of rows kept in memory (services, entities, factors, challenges), 1 to 65536; more reads fewer rows cold and uses more memory (VERIFYD_CACHE_MB)"},
 	} {
 		def := d.def
 		if v := getenv(d.envv); v != "" {
@@ -234,6 +238,9 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 		if n < 1 {
 			return cfg, fmt.Errorf("--max-sends, --max-checks, --max-rate-limits and --max-buckets must be at least 1")
 		}
+	}
+	if cfg.CacheMB < 1 || int64(cfg.CacheMB) > cache.MaxBytes>>20 {
+		return cfg, fmt.Errorf("--cache-mb must be from 1 to %d", cache.MaxBytes>>20)
 	}
 	var err error
 	if cfg.TrustedProxies, err = parsePrefixes(*proxies); err != nil {

@@ -53,6 +53,51 @@ func TestTrustedProxies(t *testing.T) {
 	}
 }
 
+// TestCacheSizeConfig: --cache-mb (VERIFYD_CACHE_MB) is 10 unless set, the
+// flag over the environment, and refuses what is not a whole number of MiB
+// from 1 to 65536; a server started with it reports that budget in
+// /metrics.
+func TestCacheSizeConfig(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"VERIFYD_CACHE_MB": v}[k] }
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want int
+	}{
+		{nil, "", 10},
+		{nil, "64", 64},
+		{[]string{"--cache-mb", "3"}, "64", 3},
+		{[]string{"--cache-mb", "65536"}, "", 65536},
+	} {
+		cfg, err := parseServe(tc.args, env(tc.env), io.Discard)
+		if err != nil || cfg.CacheMB != tc.want {
+			t.Errorf("%v with %q: %d, %v; want %d", tc.args, tc.env, cfg.CacheMB, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--cache-mb", "0"}, ""},
+		{[]string{"--cache-mb", "-1"}, ""},
+		{[]string{"--cache-mb", "65537"}, ""},
+		{[]string{"--cache-mb", "1.5"}, ""},
+		{nil, "0"},
+		{nil, "lots"},
+	} {
+		if _, err := parseServe(tc.args, env(tc.env), io.Discard); err == nil {
+			t.Errorf("%v with %q accepted", tc.args, tc.env)
+		}
+	}
+	s := startServer(t, filepath.Join(t.TempDir(), "v.db"), accountEnv(testAccount, testToken), "--cache-mb", "3")
+	if m := scrape(t, s.base+"/metrics"); m[`verifyd_cache_budget_bytes`] != 3<<20 {
+		t.Errorf("verifyd_cache_budget_bytes = %v with --cache-mb 3", m[`verifyd_cache_budget_bytes`])
+	}
+	s.stop()
+}
+
 // TestAttemptsRetentionConfig: --attempts-retention (VERIFYD_ATTEMPTS_RETENTION)
 // is a Go duration, 30 days unless set, the flag over the environment; zero,
 // negative and malformed values are refused.

@@ -21,6 +21,8 @@ func newMetrics(db *sqlstore.DB, c *cache.Store, v *verify.Verifier, outbox *not
 	reg := metrics.New()
 	reg.Gauge(`verifyd_cache_lookups_total{result="hit"}`, func() float64 { h, _ := c.Stats(); return float64(h) })
 	reg.Gauge(`verifyd_cache_lookups_total{result="miss"}`, func() float64 { _, m := c.Stats(); return float64(m) })
+	reg.Gauge(`verifyd_cache_bytes`, func() float64 { u, _ := c.Sizes(); return float64(u) })
+	reg.Gauge(`verifyd_cache_budget_bytes`, func() float64 { _, b := c.Sizes(); return float64(b) })
 	v.Observe = reg.Event
 	db.ObserveLatency(reg.Database)
 	outbox.Observe = func(kind verify.OutboxKind, outcome verify.OutboxStatus, d time.Duration) {

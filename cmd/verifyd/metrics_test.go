@@ -131,6 +131,9 @@ func TestMetrics(t *testing.T) {
 	if m[`verifyd_cache_lookups_total{result="hit"}`] < 1 || m[`verifyd_cache_lookups_total{result="miss"}`] < 1 {
 		t.Errorf("cache lookups: %v hits, %v misses", m[`verifyd_cache_lookups_total{result="hit"}`], m[`verifyd_cache_lookups_total{result="miss"}`])
 	}
+	if used, budget := m[`verifyd_cache_bytes`], m[`verifyd_cache_budget_bytes`]; used <= 0 || budget != 10<<20 || used > budget {
+		t.Errorf("cache bytes %v of a budget of %v, want some of 10 MiB", used, budget)
+	}
 	for _, name := range []string{`go_goroutines`, `process_resident_memory_bytes`, `verifyd_db_seconds_count{op="commit"}`, `verifyd_db_seconds_count{op="fsync"}`} {
 		if _, ok := m[name]; !ok {
 			t.Errorf("%s missing", name)

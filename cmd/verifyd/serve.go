@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	tokenKey, tokenPrevious := keys.tokenKeys()
-	cached := cache.New(db, db.Shared(), time.Now)
+	cached := cache.NewSized(db, db.Shared(), int64(cfg.CacheMB)<<20, time.Now)
 	// The push sender goes through the cache, so that a token it marks
 	// dead is not served stale to the next challenge.
 	sender, err := pushSender(cached, cfg)

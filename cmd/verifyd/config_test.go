@@ -53,14 +53,20 @@ func TestTrustedProxies(t *testing.T) {
 	}
 }
 
+// envWith returns, for a value, a getenv that knows only key, set to it
+// (empty: unset).
+func envWith(key string) func(v string) func(string) string {
+	return func(v string) func(string) string {
+		return func(k string) string { return map[string]string{key: v}[k] }
+	}
+}
+
 // TestCacheSizeConfig: --cache-mb (VERIFYD_CACHE_MB) is 10 unless set, the
 // flag over the environment, and refuses what is not a whole number of MiB
 // from 1 to 65536; a server started with it reports that budget in
 // /metrics.
 func TestCacheSizeConfig(t *testing.T) {
-	env := func(v string) func(string) string {
-		return func(k string) string { return map[string]string{"VERIFYD_CACHE_MB": v}[k] }
-	}
+	env := envWith("VERIFYD_CACHE_MB")
 	for _, tc := range []struct {
 		args []string
 		env  string
@@ -102,9 +108,7 @@ func TestCacheSizeConfig(t *testing.T) {
 // is a Go duration, 30 days unless set, the flag over the environment; zero,
 // negative and malformed values are refused.
 func TestAttemptsRetentionConfig(t *testing.T) {
-	env := func(v string) func(string) string {
-		return func(k string) string { return map[string]string{"VERIFYD_ATTEMPTS_RETENTION": v}[k] }
-	}
+	env := envWith("VERIFYD_ATTEMPTS_RETENTION")
 	for _, tc := range []struct {
 		args []string
 		env  string

@@ -88,7 +88,6 @@ func NewSized(inner verify.Store, shared bool, bytes int64, now func() time.Time
 type tables struct {
 	mu       sync.RWMutex
 	ttl      time.Duration
-	max      int // bounds byCred, as bFactors.entries bounds factors
 	now      func() time.Time
 	services map[serviceKey]entry[verify.Service]
 	entities map[entityKey]entry[verify.Entity]
@@ -128,7 +127,7 @@ func newTables(ttl time.Duration, bytes int64, now func() time.Time) *tables {
 	webhooks, rates := share(bytes, shares.webhooks, MaxEntries), share(bytes, shares.rates, MaxEntries)
 	factors := share(bytes, shares.factors, MaxEntries)
 	factors.bytes = bytes - services.bytes - entities.bytes - challenges.bytes - webhooks.bytes - rates.bytes
-	return &tables{ttl: ttl, max: factors.entries, now: now,
+	return &tables{ttl: ttl, now: now,
 		bServices: services, bEntities: entities, bFactors: factors, bChallenges: challenges, bWebhooks: webhooks, bRates: rates,
 		services: make(map[serviceKey]entry[verify.Service]),
 		entities: make(map[entityKey]entry[verify.Entity]),
@@ -163,13 +162,18 @@ func get[K comparable, T any](t *tables, m map[K]entry[T], k K) (*T, bool) {
 // shows.
 func (s *Store) Stats() (hits, misses uint64) { return s.c.hits.Load(), s.c.misses.Load() }
 
+// budgets are the tables' budgets, for what is done to all of them.
+func (t *tables) budgets() []*budget {
+	return []*budget{&t.bServices, &t.bEntities, &t.bFactors, &t.bChallenges, &t.bWebhooks, &t.bRates}
+}
+
 // Sizes returns the bytes the cache holds now and its budget, both by
 // approxSize, summed over the tables.
 func (s *Store) Sizes() (used, total int64) {
 	t := s.c
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for _, b := range []*budget{&t.bServices, &t.bEntities, &t.bFactors, &t.bChallenges, &t.bWebhooks, &t.bRates} {
+	for _, b := range t.budgets() {
 		used += b.used
 		total += b.bytes
 	}
@@ -216,7 +220,7 @@ func (t *tables) deleteFactor(sid verify.Sid) {
 func (t *tables) dropAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, b := range []*budget{&t.bServices, &t.bEntities, &t.bFactors, &t.bChallenges, &t.bWebhooks, &t.bRates} {
+	for _, b := range t.budgets() {
 		b.gen++
 	}
 	dropAllOf(t.services, &t.bServices)
@@ -383,7 +387,7 @@ func (t *tables) putFactor(f *verify.Factor, gen uint64) {
 	if f.Push != nil && f.Push.CredentialSid != "" {
 		t.mu.Lock()
 		if t.bFactors.gen == gen {
-			if len(t.byCred) >= t.max {
+			if len(t.byCred) >= t.bFactors.entries { // as many credentials as factors
 				clear(t.byCred) // rebuilt by the next reads
 			}
 			t.byCred[f.Push.CredentialSid] = f.Sid

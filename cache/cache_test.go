@@ -457,17 +457,12 @@ func TestBudgetShares(t *testing.T) {
 		def.bServices.bytes != 1<<20 || def.bWebhooks.bytes != 512<<10 || def.bRates.bytes != 512<<10 {
 		t.Errorf("default budgets %+v", def)
 	}
-	if def.bFactors.entries != MaxEntries || def.bChallenges.entries != MaxChallenges || def.max != MaxEntries {
-		t.Errorf("default entries: factors %d, challenges %d, credentials %d", def.bFactors.entries, def.bChallenges.entries, def.max)
+	if def.bFactors.entries != MaxEntries || def.bChallenges.entries != MaxChallenges {
+		t.Errorf("default entries: factors %d, challenges %d", def.bFactors.entries, def.bChallenges.entries)
 	}
 	for _, total := range []int64{1 << 20, DefaultBytes, 64 << 20, 3<<20 + 7} {
 		tb := newTables(time.Minute, total, now)
-		all := []budget{tb.bServices, tb.bEntities, tb.bFactors, tb.bChallenges, tb.bWebhooks, tb.bRates}
-		var sum int64
-		for _, b := range all {
-			sum += b.bytes
-		}
-		if sum != total {
+		if _, sum := (&Store{writer{c: tb}}).Sizes(); sum != total {
 			t.Errorf("a budget of %d splits into %d", total, sum)
 		}
 		if want := int(int64(MaxEntries) * total / DefaultBytes); tb.bFactors.entries != want {

@@ -25,8 +25,12 @@ import (
 // 1.5 MB of RSS once full.
 const DefaultBytes = 10 << 20
 
-// MaxBytes bounds what an operator may give the cache: 64 GiB.
-const MaxBytes = 64 << 30
+// MinBytes and MaxBytes bound what an operator may give the cache: 1 MiB
+// to 64 GiB.
+const (
+	MinBytes = 1 << 20
+	MaxBytes = 64 << 30
+)
 
 // shares split a budget among the tables, in twentieths: factors the
 // most, since every TOTP check and push answer reads one; then entities

@@ -66,15 +66,14 @@ func New(inner verify.Store, shared bool, now func() time.Time) *Store {
 	return NewSized(inner, shared, DefaultBytes, now)
 }
 
-// NewSized is New with a budget of bytes (at least 1 MiB, at most
-// MaxBytes; outside that it is clamped), split among the tables as
-// shares says.
+// NewSized is New with a budget of bytes (clamped to MinBytes through
+// MaxBytes), split among the tables as shares says.
 func NewSized(inner verify.Store, shared bool, bytes int64, now func() time.Time) *Store {
 	ttl := ExclusiveTTL
 	if shared {
 		ttl = SharedTTL
 	}
-	c := newTables(ttl, min(max(bytes, 1<<20), MaxBytes), now)
+	c := newTables(ttl, min(max(bytes, MinBytes), MaxBytes), now)
 	if !shared {
 		c.challenges = make(map[verify.Sid]entry[verify.Challenge])
 		c.webhooks = make(map[verify.Sid]entry[[]*verify.Webhook])

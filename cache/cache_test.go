@@ -470,7 +470,7 @@ func TestBudgetShares(t *testing.T) {
 		}
 	}
 	inner := verify.Store(nil)
-	if _, b := NewSized(inner, false, 1, now).Sizes(); b != 1<<20 {
+	if _, b := NewSized(inner, false, 1, now).Sizes(); b != MinBytes || MinBytes != 1<<20 {
 		t.Errorf("a budget of 1 byte was not raised to 1 MiB: %d", b)
 	}
 	if _, b := NewSized(inner, false, 1<<50, now).Sizes(); b != MaxBytes {

@@ -239,8 +239,8 @@ func parseServeTo(args []string, getenv func(string) string, stdout, stderr io.W
 			return cfg, fmt.Errorf("--max-sends, --max-checks, --max-rate-limits and --max-buckets must be at least 1")
 		}
 	}
-	if cfg.CacheMB < 1 || int64(cfg.CacheMB) > cache.MaxBytes>>20 {
-		return cfg, fmt.Errorf("--cache-mb must be from 1 to %d", cache.MaxBytes>>20)
+	if mb := int64(cfg.CacheMB); mb < cache.MinBytes>>20 || mb > cache.MaxBytes>>20 {
+		return cfg, fmt.Errorf("--cache-mb must be from %d to %d", cache.MinBytes>>20, cache.MaxBytes>>20)
 	}
 	var err error
 	if cfg.TrustedProxies, err = parsePrefixes(*proxies); err != nil {
